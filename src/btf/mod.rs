@@ -1,0 +1,498 @@
+//! The BTF container: types, strings, an optional base (split BTF), and the
+//! builder API (`add_*`, like libbpf's `btf__add_*`).
+
+mod strings;
+mod types;
+
+use std::sync::Arc;
+
+pub use object::Endianness;
+pub use strings::StringTable;
+pub use types::*;
+
+use crate::error::{Error, Result};
+
+/// Size of the classic BTF header (up to and including `str_len`).
+pub const HEADER_LEN: u32 = 24;
+/// Size of the header with the kind-layout fields (`layout_off`, `layout_len`).
+pub const HEADER_LEN_LAYOUT: u32 = 32;
+/// BTF magic.
+pub const MAGIC: u16 = 0xeb9f;
+/// Largest valid type id (libbpf's BTF_MAX_NR_TYPES).
+pub const MAX_TYPE_ID: u32 = 0x7fff_ffff;
+/// Largest string offset (libbpf's BTF_MAX_STR_OFFSET).
+pub const MAX_STR_OFFSET: u32 = 0x7fff_ffff;
+
+/// One entry of the optional kind-layout section (`struct btf_layout`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KindLayout {
+    pub info_sz: u8,
+    pub elem_sz: u8,
+    pub flags: u16,
+}
+
+/// A BTF object: its own types and strings, on top of an optional base.
+///
+/// Type ids of a split BTF start at `base.type_count()`; its string offsets
+/// start at the base's string section length.
+#[derive(Clone, Debug)]
+pub struct Btf {
+    types: Vec<Type>,
+    strings: StringTable,
+    base: Option<Arc<Btf>>,
+    endian: Endianness,
+    /// Header length to write (24, or larger with a zero or layout tail).
+    hdr_len: u32,
+    layout: Option<Vec<KindLayout>>,
+}
+
+impl PartialEq for Btf {
+    fn eq(&self, other: &Self) -> bool {
+        self.types == other.types
+            && self.strings == other.strings
+            && self.start_id() == other.start_id()
+            && self.hdr_len == other.hdr_len
+            && self.layout == other.layout
+    }
+}
+
+impl Default for Btf {
+    fn default() -> Self {
+        Btf::new()
+    }
+}
+
+impl Btf {
+    /// An empty base BTF (no types, string section holding "").
+    pub fn new() -> Btf {
+        Btf {
+            types: Vec::new(),
+            strings: StringTable::with_empty(),
+            base: None,
+            endian: Endianness::Little,
+            hdr_len: HEADER_LEN,
+            layout: None,
+        }
+    }
+
+    /// An empty split BTF on top of `base`.
+    pub fn new_split(base: Arc<Btf>) -> Btf {
+        Btf {
+            types: Vec::new(),
+            strings: StringTable::empty(),
+            endian: base.endian,
+            base: Some(base),
+            hdr_len: HEADER_LEN,
+            layout: None,
+        }
+    }
+
+    /// Assembles a BTF from parts (the parser's entry point; no validation).
+    pub(crate) fn from_parts(
+        types: Vec<Type>,
+        strings: StringTable,
+        base: Option<Arc<Btf>>,
+        endian: Endianness,
+        hdr_len: u32,
+        layout: Option<Vec<KindLayout>>,
+    ) -> Btf {
+        Btf { types, strings, base, endian, hdr_len, layout }
+    }
+
+    pub fn base(&self) -> Option<&Arc<Btf>> {
+        self.base.as_ref()
+    }
+
+    pub fn endian(&self) -> Endianness {
+        self.endian
+    }
+
+    /// Sets the byte order used when writing.
+    pub fn set_endian(&mut self, e: Endianness) {
+        self.endian = e;
+    }
+
+    pub fn hdr_len(&self) -> u32 {
+        self.hdr_len
+    }
+
+    pub fn layout(&self) -> Option<&[KindLayout]> {
+        self.layout.as_deref()
+    }
+
+    /// The first id of this BTF's own types (1 without a base).
+    pub fn start_id(&self) -> u32 {
+        match &self.base {
+            Some(b) => b.type_count(),
+            None => 1,
+        }
+    }
+
+    /// One past the last valid type id (libbpf's `btf__type_cnt`).
+    pub fn type_count(&self) -> u32 {
+        self.start_id() + self.types.len() as u32
+    }
+
+    /// Offset at which this BTF's own strings start (the base's string length).
+    pub fn start_str_off(&self) -> u32 {
+        match &self.base {
+            Some(b) => b.start_str_off() + b.strings.len() as u32,
+            None => 0,
+        }
+    }
+
+    /// This BTF's own types, in id order starting at `start_id()`.
+    pub fn types(&self) -> &[Type] {
+        &self.types
+    }
+
+    /// Mutable access to this BTF's own types.
+    pub fn types_mut(&mut self) -> &mut Vec<Type> {
+        &mut self.types
+    }
+
+    /// This BTF's own string section.
+    pub fn strings(&self) -> &StringTable {
+        &self.strings
+    }
+
+    pub fn strings_mut(&mut self) -> &mut StringTable {
+        &mut self.strings
+    }
+
+    /// Iterates `(id, type)` over this BTF's own types.
+    pub fn iter(&self) -> impl Iterator<Item = (TypeId, &Type)> {
+        let start = self.start_id();
+        self.types.iter().enumerate().map(move |(i, t)| (TypeId(start + i as u32), t))
+    }
+
+    /// The type with this id (looking into the base for lower ids). None for
+    /// void (id 0) and out-of-range ids.
+    pub fn type_by_id(&self, id: TypeId) -> Option<&Type> {
+        let start = self.start_id();
+        if id.0 >= start {
+            self.types.get((id.0 - start) as usize)
+        } else {
+            self.base.as_ref()?.type_by_id(id)
+        }
+    }
+
+    /// Whether `id` is 0 or names a type of this BTF or its base.
+    pub fn is_valid_id(&self, id: TypeId) -> bool {
+        id.0 < self.type_count()
+    }
+
+    /// The string at `off` (base strings first for split BTF), without NUL.
+    pub fn str_bytes(&self, off: u32) -> Option<&[u8]> {
+        let start = self.start_str_off();
+        if off >= start {
+            self.strings.get(off - start)
+        } else {
+            self.base.as_ref()?.str_bytes(off)
+        }
+    }
+
+    /// The string at `off` as UTF-8 (lossy), "" when invalid.
+    pub fn name(&self, off: u32) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.str_bytes(off).unwrap_or(b""))
+    }
+
+    /// Finds a string in the base (whole strings only) or in own strings.
+    pub fn find_str(&self, s: &[u8]) -> Option<u32> {
+        if let Some(b) = &self.base {
+            if let Some(off) = b.find_str(s) {
+                return Some(off);
+            }
+        }
+        self.strings.find(s).map(|o| o + self.start_str_off())
+    }
+
+    /// Interns a string (libbpf `btf__add_str`): the base's copy if it has
+    /// one, else this BTF's, appended if new. Returns the offset.
+    pub fn add_str(&mut self, s: &str) -> Result<u32> {
+        self.add_str_bytes(s.as_bytes())
+    }
+
+    pub fn add_str_bytes(&mut self, s: &[u8]) -> Result<u32> {
+        if s.contains(&0) {
+            return Err(Error::Invalid("string contains a NUL byte".into()));
+        }
+        if let Some(b) = &self.base {
+            if let Some(off) = b.find_str(s) {
+                return Ok(off);
+            }
+        }
+        let start = self.start_str_off();
+        if self.strings.is_empty() && self.base.is_some() {
+            // libbpf's strset for split BTF starts with "" too.
+            self.strings.push_unique(b"");
+        }
+        let off = self.strings.add(s) as u64 + start as u64;
+        if off > MAX_STR_OFFSET as u64 {
+            return Err(Error::StringsTooLarge(off as usize));
+        }
+        Ok(off as u32)
+    }
+
+    /// Looks a type up by name (first match, in id order, own types then base).
+    pub fn find_by_name(&self, name: &str) -> Option<TypeId> {
+        if let Some(b) = &self.base {
+            if let Some(id) = b.find_by_name(name) {
+                return Some(id);
+            }
+        }
+        self.iter().find(|(_, t)| t.name_off != 0 && self.str_bytes(t.name_off) == Some(name.as_bytes())).map(|(id, _)| id)
+    }
+
+    /// Appends a type as-is (ids and string offsets must already be valid
+    /// for this BTF). Returns its id.
+    pub fn push_type(&mut self, t: Type) -> Result<TypeId> {
+        let id = self.type_count();
+        if id > MAX_TYPE_ID {
+            return Err(Error::TooManyTypes(id as usize));
+        }
+        self.types.push(t);
+        Ok(TypeId(id))
+    }
+
+    fn name_off(&mut self, name: &str) -> Result<u32> {
+        if name.is_empty() { Ok(0) } else { self.add_str(name) }
+    }
+
+    fn check_ref(&self, id: TypeId) -> Result<TypeId> {
+        if id.0 > MAX_TYPE_ID {
+            return Err(Error::Invalid(format!("type id {} is too large", id.0)));
+        }
+        Ok(id)
+    }
+
+    fn add_named(&mut self, name: &str, kind: TypeKind) -> Result<TypeId> {
+        let name_off = self.name_off(name)?;
+        self.push_type(Type::new(name_off, kind))
+    }
+
+    // ---- builder API, in the spirit of libbpf's btf__add_*() ----
+
+    /// INT with `encoding` from [`int_encoding`]; `size` in bytes.
+    pub fn add_int(&mut self, name: &str, size: u32, encoding: u8) -> Result<TypeId> {
+        if name.is_empty() {
+            return Err(Error::Invalid("INT needs a name".into()));
+        }
+        if !matches!(size, 1 | 2 | 4 | 8 | 16) {
+            return Err(Error::Invalid(format!("INT size {size} is not 1, 2, 4, 8 or 16")));
+        }
+        if !matches!(encoding, 0 | int_encoding::SIGNED | int_encoding::CHAR | int_encoding::BOOL) {
+            return Err(Error::Invalid(format!("INT encoding {encoding:#x} is invalid")));
+        }
+        self.add_named(name, TypeKind::Int(Int { size, encoding, offset: 0, bits: (size * 8) as u8 }))
+    }
+
+    pub fn add_float(&mut self, name: &str, size: u32) -> Result<TypeId> {
+        if !matches!(size, 2 | 4 | 8 | 12 | 16) {
+            return Err(Error::Invalid(format!("FLOAT size {size} is invalid")));
+        }
+        self.add_named(name, TypeKind::Float { size })
+    }
+
+    pub fn add_ptr(&mut self, target: TypeId) -> Result<TypeId> {
+        let t = self.check_ref(target)?;
+        self.push_type(Type::new(0, TypeKind::Ptr(t)))
+    }
+
+    pub fn add_const(&mut self, target: TypeId) -> Result<TypeId> {
+        let t = self.check_ref(target)?;
+        self.push_type(Type::new(0, TypeKind::Const(t)))
+    }
+
+    pub fn add_volatile(&mut self, target: TypeId) -> Result<TypeId> {
+        let t = self.check_ref(target)?;
+        self.push_type(Type::new(0, TypeKind::Volatile(t)))
+    }
+
+    pub fn add_restrict(&mut self, target: TypeId) -> Result<TypeId> {
+        let t = self.check_ref(target)?;
+        self.push_type(Type::new(0, TypeKind::Restrict(t)))
+    }
+
+    pub fn add_typedef(&mut self, name: &str, target: TypeId) -> Result<TypeId> {
+        let t = self.check_ref(target)?;
+        self.add_named(name, TypeKind::Typedef(t))
+    }
+
+    pub fn add_type_tag(&mut self, value: &str, target: TypeId) -> Result<TypeId> {
+        let t = self.check_ref(target)?;
+        self.add_named(value, TypeKind::TypeTag { ty: t, attr: false })
+    }
+
+    pub fn add_array(&mut self, elem: TypeId, index: TypeId, nelems: u32) -> Result<TypeId> {
+        let (elem, index) = (self.check_ref(elem)?, self.check_ref(index)?);
+        self.push_type(Type::new(0, TypeKind::Array(Array { elem, index, nelems })))
+    }
+
+    /// STRUCT with no members yet: follow with [`Btf::add_field`].
+    pub fn add_struct(&mut self, name: &str, size: u32) -> Result<TypeId> {
+        self.add_named(name, TypeKind::Struct(Composite { size, kflag: false, members: Vec::new() }))
+    }
+
+    /// UNION with no members yet: follow with [`Btf::add_field`].
+    pub fn add_union(&mut self, name: &str, size: u32) -> Result<TypeId> {
+        self.add_named(name, TypeKind::Union(Composite { size, kflag: false, members: Vec::new() }))
+    }
+
+    fn last_mut(&mut self, what: &str) -> Result<&mut Type> {
+        self.types.last_mut().ok_or_else(|| Error::Invalid(format!("{what}: no type to add to")))
+    }
+
+    /// Adds a member to the last added STRUCT/UNION. A non-zero
+    /// `bitfield_size` switches the struct to kind_flag encoding (as libbpf).
+    pub fn add_field(&mut self, name: &str, ty: TypeId, bit_offset: u32, bitfield_size: u32) -> Result<()> {
+        let ty = self.check_ref(ty)?;
+        let name_off = self.name_off(name)?;
+        if bitfield_size > 255 || bit_offset > 0x00ff_ffff {
+            return Err(Error::Invalid("bitfield size or offset too large".into()));
+        }
+        let t = self.last_mut("add_field")?;
+        let c = match &mut t.kind {
+            TypeKind::Struct(c) | TypeKind::Union(c) => c,
+            _ => return Err(Error::Invalid("add_field: last type is not a struct or union".into())),
+        };
+        if c.members.len() >= 0xffff {
+            return Err(Error::Invalid("too many members".into()));
+        }
+        if bitfield_size != 0 && !c.kflag {
+            if c.members.iter().any(|m| m.offset > 0x00ff_ffff) {
+                return Err(Error::Invalid("member offset too large for bitfield encoding".into()));
+            }
+            c.kflag = true;
+        }
+        let offset = if c.kflag { (bitfield_size << 24) | bit_offset } else { bit_offset };
+        c.members.push(Member { name_off, ty, offset });
+        Ok(())
+    }
+
+    /// ENUM (size 1, 2, 4 or 8) with no values yet: follow with [`Btf::add_enum_value`].
+    pub fn add_enum(&mut self, name: &str, size: u32) -> Result<TypeId> {
+        if !matches!(size, 1 | 2 | 4 | 8) {
+            return Err(Error::Invalid(format!("ENUM size {size} is invalid")));
+        }
+        self.add_named(name, TypeKind::Enum(Enum { size, signed: false, values: Vec::new() }))
+    }
+
+    /// Adds a value to the last ENUM; a negative value makes it signed.
+    pub fn add_enum_value(&mut self, name: &str, value: i64) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::Invalid("enum value needs a name".into()));
+        }
+        if value < i32::MIN as i64 || value > u32::MAX as i64 {
+            return Err(Error::Invalid(format!("enum value {value} does not fit 32 bits")));
+        }
+        let name_off = self.add_str(name)?;
+        let t = self.last_mut("add_enum_value")?;
+        let TypeKind::Enum(e) = &mut t.kind else {
+            return Err(Error::Invalid("add_enum_value: last type is not an ENUM".into()));
+        };
+        if e.values.len() >= 0xffff {
+            return Err(Error::Invalid("too many enum values".into()));
+        }
+        if value < 0 {
+            e.signed = true;
+        }
+        e.values.push(EnumValue { name_off, val: value as u32 });
+        Ok(())
+    }
+
+    /// ENUM64 with no values yet: follow with [`Btf::add_enum64_value`].
+    pub fn add_enum64(&mut self, name: &str, size: u32, signed: bool) -> Result<TypeId> {
+        if !matches!(size, 1 | 2 | 4 | 8) {
+            return Err(Error::Invalid(format!("ENUM64 size {size} is invalid")));
+        }
+        self.add_named(name, TypeKind::Enum64(Enum64 { size, signed, values: Vec::new() }))
+    }
+
+    pub fn add_enum64_value(&mut self, name: &str, value: u64) -> Result<()> {
+        let name_off = self.add_str(name)?;
+        let t = self.last_mut("add_enum64_value")?;
+        let TypeKind::Enum64(e) = &mut t.kind else {
+            return Err(Error::Invalid("add_enum64_value: last type is not an ENUM64".into()));
+        };
+        if e.values.len() >= 0xffff {
+            return Err(Error::Invalid("too many enum values".into()));
+        }
+        e.values.push(Enum64Value { name_off, val: value });
+        Ok(())
+    }
+
+    /// FWD of a struct (`union == false`) or union.
+    pub fn add_fwd(&mut self, name: &str, union: bool) -> Result<TypeId> {
+        if name.is_empty() {
+            return Err(Error::Invalid("FWD needs a name".into()));
+        }
+        self.add_named(name, TypeKind::Fwd { union })
+    }
+
+    /// FUNC_PROTO with no params yet: follow with [`Btf::add_param`].
+    pub fn add_func_proto(&mut self, ret: TypeId) -> Result<TypeId> {
+        let ret = self.check_ref(ret)?;
+        self.push_type(Type::new(0, TypeKind::FuncProto(FuncProto { ret, params: Vec::new() })))
+    }
+
+    pub fn add_param(&mut self, name: &str, ty: TypeId) -> Result<()> {
+        let ty = self.check_ref(ty)?;
+        let name_off = self.name_off(name)?;
+        let t = self.last_mut("add_param")?;
+        let TypeKind::FuncProto(p) = &mut t.kind else {
+            return Err(Error::Invalid("add_param: last type is not a FUNC_PROTO".into()));
+        };
+        if p.params.len() >= 0xffff {
+            return Err(Error::Invalid("too many params".into()));
+        }
+        p.params.push(Param { name_off, ty });
+        Ok(())
+    }
+
+    pub fn add_func(&mut self, name: &str, linkage: u16, proto: TypeId) -> Result<TypeId> {
+        if name.is_empty() {
+            return Err(Error::Invalid("FUNC needs a name".into()));
+        }
+        if linkage > func_linkage::EXTERN {
+            return Err(Error::Invalid(format!("FUNC linkage {linkage} is invalid")));
+        }
+        let proto = self.check_ref(proto)?;
+        self.add_named(name, TypeKind::Func { proto, linkage })
+    }
+
+    pub fn add_var(&mut self, name: &str, linkage: u32, ty: TypeId) -> Result<TypeId> {
+        if name.is_empty() {
+            return Err(Error::Invalid("VAR needs a name".into()));
+        }
+        let ty = self.check_ref(ty)?;
+        self.add_named(name, TypeKind::Var { ty, linkage })
+    }
+
+    /// DATASEC with no vars yet: follow with [`Btf::add_datasec_var`].
+    pub fn add_datasec(&mut self, name: &str, size: u32) -> Result<TypeId> {
+        self.add_named(name, TypeKind::Datasec(Datasec { size, vars: Vec::new() }))
+    }
+
+    pub fn add_datasec_var(&mut self, ty: TypeId, offset: u32, size: u32) -> Result<()> {
+        let ty = self.check_ref(ty)?;
+        let t = self.last_mut("add_datasec_var")?;
+        let TypeKind::Datasec(d) = &mut t.kind else {
+            return Err(Error::Invalid("add_datasec_var: last type is not a DATASEC".into()));
+        };
+        d.vars.push(VarSecinfo { ty, offset, size });
+        Ok(())
+    }
+
+    /// DECL_TAG on a type (`component_idx` -1) or on a member/param.
+    pub fn add_decl_tag(&mut self, value: &str, ty: TypeId, component_idx: i32) -> Result<TypeId> {
+        if value.is_empty() {
+            return Err(Error::Invalid("DECL_TAG needs a value".into()));
+        }
+        if component_idx < -1 {
+            return Err(Error::Invalid("component_idx below -1".into()));
+        }
+        let ty = self.check_ref(ty)?;
+        self.add_named(value, TypeKind::DeclTag { ty, component_idx, attr: false })
+    }
+}

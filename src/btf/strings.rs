@@ -1,0 +1,102 @@
+//! The BTF string section: NUL-terminated byte strings addressed by offset,
+//! with interning for the builder.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// A string section. Offsets are relative to this table (a split BTF's
+/// offsets are shifted by the base's length by [`crate::Btf`]).
+#[derive(Clone, Debug, Default)]
+pub struct StringTable {
+    bytes: Vec<u8>,
+    /// Interning index, built on first use (string bytes → first offset).
+    index: OnceLock<HashMap<Box<[u8]>, u32>>,
+}
+
+impl PartialEq for StringTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+impl Eq for StringTable {}
+
+impl StringTable {
+    /// A table holding just the empty string (what a base BTF starts with).
+    pub fn with_empty() -> StringTable {
+        StringTable { bytes: vec![0], index: OnceLock::new() }
+    }
+
+    /// An empty table (no bytes at all: a split BTF may start this way).
+    pub fn empty() -> StringTable {
+        StringTable { bytes: Vec::new(), index: OnceLock::new() }
+    }
+
+    /// Wraps raw section bytes; the caller has validated them.
+    pub fn from_bytes(bytes: Vec<u8>) -> StringTable {
+        StringTable { bytes, index: OnceLock::new() }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The string at `off`, without its NUL, or None when `off` is out of range.
+    pub fn get(&self, off: u32) -> Option<&[u8]> {
+        let rest = self.bytes.get(off as usize..)?;
+        let end = rest.iter().position(|&b| b == 0)?;
+        Some(&rest[..end])
+    }
+
+    fn index(&self) -> &HashMap<Box<[u8]>, u32> {
+        self.index.get_or_init(|| {
+            let mut map = HashMap::new();
+            let mut off = 0usize;
+            for s in self.bytes.split(|&b| b == 0) {
+                if off >= self.bytes.len() {
+                    break;
+                }
+                map.entry(s.into()).or_insert(off as u32);
+                off += s.len() + 1;
+            }
+            map
+        })
+    }
+
+    /// Offset of `s` if the table already holds it as a whole string.
+    pub fn find(&self, s: &[u8]) -> Option<u32> {
+        self.index().get(s).copied()
+    }
+
+    /// Interns `s`, returning its offset (existing or newly appended).
+    pub fn add(&mut self, s: &[u8]) -> u32 {
+        if let Some(off) = self.find(s) {
+            return off;
+        }
+        let off = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(s);
+        self.bytes.push(0);
+        if let Some(idx) = self.index.get_mut() {
+            idx.insert(s.into(), off);
+        }
+        off
+    }
+
+    /// Appends `s` without looking for an existing copy.
+    pub fn push_unique(&mut self, s: &[u8]) -> u32 {
+        let off = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(s);
+        self.bytes.push(0);
+        if let Some(idx) = self.index.get_mut() {
+            idx.entry(s.into()).or_insert(off);
+        }
+        off
+    }
+}

@@ -1,0 +1,472 @@
+//! The BTF type model: one enum variant per kind, with its extra data.
+
+use std::fmt;
+
+/// A BTF type id. Id 0 is `void`; in split BTF, ids continue after the base's.
+#[derive(Copy, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TypeId(pub u32);
+
+impl TypeId {
+    /// The implicit `void` type.
+    pub const VOID: TypeId = TypeId(0);
+}
+
+impl fmt::Debug for TypeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}]", self.0)
+    }
+}
+
+impl fmt::Display for TypeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The numeric BTF kind, as stored in bits 24..29 of `info`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Kind {
+    Unknown = 0,
+    Int = 1,
+    Ptr = 2,
+    Array = 3,
+    Struct = 4,
+    Union = 5,
+    Enum = 6,
+    Fwd = 7,
+    Typedef = 8,
+    Volatile = 9,
+    Const = 10,
+    Restrict = 11,
+    Func = 12,
+    FuncProto = 13,
+    Var = 14,
+    Datasec = 15,
+    Float = 16,
+    DeclTag = 17,
+    TypeTag = 18,
+    Enum64 = 19,
+}
+
+impl Kind {
+    /// Kinds in numeric order, index = kind number.
+    pub const ALL: [Kind; 20] = [
+        Kind::Unknown,
+        Kind::Int,
+        Kind::Ptr,
+        Kind::Array,
+        Kind::Struct,
+        Kind::Union,
+        Kind::Enum,
+        Kind::Fwd,
+        Kind::Typedef,
+        Kind::Volatile,
+        Kind::Const,
+        Kind::Restrict,
+        Kind::Func,
+        Kind::FuncProto,
+        Kind::Var,
+        Kind::Datasec,
+        Kind::Float,
+        Kind::DeclTag,
+        Kind::TypeTag,
+        Kind::Enum64,
+    ];
+
+    /// The kind for a raw kind number, if known.
+    pub fn from_u32(k: u32) -> Option<Kind> {
+        Kind::ALL.get(k as usize).copied().filter(|k| *k != Kind::Unknown)
+    }
+
+    /// Upper-case name, as bpftool prints it (`STRUCT`, `FUNC_PROTO`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Unknown => "UNKNOWN",
+            Kind::Int => "INT",
+            Kind::Ptr => "PTR",
+            Kind::Array => "ARRAY",
+            Kind::Struct => "STRUCT",
+            Kind::Union => "UNION",
+            Kind::Enum => "ENUM",
+            Kind::Fwd => "FWD",
+            Kind::Typedef => "TYPEDEF",
+            Kind::Volatile => "VOLATILE",
+            Kind::Const => "CONST",
+            Kind::Restrict => "RESTRICT",
+            Kind::Func => "FUNC",
+            Kind::FuncProto => "FUNC_PROTO",
+            Kind::Var => "VAR",
+            Kind::Datasec => "DATASEC",
+            Kind::Float => "FLOAT",
+            Kind::DeclTag => "DECL_TAG",
+            Kind::TypeTag => "TYPE_TAG",
+            Kind::Enum64 => "ENUM64",
+        }
+    }
+}
+
+/// INT encoding bits.
+pub mod int_encoding {
+    pub const SIGNED: u8 = 1;
+    pub const CHAR: u8 = 2;
+    pub const BOOL: u8 = 4;
+}
+
+/// FUNC linkage values (stored in vlen).
+pub mod func_linkage {
+    pub const STATIC: u16 = 0;
+    pub const GLOBAL: u16 = 1;
+    pub const EXTERN: u16 = 2;
+}
+
+/// VAR linkage values.
+pub mod var_linkage {
+    pub const STATIC: u32 = 0;
+    pub const GLOBAL_ALLOCATED: u32 = 1;
+    pub const GLOBAL_EXTERN: u32 = 2;
+}
+
+/// Extra data of an INT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Int {
+    pub size: u32,
+    /// `int_encoding::{SIGNED, CHAR, BOOL}` (at most one bit is set in valid BTF).
+    pub encoding: u8,
+    pub offset: u8,
+    pub bits: u8,
+}
+
+impl Int {
+    /// The raw u32 that follows `struct btf_type`.
+    pub fn raw(&self) -> u32 {
+        ((self.encoding as u32) << 24) | ((self.offset as u32) << 16) | self.bits as u32
+    }
+}
+
+/// Extra data of an ARRAY.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Array {
+    pub elem: TypeId,
+    pub index: TypeId,
+    pub nelems: u32,
+}
+
+/// A STRUCT or UNION member. `offset` is the raw field: with the parent's
+/// kind_flag set, the top 8 bits are the bitfield size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Member {
+    pub name_off: u32,
+    pub ty: TypeId,
+    pub offset: u32,
+}
+
+/// Extra data of a STRUCT or UNION.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Composite {
+    pub size: u32,
+    /// kind_flag: member offsets carry bitfield sizes.
+    pub kflag: bool,
+    pub members: Vec<Member>,
+}
+
+impl Composite {
+    /// Bit offset of a member.
+    pub fn bit_offset(&self, m: &Member) -> u32 {
+        if self.kflag { m.offset & 0x00ff_ffff } else { m.offset }
+    }
+    /// Bitfield size of a member (0 when not a bitfield).
+    pub fn bitfield_size(&self, m: &Member) -> u32 {
+        if self.kflag { m.offset >> 24 } else { 0 }
+    }
+}
+
+/// One ENUM value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EnumValue {
+    pub name_off: u32,
+    pub val: u32,
+}
+
+/// Extra data of an ENUM.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Enum {
+    pub size: u32,
+    /// kind_flag: values are signed.
+    pub signed: bool,
+    pub values: Vec<EnumValue>,
+}
+
+/// One ENUM64 value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Enum64Value {
+    pub name_off: u32,
+    pub val: u64,
+}
+
+/// Extra data of an ENUM64.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Enum64 {
+    pub size: u32,
+    pub signed: bool,
+    pub values: Vec<Enum64Value>,
+}
+
+/// One FUNC_PROTO parameter (type 0 as the last one means `...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Param {
+    pub name_off: u32,
+    pub ty: TypeId,
+}
+
+/// Extra data of a FUNC_PROTO.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FuncProto {
+    pub ret: TypeId,
+    pub params: Vec<Param>,
+}
+
+/// One DATASEC entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VarSecinfo {
+    pub ty: TypeId,
+    pub offset: u32,
+    pub size: u32,
+}
+
+/// Extra data of a DATASEC.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Datasec {
+    pub size: u32,
+    pub vars: Vec<VarSecinfo>,
+}
+
+/// The per-kind part of a type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TypeKind {
+    Int(Int),
+    Ptr(TypeId),
+    Array(Array),
+    Struct(Composite),
+    Union(Composite),
+    Enum(Enum),
+    /// Forward declaration; `union` is the kind_flag.
+    Fwd { union: bool },
+    Typedef(TypeId),
+    Volatile(TypeId),
+    Const(TypeId),
+    Restrict(TypeId),
+    /// `linkage` is stored in vlen (`func_linkage`).
+    Func { proto: TypeId, linkage: u16 },
+    FuncProto(FuncProto),
+    Var { ty: TypeId, linkage: u32 },
+    Datasec(Datasec),
+    Float { size: u32 },
+    /// `component_idx` is -1 for the type itself; `attr` is the kind_flag
+    /// (the tag is an attribute, newer kernels).
+    DeclTag { ty: TypeId, component_idx: i32, attr: bool },
+    TypeTag { ty: TypeId, attr: bool },
+    Enum64(Enum64),
+}
+
+/// One BTF type: its name (a string offset, 0 for anonymous) and its kind data.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Type {
+    pub name_off: u32,
+    pub kind: TypeKind,
+}
+
+impl Type {
+    pub fn new(name_off: u32, kind: TypeKind) -> Type {
+        Type { name_off, kind }
+    }
+
+    /// The numeric kind.
+    pub fn kind(&self) -> Kind {
+        match &self.kind {
+            TypeKind::Int(_) => Kind::Int,
+            TypeKind::Ptr(_) => Kind::Ptr,
+            TypeKind::Array(_) => Kind::Array,
+            TypeKind::Struct(_) => Kind::Struct,
+            TypeKind::Union(_) => Kind::Union,
+            TypeKind::Enum(_) => Kind::Enum,
+            TypeKind::Fwd { .. } => Kind::Fwd,
+            TypeKind::Typedef(_) => Kind::Typedef,
+            TypeKind::Volatile(_) => Kind::Volatile,
+            TypeKind::Const(_) => Kind::Const,
+            TypeKind::Restrict(_) => Kind::Restrict,
+            TypeKind::Func { .. } => Kind::Func,
+            TypeKind::FuncProto(_) => Kind::FuncProto,
+            TypeKind::Var { .. } => Kind::Var,
+            TypeKind::Datasec(_) => Kind::Datasec,
+            TypeKind::Float { .. } => Kind::Float,
+            TypeKind::DeclTag { .. } => Kind::DeclTag,
+            TypeKind::TypeTag { .. } => Kind::TypeTag,
+            TypeKind::Enum64(_) => Kind::Enum64,
+        }
+    }
+
+    /// vlen as stored in `info`.
+    pub fn vlen(&self) -> u32 {
+        match &self.kind {
+            TypeKind::Struct(c) | TypeKind::Union(c) => c.members.len() as u32,
+            TypeKind::Enum(e) => e.values.len() as u32,
+            TypeKind::Enum64(e) => e.values.len() as u32,
+            TypeKind::FuncProto(p) => p.params.len() as u32,
+            TypeKind::Datasec(d) => d.vars.len() as u32,
+            TypeKind::Func { linkage, .. } => *linkage as u32,
+            _ => 0,
+        }
+    }
+
+    /// kind_flag as stored in `info`.
+    pub fn kflag(&self) -> bool {
+        match &self.kind {
+            TypeKind::Struct(c) | TypeKind::Union(c) => c.kflag,
+            TypeKind::Enum(e) => e.signed,
+            TypeKind::Enum64(e) => e.signed,
+            TypeKind::Fwd { union } => *union,
+            TypeKind::DeclTag { attr, .. } | TypeKind::TypeTag { attr, .. } => *attr,
+            _ => false,
+        }
+    }
+
+    /// The raw `info` word.
+    pub fn info(&self) -> u32 {
+        ((self.kflag() as u32) << 31) | ((self.kind() as u32) << 24) | (self.vlen() & 0xffff)
+    }
+
+    /// The raw `size`/`type` union word of `struct btf_type`.
+    pub fn size_or_type(&self) -> u32 {
+        match &self.kind {
+            TypeKind::Int(i) => i.size,
+            TypeKind::Struct(c) | TypeKind::Union(c) => c.size,
+            TypeKind::Enum(e) => e.size,
+            TypeKind::Enum64(e) => e.size,
+            TypeKind::Datasec(d) => d.size,
+            TypeKind::Float { size } => *size,
+            TypeKind::Array(_) | TypeKind::Fwd { .. } => 0,
+            TypeKind::Ptr(t)
+            | TypeKind::Typedef(t)
+            | TypeKind::Volatile(t)
+            | TypeKind::Const(t)
+            | TypeKind::Restrict(t) => t.0,
+            TypeKind::Func { proto, .. } => proto.0,
+            TypeKind::FuncProto(p) => p.ret.0,
+            TypeKind::Var { ty, .. } => ty.0,
+            TypeKind::DeclTag { ty, .. } | TypeKind::TypeTag { ty, .. } => ty.0,
+        }
+    }
+
+    /// Encoded size in bytes (12-byte header plus extra data).
+    pub fn encoded_len(&self) -> usize {
+        12 + match &self.kind {
+            TypeKind::Int(_) | TypeKind::Var { .. } | TypeKind::DeclTag { .. } => 4,
+            TypeKind::Array(_) => 12,
+            TypeKind::Struct(c) | TypeKind::Union(c) => 12 * c.members.len(),
+            TypeKind::Enum(e) => 8 * e.values.len(),
+            TypeKind::Enum64(e) => 12 * e.values.len(),
+            TypeKind::FuncProto(p) => 8 * p.params.len(),
+            TypeKind::Datasec(d) => 12 * d.vars.len(),
+            _ => 0,
+        }
+    }
+
+    /// Calls `f` on every type id this type references (in encoding order).
+    pub fn for_each_ref(&self, mut f: impl FnMut(TypeId)) {
+        match &self.kind {
+            TypeKind::Int(_) | TypeKind::Fwd { .. } | TypeKind::Float { .. } => {}
+            TypeKind::Enum(_) | TypeKind::Enum64(_) => {}
+            TypeKind::Ptr(t)
+            | TypeKind::Typedef(t)
+            | TypeKind::Volatile(t)
+            | TypeKind::Const(t)
+            | TypeKind::Restrict(t) => f(*t),
+            TypeKind::Func { proto, .. } => f(*proto),
+            TypeKind::Var { ty, .. } | TypeKind::DeclTag { ty, .. } | TypeKind::TypeTag { ty, .. } => {
+                f(*ty)
+            }
+            TypeKind::Array(a) => {
+                f(a.elem);
+                f(a.index);
+            }
+            TypeKind::Struct(c) | TypeKind::Union(c) => c.members.iter().for_each(|m| f(m.ty)),
+            TypeKind::FuncProto(p) => {
+                f(p.ret);
+                p.params.iter().for_each(|p| f(p.ty));
+            }
+            TypeKind::Datasec(d) => d.vars.iter().for_each(|v| f(v.ty)),
+        }
+    }
+
+    /// Calls `f` on every type id field, mutably (for remapping).
+    pub fn for_each_ref_mut(&mut self, mut f: impl FnMut(&mut TypeId)) {
+        match &mut self.kind {
+            TypeKind::Int(_) | TypeKind::Fwd { .. } | TypeKind::Float { .. } => {}
+            TypeKind::Enum(_) | TypeKind::Enum64(_) => {}
+            TypeKind::Ptr(t)
+            | TypeKind::Typedef(t)
+            | TypeKind::Volatile(t)
+            | TypeKind::Const(t)
+            | TypeKind::Restrict(t) => f(t),
+            TypeKind::Func { proto, .. } => f(proto),
+            TypeKind::Var { ty, .. } | TypeKind::DeclTag { ty, .. } | TypeKind::TypeTag { ty, .. } => f(ty),
+            TypeKind::Array(a) => {
+                f(&mut a.elem);
+                f(&mut a.index);
+            }
+            TypeKind::Struct(c) | TypeKind::Union(c) => c.members.iter_mut().for_each(|m| f(&mut m.ty)),
+            TypeKind::FuncProto(p) => {
+                f(&mut p.ret);
+                p.params.iter_mut().for_each(|p| f(&mut p.ty));
+            }
+            TypeKind::Datasec(d) => d.vars.iter_mut().for_each(|v| f(&mut v.ty)),
+        }
+    }
+
+    /// Calls `f` on every string offset field (the type's name first, then
+    /// members/values/params in order), mutably.
+    pub fn for_each_str_mut(&mut self, mut f: impl FnMut(&mut u32)) {
+        f(&mut self.name_off);
+        match &mut self.kind {
+            TypeKind::Struct(c) | TypeKind::Union(c) => c.members.iter_mut().for_each(|m| f(&mut m.name_off)),
+            TypeKind::Enum(e) => e.values.iter_mut().for_each(|v| f(&mut v.name_off)),
+            TypeKind::Enum64(e) => e.values.iter_mut().for_each(|v| f(&mut v.name_off)),
+            TypeKind::FuncProto(p) => p.params.iter_mut().for_each(|p| f(&mut p.name_off)),
+            _ => {}
+        }
+    }
+
+    /// Calls `f` on every string offset field, with what it names.
+    pub fn for_each_str(&self, mut f: impl FnMut(u32, &'static str)) {
+        f(self.name_off, "type name");
+        match &self.kind {
+            TypeKind::Struct(c) | TypeKind::Union(c) => c.members.iter().for_each(|m| f(m.name_off, "member name")),
+            TypeKind::Enum(e) => e.values.iter().for_each(|v| f(v.name_off, "enum value name")),
+            TypeKind::Enum64(e) => e.values.iter().for_each(|v| f(v.name_off, "enum value name")),
+            TypeKind::FuncProto(p) => p.params.iter().for_each(|p| f(p.name_off, "param name")),
+            _ => {}
+        }
+    }
+
+    /// For modifiers, typedefs, type tags, VAR, DECL_TAG: the one referenced type.
+    pub fn ref_target(&self) -> Option<TypeId> {
+        match &self.kind {
+            TypeKind::Ptr(t)
+            | TypeKind::Typedef(t)
+            | TypeKind::Volatile(t)
+            | TypeKind::Const(t)
+            | TypeKind::Restrict(t) => Some(*t),
+            TypeKind::TypeTag { ty, .. } | TypeKind::Var { ty, .. } | TypeKind::DeclTag { ty, .. } => Some(*ty),
+            TypeKind::Func { proto, .. } => Some(*proto),
+            _ => None,
+        }
+    }
+
+    pub fn as_composite(&self) -> Option<&Composite> {
+        match &self.kind {
+            TypeKind::Struct(c) | TypeKind::Union(c) => Some(c),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Opening BTF sources: raw BTF files, ELF files (with a `.BTF` section),
+//! xz/zstd-compressed files (`.ko.xz`, `.ko.zst`), big files mmapped.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::btf::Btf;
+use crate::elf;
+use crate::error::{Error, Result};
+use crate::parse::{self, ParseOptions};
+
+/// Largest decompressed size accepted (guards against decompression bombs).
+pub const MAX_DECOMPRESSED: u64 = 4 << 30;
+
+/// File contents, mmapped or read into memory.
+pub enum Bytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+const XZ_MAGIC: &[u8] = &[0xfd, b'7', b'z', b'X', b'Z', 0];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+/// An opened source: the file bytes (decompressed) and where its BTF is.
+pub struct Source {
+    pub path: PathBuf,
+    pub bytes: Bytes,
+    /// Byte range of the BTF data (the whole file for raw BTF, `.BTF` for ELF).
+    pub btf_offset: usize,
+    pub btf_len: usize,
+    pub is_elf: bool,
+    /// Set when the file was decompressed.
+    pub compressed: Option<&'static str>,
+}
+
+impl Source {
+    /// The BTF bytes (section or whole file).
+    pub fn btf_data(&self) -> &[u8] {
+        &self.bytes[self.btf_offset..self.btf_offset + self.btf_len]
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io { path: path.to_owned(), source }
+}
+
+/// Reads a file: mmapped when it is a large regular file, else read.
+pub fn read_file(path: &Path) -> Result<Bytes> {
+    let mut f = File::open(path).map_err(io_err(path))?;
+    let meta = f.metadata().map_err(io_err(path))?;
+    if meta.is_dir() {
+        return Err(Error::Io { path: path.to_owned(), source: std::io::Error::other("is a directory") });
+    }
+    if meta.is_file() && meta.len() >= (1 << 20) && !path.starts_with("/sys") {
+        // SAFETY: the map is read-only; like every mmapping tool we assume the
+        // file is not truncated under us while we run.
+        if let Ok(m) = unsafe { memmap2::Mmap::map(&f) } {
+            return Ok(Bytes::Mapped(m));
+        }
+    }
+    let mut v = Vec::new();
+    f.read_to_end(&mut v).map_err(io_err(path))?;
+    Ok(Bytes::Owned(v))
+}
+
+fn decompress(path: &Path, data: &[u8]) -> Result<Option<(Vec<u8>, &'static str)>> {
+    let mut out = Vec::new();
+    let (res, what) = if data.starts_with(XZ_MAGIC) {
+        let dec = xz2::read::XzDecoder::new_multi_decoder(data);
+        (dec.take(MAX_DECOMPRESSED + 1).read_to_end(&mut out).map(|_| ()), "xz")
+    } else if data.starts_with(ZSTD_MAGIC) {
+        match zstd::stream::read::Decoder::new(data) {
+            Ok(dec) => (dec.take(MAX_DECOMPRESSED + 1).read_to_end(&mut out).map(|_| ()), "zstd"),
+            Err(e) => (Err(e), "zstd"),
+        }
+    } else {
+        return Ok(None);
+    };
+    res.map_err(|e| Error::Decompress { path: path.to_owned(), why: format!("{what}: {e}") })?;
+    if out.len() as u64 > MAX_DECOMPRESSED {
+        return Err(Error::Decompress {
+            path: path.to_owned(),
+            why: format!("{what}: decompressed data exceeds {} bytes", MAX_DECOMPRESSED),
+        });
+    }
+    Ok(Some((out, what)))
+}
+
+/// Opens a BTF source and locates its BTF bytes.
+pub fn open(path: &Path) -> Result<Source> {
+    let mut bytes = read_file(path)?;
+    let mut compressed = None;
+    if let Some((v, what)) = decompress(path, &bytes)? {
+        bytes = Bytes::Owned(v);
+        compressed = Some(what);
+    }
+    let is_elf = elf::is_elf(&bytes);
+    let (btf_offset, btf_len) = if is_elf {
+        let r = elf::find_btf_section(&bytes, path)?;
+        (r.offset, r.size)
+    } else {
+        (0, bytes.len())
+    };
+    Ok(Source { path: path.to_owned(), bytes, btf_offset, btf_len, is_elf, compressed })
+}
+
+/// Loads a single BTF (base, or split over `base`) from a file.
+pub fn load(path: &Path, base: Option<Arc<Btf>>) -> Result<Btf> {
+    let src = open(path)?;
+    let opts = ParseOptions { base, allow_trailing: false, file_offset: src.btf_offset };
+    parse::parse_with(src.btf_data(), &opts).map(|(b, _)| b).map_err(|e| e.in_file(path))
+}

@@ -1,0 +1,18 @@
+//! btfkit: read, validate, write, deduplicate, dump and compare BPF Type
+//! Format (BTF) data.
+//!
+//! Data flows one way: bytes ([`input`], [`elf`]) → validated model
+//! ([`parse`] → [`Btf`]) → transformations → bytes ([`write`]) or text
+//! ([`dump`]).
+
+pub mod btf;
+pub mod dump;
+pub mod elf;
+pub mod error;
+pub mod input;
+pub mod parse;
+pub mod stat;
+pub mod write;
+
+pub use btf::{Btf, Kind, Type, TypeId, TypeKind};
+pub use error::{Error, Result};

@@ -1,0 +1,541 @@
+//! Raw BTF bytes → validated [`Btf`].
+//!
+//! The reader is generic over the byte order (`object`'s `LittleEndian` /
+//! `BigEndian`), chosen from the magic. Every count read from the input is
+//! checked against the bytes that remain before anything is allocated, and
+//! no step recurses on input-controlled depth.
+
+use std::sync::Arc;
+
+use object::{BigEndian, Endian, Endianness, LittleEndian};
+
+use crate::btf::*;
+use crate::error::{Error, Result};
+
+/// The fields of a BTF header, in host order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Header {
+    pub magic: u16,
+    pub version: u8,
+    pub flags: u8,
+    pub hdr_len: u32,
+    pub type_off: u32,
+    pub type_len: u32,
+    pub str_off: u32,
+    pub str_len: u32,
+    pub layout_off: u32,
+    pub layout_len: u32,
+    pub endian: Endianness,
+}
+
+impl Header {
+    /// Bytes this BTF occupies: header plus the end of its last section.
+    pub fn total_len(&self) -> u64 {
+        let sec_end = (self.type_off as u64 + self.type_len as u64)
+            .max(self.str_off as u64 + self.str_len as u64)
+            .max(self.layout_off as u64 + self.layout_len as u64);
+        self.hdr_len as u64 + sec_end
+    }
+}
+
+fn rd32<E: Endian>(e: E, d: &[u8], off: usize) -> u32 {
+    // Callers check bounds first; a short slice reads as zero rather than panicking.
+    match d.get(off..off + 4) {
+        Some(b) => e.read_u32([b[0], b[1], b[2], b[3]]),
+        None => 0,
+    }
+}
+
+/// Reads and checks the header of the BTF that starts at `data[0]`.
+/// `base_off` is added to offsets in errors (position in the enclosing file).
+pub fn parse_header(data: &[u8], base_off: usize) -> Result<Header> {
+    if data.len() < HEADER_LEN as usize {
+        return Err(Error::TruncatedHeader { offset: base_off, len: data.len() });
+    }
+    let magic_le = u16::from_le_bytes([data[0], data[1]]);
+    let endian = if magic_le == MAGIC {
+        Endianness::Little
+    } else if magic_le == MAGIC.swap_bytes() {
+        Endianness::Big
+    } else {
+        return Err(Error::BadMagic { offset: base_off, magic: magic_le });
+    };
+    match endian {
+        Endianness::Little => header_with(LittleEndian, data, base_off),
+        Endianness::Big => header_with(BigEndian, data, base_off),
+    }
+}
+
+fn header_with<E: Endian>(e: E, data: &[u8], base_off: usize) -> Result<Header> {
+    let mut h = Header {
+        magic: MAGIC,
+        version: data[2],
+        flags: data[3],
+        hdr_len: rd32(e, data, 4),
+        type_off: rd32(e, data, 8),
+        type_len: rd32(e, data, 12),
+        str_off: rd32(e, data, 16),
+        str_len: rd32(e, data, 20),
+        layout_off: 0,
+        layout_len: 0,
+        endian: if e.is_little_endian() { Endianness::Little } else { Endianness::Big },
+    };
+    if h.version != 1 {
+        return Err(Error::BadVersion { offset: base_off + 2, version: h.version });
+    }
+    if h.flags != 0 {
+        return Err(Error::BadFlags { offset: base_off + 3, flags: h.flags });
+    }
+    let bad_len = |why| Error::BadHeaderLen { offset: base_off + 4, hdr_len: h.hdr_len, why };
+    if h.hdr_len < HEADER_LEN {
+        return Err(bad_len("shorter than 24 bytes"));
+    }
+    if h.hdr_len % 4 != 0 {
+        return Err(bad_len("not a multiple of 4"));
+    }
+    if h.hdr_len as usize > data.len() {
+        return Err(bad_len("longer than the data"));
+    }
+    let mut known = HEADER_LEN as usize;
+    if h.hdr_len >= HEADER_LEN_LAYOUT {
+        h.layout_off = rd32(e, data, 24);
+        h.layout_len = rd32(e, data, 28);
+        known = HEADER_LEN_LAYOUT as usize;
+    }
+    if let Some(i) = data[known..h.hdr_len as usize].iter().position(|&b| b != 0) {
+        return Err(Error::BadHeaderLen {
+            offset: base_off + known + i,
+            hdr_len: h.hdr_len,
+            why: "unknown non-zero header bytes past the known fields",
+        });
+    }
+    let sec = |why: String| Error::BadSections { offset: base_off + 8, why };
+    if h.type_off % 4 != 0 {
+        return Err(sec(format!("type section offset {} is not 4-byte aligned", h.type_off)));
+    }
+    if h.type_off != 0 {
+        return Err(sec(format!("gap of {} bytes between the header and the type section", h.type_off)));
+    }
+    let type_end = h.type_off as u64 + h.type_len as u64;
+    if h.type_len % 4 != 0 {
+        return Err(sec(format!("type section length {} is not a multiple of 4", h.type_len)));
+    }
+    let mut str_expected = type_end;
+    if h.layout_len != 0 {
+        if h.layout_off % 4 != 0 {
+            return Err(sec(format!("layout section offset {} is not 4-byte aligned", h.layout_off)));
+        }
+        if h.layout_off as u64 != type_end {
+            return Err(sec(format!(
+                "layout section at {} does not follow the type section (ends at {type_end})",
+                h.layout_off
+            )));
+        }
+        if h.layout_len % 4 != 0 {
+            return Err(sec(format!("layout section length {} is not a multiple of 4", h.layout_len)));
+        }
+        str_expected = h.layout_off as u64 + h.layout_len as u64;
+    } else if h.layout_off != 0 && h.layout_off as u64 != type_end {
+        return Err(sec(format!("empty layout section with stray offset {}", h.layout_off)));
+    }
+    if h.str_off as u64 != str_expected {
+        return Err(sec(format!(
+            "string section at {} does not follow the previous section (ends at {str_expected})",
+            h.str_off
+        )));
+    }
+    let avail = (data.len() - h.hdr_len as usize) as u64;
+    let need = h.str_off as u64 + h.str_len as u64;
+    if need > avail {
+        return Err(sec(format!(
+            "sections end at byte {} but only {} bytes are present",
+            h.hdr_len as u64 + need,
+            data.len()
+        )));
+    }
+    Ok(h)
+}
+
+/// Options for [`parse_with`].
+#[derive(Clone, Debug, Default)]
+pub struct ParseOptions {
+    /// Base BTF for split BTF.
+    pub base: Option<Arc<Btf>>,
+    /// Accept bytes after the end of the BTF (the caller handles them, e.g. archives).
+    pub allow_trailing: bool,
+    /// Offset of `data[0]` in the enclosing file, for error messages.
+    pub file_offset: usize,
+}
+
+/// Parses one base BTF that must span all of `data`.
+pub fn parse(data: &[u8]) -> Result<Btf> {
+    parse_with(data, &ParseOptions::default()).map(|(b, _)| b)
+}
+
+/// Parses a split BTF over `base` that must span all of `data`.
+pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf> {
+    parse_with(data, &ParseOptions { base: Some(base), ..Default::default() }).map(|(b, _)| b)
+}
+
+/// Parses the BTF at the start of `data`; returns it and the bytes it spans.
+pub fn parse_with(data: &[u8], opts: &ParseOptions) -> Result<(Btf, usize)> {
+    let h = parse_header(data, opts.file_offset)?;
+    let total = h.total_len() as usize;
+    if total < data.len() && !opts.allow_trailing {
+        return Err(Error::BadSections {
+            offset: opts.file_offset + total,
+            why: format!(
+                "{} trailing bytes after the end of the BTF (a BTF archive? see `btfkit archive list`)",
+                data.len() - total
+            ),
+        });
+    }
+    if let Some(b) = &opts.base {
+        if b.endian() != h.endian {
+            return Err(Error::Invalid(format!(
+                "split BTF is {:?}-endian but its base is {:?}-endian",
+                h.endian,
+                b.endian()
+            )));
+        }
+    }
+    let btf = match h.endian {
+        Endianness::Little => parse_body(LittleEndian, data, &h, opts)?,
+        Endianness::Big => parse_body(BigEndian, data, &h, opts)?,
+    };
+    validate(&btf, data, &h, opts.file_offset)?;
+    Ok((btf, total))
+}
+
+fn parse_body<E: Endian>(e: E, data: &[u8], h: &Header, opts: &ParseOptions) -> Result<Btf> {
+    let hdr = h.hdr_len as usize;
+    let fo = opts.file_offset;
+    // Strings.
+    let s_start = hdr + h.str_off as usize;
+    let strs = &data[s_start..s_start + h.str_len as usize];
+    let split = opts.base.is_some();
+    if !(split && strs.is_empty()) {
+        if strs.is_empty() {
+            return Err(Error::BadStrings { offset: fo + s_start, why: "empty (needs at least the empty string)" });
+        }
+        if h.str_len - 1 > MAX_STR_OFFSET {
+            return Err(Error::BadStrings { offset: fo + s_start, why: "larger than the maximum string offset" });
+        }
+        if strs[strs.len() - 1] != 0 {
+            return Err(Error::BadStrings { offset: fo + s_start + strs.len() - 1, why: "last string is not NUL-terminated" });
+        }
+        if !split && strs[0] != 0 {
+            return Err(Error::BadStrings {
+                offset: fo + s_start,
+                why: "does not start with the empty string (split BTF without its base?)",
+            });
+        }
+    }
+    if let Some(b) = &opts.base {
+        let total = b.start_str_off() as u64 + b.strings().len() as u64 + strs.len() as u64;
+        if total > MAX_STR_OFFSET as u64 {
+            return Err(Error::BadStrings { offset: fo + s_start, why: "base plus split strings exceed the maximum offset" });
+        }
+    }
+    // Layout section.
+    let layout = if h.layout_len != 0 {
+        let l_start = hdr + h.layout_off as usize;
+        let raw = &data[l_start..l_start + h.layout_len as usize];
+        Some(
+            raw.chunks_exact(4)
+                .map(|c| KindLayout { info_sz: c[0], elem_sz: c[1], flags: e.read_u16([c[2], c[3]]) })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    // Types.
+    let t_start = hdr + h.type_off as usize;
+    let tdata = &data[t_start..t_start + h.type_len as usize];
+    let start_id = opts.base.as_ref().map(|b| b.type_count()).unwrap_or(1);
+    let mut types = Vec::with_capacity(tdata.len() / 12);
+    let mut pos = 0usize;
+    while pos < tdata.len() {
+        let id = start_id as u64 + types.len() as u64;
+        if id > MAX_TYPE_ID as u64 {
+            return Err(Error::TooManyTypes(id as usize));
+        }
+        let id = id as u32;
+        let t = parse_type(e, &tdata[pos..], id, fo + t_start + pos)?;
+        pos += t.encoded_len();
+        types.push(t);
+    }
+    let strings = StringTable::from_bytes(strs.to_vec());
+    Ok(Btf::from_parts(types, strings, opts.base.clone(), h.endian, h.hdr_len, layout))
+}
+
+fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
+    if d.len() < 12 {
+        return Err(Error::TruncatedType { offset: off, id, need: 12, have: d.len() });
+    }
+    let name_off = rd32(e, d, 0);
+    let info = rd32(e, d, 4);
+    let st = rd32(e, d, 8);
+    let vlen = info & 0xffff;
+    let kflag = info >> 31 != 0;
+    let kind_no = (info >> 24) & 0x1f;
+    let Some(kind) = Kind::from_u32(kind_no) else {
+        return Err(Error::UnknownKind { offset: off, id, kind: kind_no });
+    };
+    let bad = |why: String| Error::BadType { offset: off, id, kind: kind.name(), why };
+    if info & 0x60ff_0000 != 0 {
+        return Err(bad(format!("unused bits set in info {info:#010x}")));
+    }
+    let elem = match kind {
+        Kind::Int | Kind::Var | Kind::DeclTag => 4,
+        Kind::Array => 12,
+        Kind::Struct | Kind::Union | Kind::Enum64 | Kind::Datasec => 12 * vlen as usize,
+        Kind::Enum => 8 * vlen as usize,
+        Kind::FuncProto => 8 * vlen as usize,
+        _ => 0,
+    };
+    let need = 12 + elem;
+    if d.len() < need {
+        return Err(Error::TruncatedType { offset: off, id, need, have: d.len() });
+    }
+    let has_vlen = matches!(
+        kind,
+        Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::FuncProto | Kind::Datasec | Kind::Func
+    );
+    if !has_vlen && vlen != 0 {
+        return Err(bad(format!("vlen {vlen} must be 0")));
+    }
+    let kflag_ok = matches!(
+        kind,
+        Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd | Kind::DeclTag | Kind::TypeTag
+    );
+    if kflag && !kflag_ok {
+        return Err(bad("kind_flag must be 0".into()));
+    }
+    let x = &d[12..need];
+    let r = |i: usize| rd32(e, x, i);
+    let tid = TypeId;
+    let kind = match kind {
+        Kind::Int => {
+            let v = r(0);
+            if v & 0xf000_ff00 != 0 {
+                return Err(bad(format!("unused bits set in int data {v:#010x}")));
+            }
+            TypeKind::Int(Int { size: st, encoding: (v >> 24) as u8, offset: (v >> 16) as u8, bits: v as u8 })
+        }
+        Kind::Ptr => TypeKind::Ptr(tid(st)),
+        Kind::Array => TypeKind::Array(Array { elem: tid(r(0)), index: tid(r(4)), nelems: r(8) }),
+        Kind::Struct | Kind::Union => {
+            let members = x
+                .chunks_exact(12)
+                .map(|m| Member { name_off: rd32(e, m, 0), ty: tid(rd32(e, m, 4)), offset: rd32(e, m, 8) })
+                .collect();
+            let c = Composite { size: st, kflag, members };
+            if kind == Kind::Struct { TypeKind::Struct(c) } else { TypeKind::Union(c) }
+        }
+        Kind::Enum => TypeKind::Enum(Enum {
+            size: st,
+            signed: kflag,
+            values: x.chunks_exact(8).map(|v| EnumValue { name_off: rd32(e, v, 0), val: rd32(e, v, 4) }).collect(),
+        }),
+        Kind::Enum64 => TypeKind::Enum64(Enum64 {
+            size: st,
+            signed: kflag,
+            values: x
+                .chunks_exact(12)
+                .map(|v| Enum64Value {
+                    name_off: rd32(e, v, 0),
+                    val: ((rd32(e, v, 8) as u64) << 32) | rd32(e, v, 4) as u64,
+                })
+                .collect(),
+        }),
+        Kind::Fwd => {
+            if st != 0 {
+                return Err(bad(format!("size/type field {st} must be 0")));
+            }
+            TypeKind::Fwd { union: kflag }
+        }
+        Kind::Typedef => TypeKind::Typedef(tid(st)),
+        Kind::Volatile => TypeKind::Volatile(tid(st)),
+        Kind::Const => TypeKind::Const(tid(st)),
+        Kind::Restrict => TypeKind::Restrict(tid(st)),
+        Kind::Func => TypeKind::Func { proto: tid(st), linkage: vlen as u16 },
+        Kind::FuncProto => TypeKind::FuncProto(FuncProto {
+            ret: tid(st),
+            params: x.chunks_exact(8).map(|p| Param { name_off: rd32(e, p, 0), ty: tid(rd32(e, p, 4)) }).collect(),
+        }),
+        Kind::Var => TypeKind::Var { ty: tid(st), linkage: r(0) },
+        Kind::Datasec => TypeKind::Datasec(Datasec {
+            size: st,
+            vars: x
+                .chunks_exact(12)
+                .map(|v| VarSecinfo { ty: tid(rd32(e, v, 0)), offset: rd32(e, v, 4), size: rd32(e, v, 8) })
+                .collect(),
+        }),
+        Kind::Float => TypeKind::Float { size: st },
+        Kind::DeclTag => TypeKind::DeclTag { ty: tid(st), component_idx: r(0) as i32, attr: kflag },
+        Kind::TypeTag => TypeKind::TypeTag { ty: tid(st), attr: kflag },
+        Kind::Unknown => return Err(Error::UnknownKind { offset: off, id, kind: 0 }),
+    };
+    Ok(Type { name_off, kind })
+}
+
+/// Checks what libbpf's `btf_sanity_check` checks (string offsets, type ids,
+/// FUNC → FUNC_PROTO) plus a subset of the kernel's rules that any valid BTF
+/// meets (INT layout, decl tag components, no reference loops without a
+/// pointer).
+fn validate(btf: &Btf, _data: &[u8], h: &Header, fo: usize) -> Result<()> {
+    let max = btf.type_count() - 1;
+    let mut off = fo + h.hdr_len as usize + h.type_off as usize;
+    for (id, t) in btf.iter() {
+        let bad = |why: String| Error::BadType { offset: off, id: id.0, kind: t.kind().name(), why };
+        let mut err = None;
+        t.for_each_str(|s, what| {
+            if err.is_none() && btf.str_bytes(s).is_none() {
+                err = Some(Error::BadStringOffset { id: id.0, what, str_off: s });
+            }
+        });
+        t.for_each_ref(|r| {
+            if err.is_none() && r.0 > max {
+                err = Some(Error::BadTypeId { id: id.0, target: r.0, max });
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        match &t.kind {
+            TypeKind::Int(i) => {
+                if !matches!(i.size, 1 | 2 | 4 | 8 | 16) {
+                    return Err(bad(format!("size {} is not 1, 2, 4, 8 or 16", i.size)));
+                }
+                if i.bits as u32 + i.offset as u32 > i.size * 8 {
+                    return Err(bad(format!(
+                        "bits_offset {} + nr_bits {} exceed size {} bytes",
+                        i.offset, i.bits, i.size
+                    )));
+                }
+                if i.bits > 128 {
+                    return Err(bad(format!("nr_bits {} exceeds 128", i.bits)));
+                }
+                if i.encoding.count_ones() > 1 || i.encoding > 7 {
+                    return Err(bad(format!("invalid encoding {:#x}", i.encoding)));
+                }
+            }
+            TypeKind::Func { proto, linkage } => {
+                if *linkage > func_linkage::EXTERN {
+                    return Err(bad(format!("invalid linkage {linkage}")));
+                }
+                match btf.type_by_id(*proto) {
+                    Some(p) if p.kind() == Kind::FuncProto => {}
+                    _ => return Err(bad(format!("referenced type [{}] is not FUNC_PROTO", proto.0))),
+                }
+            }
+            TypeKind::DeclTag { ty, component_idx, .. } => {
+                if t.name_off == 0 {
+                    return Err(bad("decl tag has no value".into()));
+                }
+                if *component_idx < -1 {
+                    return Err(bad(format!("component_idx {component_idx} below -1")));
+                }
+                if *component_idx >= 0 {
+                    let n = match btf.type_by_id(*ty).map(|t| &t.kind) {
+                        Some(TypeKind::Struct(c) | TypeKind::Union(c)) => c.members.len(),
+                        Some(TypeKind::Func { proto, .. }) => match btf.type_by_id(*proto).map(|t| &t.kind) {
+                            Some(TypeKind::FuncProto(p)) => p.params.len(),
+                            _ => 0,
+                        },
+                        _ => return Err(bad(format!("component_idx {component_idx} on a type that has no components"))),
+                    };
+                    if *component_idx as usize >= n {
+                        return Err(bad(format!("component_idx {component_idx} out of range ({n} components)")));
+                    }
+                }
+            }
+            TypeKind::Struct(c) | TypeKind::Union(c) => {
+                for (i, m) in c.members.iter().enumerate() {
+                    if c.bit_offset(m) as u64 > c.size as u64 * 8 {
+                        return Err(bad(format!(
+                            "member {i} bit offset {} beyond the type's size {}",
+                            c.bit_offset(m),
+                            c.size
+                        )));
+                    }
+                    if c.bitfield_size(m) > 128 {
+                        return Err(bad(format!("member {i} bitfield size {} exceeds 128", c.bitfield_size(m))));
+                    }
+                }
+            }
+            TypeKind::Enum(en) => {
+                if !matches!(en.size, 1 | 2 | 4 | 8) {
+                    return Err(bad(format!("size {} is not 1, 2, 4 or 8", en.size)));
+                }
+            }
+            TypeKind::Enum64(en) => {
+                if !matches!(en.size, 1 | 2 | 4 | 8) {
+                    return Err(bad(format!("size {} is not 1, 2, 4 or 8", en.size)));
+                }
+            }
+            _ => {}
+        }
+        off += t.encoded_len();
+    }
+    check_loops(btf)
+}
+
+/// Rejects cycles of non-pointer references (typedef/modifier/array chains,
+/// structs containing themselves by value), as the kernel does. Iterative:
+/// each type is visited once, with an explicit stack.
+fn check_loops(btf: &Btf) -> Result<()> {
+    let start = btf.start_id();
+    let n = btf.types().len();
+    // 0 = unvisited, 1 = on the stack, 2 = done
+    let mut state = vec![0u8; n];
+    let value_edges = |t: &Type, out: &mut Vec<u32>| {
+        out.clear();
+        match &t.kind {
+            TypeKind::Typedef(x) | TypeKind::Volatile(x) | TypeKind::Const(x) | TypeKind::Restrict(x) => out.push(x.0),
+            TypeKind::TypeTag { ty, .. } => out.push(ty.0),
+            TypeKind::Array(a) => out.push(a.elem.0),
+            TypeKind::Struct(c) | TypeKind::Union(c) => out.extend(c.members.iter().map(|m| m.ty.0)),
+            _ => {}
+        }
+        out.retain(|&x| x >= start);
+    };
+    let mut stack: Vec<(u32, Vec<u32>, usize)> = Vec::new();
+    for root in 0..n {
+        if state[root] != 0 {
+            continue;
+        }
+        let mut edges = Vec::new();
+        value_edges(&btf.types()[root], &mut edges);
+        state[root] = 1;
+        stack.push((root as u32, edges, 0));
+        while let Some(top) = stack.last_mut() {
+            if top.2 < top.1.len() {
+                let next = (top.1[top.2] - start) as usize;
+                top.2 += 1;
+                match state[next] {
+                    0 => {
+                        let mut e = Vec::new();
+                        value_edges(&btf.types()[next], &mut e);
+                        state[next] = 1;
+                        stack.push((next as u32, e, 0));
+                    }
+                    1 => {
+                        let pos = stack.iter().position(|f| f.0 as usize == next).unwrap_or(0);
+                        let path: Vec<String> = stack[pos..]
+                            .iter()
+                            .map(|f| format!("[{}] {}", f.0 + start, btf.types()[f.0 as usize].kind().name()))
+                            .collect();
+                        return Err(Error::RefLoop { id: next as u32 + start, path: path.join(" -> ") });
+                    }
+                    _ => {}
+                }
+            } else {
+                state[top.0 as usize] = 2;
+                stack.pop();
+            }
+        }
+    }
+    Ok(())
+}
