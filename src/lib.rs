@@ -5,7 +5,10 @@
 //! ([`parse`] → [`Btf`]) → transformations → bytes ([`write`]) or text
 //! ([`dump`]).
 
+pub mod archive;
 pub mod btf;
+pub mod dedup;
+pub mod diff;
 pub mod dump;
 pub mod elf;
 pub mod error;

@@ -1,5 +1,6 @@
 //! Text output of a BTF: bpftool's raw listing, its JSON form, and the C header.
 
+pub mod c;
 pub mod json;
 pub mod raw;
 

@@ -1,0 +1,1 @@
+//! BTF archives: concatenated BTF blobs (see issue #4). Not implemented yet.

@@ -1,0 +1,1 @@
+//! Semantic comparison of two BTFs (issue #6). Not implemented yet.
