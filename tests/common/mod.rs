@@ -1,0 +1,106 @@
+//! Shared test helpers: locating fixtures and oracles, skipping visibly.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether missing oracles/data must fail the test (CI sets BTFKIT_REQUIRE_ORACLES=1).
+pub fn require_oracles() -> bool {
+    std::env::var("BTFKIT_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
+}
+
+/// Prints a visible skip message, or panics under BTFKIT_REQUIRE_ORACLES=1.
+pub fn skip(why: &str) {
+    if require_oracles() {
+        panic!("required oracle or data missing: {why}");
+    }
+    eprintln!("skipped: {why}");
+}
+
+/// Like [`skip`] but never fails: for data that CI may legitimately lack.
+pub fn skip_soft(why: &str) {
+    eprintln!("skipped: {why}");
+}
+
+/// Whether an external program is runnable.
+pub fn have(prog: &str) -> bool {
+    Command::new(prog).arg("--version").output().is_ok_and(|o| o.status.success())
+        || Command::new(prog).arg("version").output().is_ok_and(|o| o.status.success())
+}
+
+/// `../shared` next to the project, if present.
+pub fn shared() -> Option<PathBuf> {
+    let p = root().join("../shared");
+    p.join("fixtures").is_dir().then_some(p)
+}
+
+/// Unpacks ../shared/fixtures/debian-6.1/modules.tar.xz under target/ once;
+/// returns the folder holding `modules/`.
+pub fn debian_modules() -> Option<PathBuf> {
+    let shared = shared()?;
+    let dest = root().join("target/fixtures/debian-6.1");
+    let marker = dest.join(".unpacked");
+    if !marker.exists() {
+        std::fs::create_dir_all(&dest).ok()?;
+        let lock = dest.join(".lock");
+        // Several test binaries may race here; unpack into a temp dir and rename.
+        let tmp = dest.join(format!(".tmp-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).ok()?;
+        let ok = Command::new("tar")
+            .arg("-C").arg(&tmp)
+            .arg("-xJf").arg(shared.join("fixtures/debian-6.1/modules.tar.xz"))
+            .status().is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+        if !dest.join("modules").exists() {
+            let _ = std::fs::rename(tmp.join("modules"), dest.join("modules"));
+        }
+        let _ = std::fs::remove_dir_all(&tmp);
+        let _ = std::fs::write(&marker, b"");
+        let _ = lock;
+    }
+    Some(dest)
+}
+
+/// Unpacks one xz file of ../shared/fixtures/kernel-archive under target/ once.
+pub fn kernel_archive_file(name_xz: &str) -> Option<PathBuf> {
+    let shared = shared()?;
+    let src = shared.join("fixtures/kernel-archive").join(name_xz);
+    let dest_dir = root().join("target/fixtures/kernel-archive");
+    let dest = dest_dir.join(name_xz.trim_end_matches(".xz"));
+    if !dest.exists() {
+        std::fs::create_dir_all(&dest_dir).ok()?;
+        let tmp = dest.with_extension(format!("tmp{}", std::process::id()));
+        let out = std::fs::File::create(&tmp).ok()?;
+        let ok = Command::new("xz").arg("-dc").arg(&src).stdout(out).status().is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+        std::fs::rename(&tmp, &dest).ok()?;
+    }
+    Some(dest)
+}
+
+/// Path of the host's vmlinux BTF when readable.
+pub fn host_vmlinux() -> Option<PathBuf> {
+    let p = Path::new("/sys/kernel/btf/vmlinux");
+    std::fs::File::open(p).is_ok().then(|| p.to_path_buf())
+}
+
+/// Runs a command, returns stdout (panics with stderr on failure).
+pub fn run_ok(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// The btfkit binary built for integration tests.
+pub fn btfkit() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_btfkit"))
+}
