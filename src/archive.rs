@@ -1,1 +1,225 @@
-//! BTF archives: concatenated BTF blobs (see issue #4). Not implemented yet.
+//! BTF archives: several raw BTF blobs back to back, as an unmodified
+//! linker makes when every object file carries its own `.BTF` section.
+//!
+//! A blob's extent is its header length plus the end of its last section;
+//! anything after it is the next member. Zero bytes between members (input
+//! section alignment) are skipped and counted.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::btf::{Btf, Endianness};
+use crate::error::{Error, Result};
+use crate::parse::{self, Header, ParseOptions};
+
+/// One member of an archive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub index: usize,
+    /// Offset of the member's header within the archive bytes.
+    pub offset: usize,
+    /// Bytes the member spans (header + sections).
+    pub size: usize,
+    /// Zero bytes skipped before this member.
+    pub pad_before: usize,
+    pub header: Header,
+}
+
+/// The layout of an archive (or of a single BTF: one member).
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    pub members: Vec<Member>,
+    /// Zero bytes after the last member.
+    pub pad_after: usize,
+    /// With `lenient`, where the walk stopped on bytes that are not BTF, and why.
+    pub stopped: Option<(usize, String)>,
+}
+
+impl Layout {
+    pub fn is_archive(&self) -> bool {
+        self.members.len() > 1
+    }
+    pub fn endian(&self) -> Option<Endianness> {
+        self.members.first().map(|m| m.header.endian)
+    }
+}
+
+/// Walks the members of `data`. `file_offset` is the position of `data` in
+/// its file (for messages). Bytes after the last member that are neither
+/// zero padding nor a BTF header are an error, unless `lenient` (then the
+/// walk stops there and records why).
+pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
+    let mut layout = Layout::default();
+    let mut pos = 0usize;
+    let mut pad = 0usize;
+    while pos < data.len() {
+        let header = match parse::parse_header(&data[pos..], file_offset + pos) {
+            Ok(h) => h,
+            Err(e) if layout.members.is_empty() => return Err(e),
+            Err(e) => {
+                if lenient {
+                    layout.stopped = Some((file_offset + pos, e.to_string()));
+                    return Ok(layout);
+                }
+                return Err(Error::BadSections {
+                    offset: file_offset + pos,
+                    why: format!(
+                        "{} trailing bytes after archive member {} are not a BTF header ({e})",
+                        data.len() - pos,
+                        layout.members.len() - 1
+                    ),
+                });
+            }
+        };
+        if let Some(first) = layout.members.first() {
+            if first.header.endian != header.endian {
+                return Err(Error::Invalid(format!(
+                    "offset {}: archive member {} is {:?}-endian but member 0 is {:?}-endian",
+                    file_offset + pos,
+                    layout.members.len(),
+                    header.endian,
+                    first.header.endian
+                )));
+            }
+        }
+        let size = header.total_len() as usize;
+        layout.members.push(Member { index: layout.members.len(), offset: pos, size, pad_before: pad, header });
+        pos += size;
+        let zeros = data[pos..].iter().take_while(|&&b| b == 0).count();
+        pad = zeros;
+        pos += zeros;
+    }
+    layout.pad_after = pad;
+    Ok(layout)
+}
+
+/// Parses every member as a standalone base BTF, in parallel. The result
+/// is in member order and independent of the number of threads.
+pub fn parse_members(data: &[u8], layout: &Layout, file_offset: usize) -> Result<Vec<Btf>> {
+    layout
+        .members
+        .par_iter()
+        .map(|m| {
+            let opts = ParseOptions { base: None, allow_trailing: false, file_offset: file_offset + m.offset };
+            parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
+        })
+        .collect()
+}
+
+/// Parses a base+children archive: member 0 is the base, every other
+/// member is split BTF over it.
+pub fn parse_split_members(data: &[u8], layout: &Layout, file_offset: usize) -> Result<(Arc<Btf>, Vec<Btf>)> {
+    let Some(first) = layout.members.first() else {
+        return Err(Error::Invalid("empty archive".into()));
+    };
+    let base_opts = ParseOptions { base: None, allow_trailing: false, file_offset: file_offset + first.offset };
+    let base = Arc::new(parse::parse_with(&data[first.offset..first.offset + first.size], &base_opts)?.0);
+    let children = layout.members[1..]
+        .par_iter()
+        .map(|m| {
+            let opts = ParseOptions { base: Some(base.clone()), allow_trailing: false, file_offset: file_offset + m.offset };
+            parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((base, children))
+}
+
+/// Concatenates raw BTF blobs into an archive (no padding).
+pub fn build(blobs: &[Vec<u8>]) -> Vec<u8> {
+    blobs.concat()
+}
+
+/// Merges all members into one BTF and deduplicates it (the RFC's
+/// behaviour). With a `base`, every member is split BTF over it.
+pub fn merge(data: &[u8], layout: &Layout, file_offset: usize, base: Option<Arc<Btf>>) -> Result<Btf> {
+    let _ = (data, layout, file_offset, base);
+    Err(Error::Invalid(format!(
+        "this is a BTF archive of {} members; merging needs deduplication, which is not implemented yet (use --archive=first)",
+        layout.members.len()
+    )))
+}
+
+/// The `archive list` report.
+pub struct Report {
+    pub rows: Vec<Row>,
+    pub pad_after: usize,
+}
+
+/// One member's row.
+pub struct Row {
+    pub index: usize,
+    pub offset: usize,
+    pub size: usize,
+    pub pad_before: usize,
+    pub types: usize,
+    pub str_bytes: usize,
+    pub first_names: Vec<String>,
+}
+
+/// Names that tell members apart: functions and variables first (they are
+/// the object's own), then other named types.
+fn first_names(b: &Btf, n: usize) -> Vec<String> {
+    let named = |t: &&crate::Type| t.name_off != 0;
+    let own = b.types().iter().filter(named).filter(|t| matches!(t.kind(), crate::Kind::Func | crate::Kind::Var));
+    let rest = b.types().iter().filter(named).filter(|t| !matches!(t.kind(), crate::Kind::Func | crate::Kind::Var));
+    own.chain(rest).take(n).map(|t| format!("{} {}", t.kind().name().to_lowercase(), b.name(t.name_off))).collect()
+}
+
+impl Report {
+    pub fn new(layout: &Layout, members: &[Btf]) -> Report {
+        let rows = layout
+            .members
+            .iter()
+            .zip(members)
+            .map(|(m, b)| Row {
+                index: m.index,
+                offset: m.offset,
+                size: m.size,
+                pad_before: m.pad_before,
+                types: b.types().len(),
+                str_bytes: b.strings().len(),
+                first_names: first_names(b, 3),
+            })
+            .collect();
+        Report { rows, pad_after: layout.pad_after }
+    }
+
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(s, "{:>6} {:>10} {:>9} {:>4} {:>7} {:>9}  first types", "member", "offset", "size", "pad", "types", "strings");
+        for r in &self.rows {
+            let _ = writeln!(
+                s,
+                "{:>6} {:>10} {:>9} {:>4} {:>7} {:>9}  {}",
+                r.index, r.offset, r.size, r.pad_before, r.types, r.str_bytes, r.first_names.join(", ")
+            );
+        }
+        let types: usize = self.rows.iter().map(|r| r.types).sum();
+        let bytes: usize = self.rows.iter().map(|r| r.size).sum();
+        let pad: usize = self.rows.iter().map(|r| r.pad_before).sum::<usize>() + self.pad_after;
+        let _ = writeln!(s, "total: {} members, {bytes} bytes, {types} types, {pad} padding bytes", self.rows.len());
+        s
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        let rows: Vec<_> = self
+            .rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "index": r.index, "offset": r.offset, "size": r.size, "pad_before": r.pad_before,
+                    "types": r.types, "str_bytes": r.str_bytes, "first_types": r.first_names,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "members": rows,
+            "total_members": self.rows.len(),
+            "total_types": self.rows.iter().map(|r| r.types).sum::<usize>(),
+            "total_bytes": self.rows.iter().map(|r| r.size).sum::<usize>(),
+            "pad_after": self.pad_after,
+        })
+    }
+}

@@ -116,9 +116,62 @@ pub fn open(path: &Path) -> Result<Source> {
     Ok(Source { path: path.to_owned(), bytes, btf_offset, btf_len, is_elf, compressed })
 }
 
-/// Loads a single BTF (base, or split over `base`) from a file.
+/// Loads a single BTF (base, or split over `base`) from a file. A BTF
+/// archive is an error here; see [`load_with`].
 pub fn load(path: &Path, base: Option<Arc<Btf>>) -> Result<Btf> {
     let src = open(path)?;
     let opts = ParseOptions { base, allow_trailing: false, file_offset: src.btf_offset };
     parse::parse_with(src.btf_data(), &opts).map(|(b, _)| b).map_err(|e| e.in_file(path))
+}
+
+/// What to do when the BTF data turns out to be an archive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ArchiveMode {
+    /// Merge all members and deduplicate (the default).
+    #[default]
+    Merge,
+    /// Only the first member (what tools unaware of archives see).
+    First,
+}
+
+/// Options of [`load_with`].
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    pub base: Option<Arc<Btf>>,
+    pub archive: ArchiveMode,
+    /// Stop at trailing garbage after archive members instead of failing.
+    pub lenient: bool,
+}
+
+/// A loaded BTF and how it was made.
+pub struct Loaded {
+    pub btf: Btf,
+    /// Number of members in the data (1 for a plain BTF).
+    pub members: usize,
+    /// Whether the members were merged and deduplicated.
+    pub merged: bool,
+    /// Zero padding bytes skipped between members.
+    pub padding: usize,
+    /// Lenient mode: where the archive walk stopped, and why.
+    pub stopped: Option<(usize, String)>,
+}
+
+/// Loads a BTF from a file, handling archives as `opts.archive` says.
+pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
+    let src = open(path)?;
+    load_source(&src, opts).map_err(|e| e.in_file(path))
+}
+
+fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded> {
+    let data = src.btf_data();
+    let layout = crate::archive::walk(data, src.btf_offset, opts.lenient)?;
+    let padding = layout.members.iter().map(|m| m.pad_before).sum::<usize>() + layout.pad_after;
+    if layout.members.len() <= 1 || opts.archive == ArchiveMode::First {
+        let first = layout.members.first().map(|m| m.size).unwrap_or(data.len());
+        let popts = ParseOptions { base: opts.base.clone(), allow_trailing: false, file_offset: src.btf_offset };
+        let (btf, _) = parse::parse_with(&data[..first], &popts)?;
+        return Ok(Loaded { btf, members: layout.members.len(), merged: false, padding, stopped: layout.stopped });
+    }
+    let btf = crate::archive::merge(data, &layout, src.btf_offset, opts.base.clone())?;
+    Ok(Loaded { btf, members: layout.members.len(), merged: true, padding, stopped: layout.stopped })
 }

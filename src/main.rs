@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use btfkit::{dump, input, stat::Stats, Btf, Error};
+use btfkit::{archive, dump, input, stat::Stats, Btf, Error};
 use clap::{Parser, Subcommand, ValueEnum};
 
 const DEFAULT_BTF: &str = "/sys/kernel/btf/vmlinux";
@@ -25,6 +25,53 @@ enum Format {
     Json,
 }
 
+/// How to read a BTF archive (several BTF blobs back to back).
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+enum ArchiveArg {
+    /// Merge all members and deduplicate them
+    Merge,
+    /// Only the first member, as tools unaware of archives do
+    First,
+}
+
+/// Options shared by every command that reads BTF.
+#[derive(clap::Args)]
+struct InputArgs {
+    /// Base BTF for split BTF (kernel modules)
+    #[arg(short = 'B', long)]
+    base: Option<PathBuf>,
+    /// What to do with a BTF archive
+    #[arg(long, value_enum, default_value = "merge")]
+    archive: ArchiveArg,
+    /// Stop at trailing bytes after archive members with a warning instead of failing
+    #[arg(long)]
+    lenient: bool,
+}
+
+#[derive(Subcommand)]
+enum ArchiveCmd {
+    /// One row per member: offset, size, types, string bytes, first names
+    #[command(after_help = "Examples:\n  btfkit archive list vmlinux\n  btfkit archive list archive.btf --json")]
+    List {
+        file: PathBuf,
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        lenient: bool,
+    },
+    /// Write one member as a raw BTF file
+    #[command(after_help = "Example:\n  btfkit archive extract vmlinux --member 3 -o init_main.btf")]
+    Extract {
+        file: PathBuf,
+        #[arg(long)]
+        member: usize,
+        /// Output file (`-` for stdout)
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Print the types of a BTF, exactly as `bpftool btf dump file` does
@@ -33,9 +80,8 @@ enum Cmd {
         /// BTF source: raw BTF, ELF (.o, .ko, vmlinux), .ko.xz/.ko.zst
         #[arg(default_value = DEFAULT_BTF)]
         file: PathBuf,
-        /// Base BTF for split BTF (kernel modules)
-        #[arg(short = 'B', long)]
-        base: Option<PathBuf>,
+        #[command(flatten)]
+        input: InputArgs,
         #[arg(short, long, value_enum, default_value = "raw")]
         format: Format,
         /// Pretty-print JSON (bpftool -p)
@@ -47,12 +93,15 @@ enum Cmd {
     Stat {
         #[arg(default_value = DEFAULT_BTF)]
         file: PathBuf,
-        #[arg(short = 'B', long)]
-        base: Option<PathBuf>,
+        #[command(flatten)]
+        input: InputArgs,
         /// Machine-readable output
         #[arg(long)]
         json: bool,
     },
+    /// Inspect BTF archives (concatenated per-object BTF)
+    #[command(subcommand)]
+    Archive(ArchiveCmd),
 }
 
 enum Fail {
@@ -71,27 +120,92 @@ impl From<io::Error> for Fail {
     }
 }
 
-fn load(file: &Path, base: Option<&Path>) -> Result<Btf, Error> {
-    let base = match base {
+/// Loads FILE as the input options say, with a note on stderr for archives.
+fn load(file: &Path, args: &InputArgs) -> Result<Btf, Error> {
+    let base = match &args.base {
         Some(b) => Some(Arc::new(input::load(b, None)?)),
         None => None,
     };
-    input::load(file, base)
+    let opts = input::LoadOptions {
+        base,
+        archive: match args.archive {
+            ArchiveArg::Merge => input::ArchiveMode::Merge,
+            ArchiveArg::First => input::ArchiveMode::First,
+        },
+        lenient: args.lenient,
+    };
+    let loaded = input::load_with(file, &opts)?;
+    if let Some((off, why)) = &loaded.stopped {
+        eprintln!("btfkit: warning: {}: stopped reading the archive at offset {off}: {why}", file.display());
+    }
+    if loaded.members > 1 {
+        if loaded.merged {
+            eprintln!(
+                "btfkit: note: {} is a BTF archive of {} members; merged and deduplicated them",
+                file.display(),
+                loaded.members
+            );
+        } else {
+            eprintln!(
+                "btfkit: note: {} is a BTF archive of {} members; using only the first (--archive=first)",
+                file.display(),
+                loaded.members
+            );
+        }
+    }
+    Ok(loaded.btf)
+}
+
+fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
+    match cmd {
+        ArchiveCmd::List { file, json, lenient } => {
+            let src = input::open(&file)?;
+            let data = src.btf_data();
+            let layout = archive::walk(data, src.btf_offset, lenient).map_err(|e| e.in_file(&file))?;
+            let members = archive::parse_members(data, &layout, src.btf_offset).map_err(|e| e.in_file(&file))?;
+            let report = archive::Report::new(&layout, &members);
+            if json {
+                writeln!(out, "{}", report.to_json())?;
+            } else {
+                out.write_all(report.to_text().as_bytes())?;
+            }
+        }
+        ArchiveCmd::Extract { file, member, output } => {
+            let src = input::open(&file)?;
+            let data = src.btf_data();
+            let layout = archive::walk(data, src.btf_offset, false).map_err(|e| e.in_file(&file))?;
+            let Some(m) = layout.members.get(member) else {
+                return Err(Error::Invalid(format!(
+                    "{}: no member {member} (the archive has {})",
+                    file.display(),
+                    layout.members.len()
+                ))
+                .into());
+            };
+            let bytes = &data[m.offset..m.offset + m.size];
+            if output.as_os_str() == "-" {
+                out.write_all(bytes)?;
+            } else {
+                btfkit::output::write_atomic(&output, bytes)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn run(cli: Cli) -> Result<(), Fail> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match cli.cmd {
-        Cmd::Dump { file, base, format, pretty } => {
-            let btf = load(&file, base.as_deref())?;
+        Cmd::Dump { file, input, format, pretty } => {
+            let btf = load(&file, &input)?;
             match format {
                 Format::Raw => dump::raw::dump(&btf, &mut out)?,
                 Format::Json => dump::json::dump(&btf, pretty, &mut out)?,
             }
         }
-        Cmd::Stat { file, base, json } => {
-            let btf = load(&file, base.as_deref())?;
+        Cmd::Stat { file, input, json } => {
+            let btf = load(&file, &input)?;
             let s = Stats::of(&btf);
             if json {
                 writeln!(out, "{}", s.to_json())?;
@@ -99,6 +213,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
                 out.write_all(s.to_text().as_bytes())?;
             }
         }
+        Cmd::Archive(cmd) => archive_cmd(cmd, &mut out)?,
     }
     out.flush()?;
     Ok(())
