@@ -391,7 +391,7 @@ fn validate(btf: &Btf, _data: &[u8], h: &Header, fo: usize) -> Result<()> {
         let bad = |why: String| Error::BadType { offset: off, id: id.0, kind: t.kind().name(), why };
         let mut err = None;
         t.for_each_str(|s, what| {
-            if err.is_none() && btf.str_bytes(s).is_none() {
+            if err.is_none() && !btf.is_valid_str_off(s) {
                 err = Some(Error::BadStringOffset { id: id.0, what, str_off: s });
             }
         });

@@ -192,6 +192,17 @@ impl Btf {
         }
     }
 
+    /// Whether `off` points into this BTF's or its base's string section
+    /// (both end with a NUL once parsed, so such an offset names a string).
+    pub fn is_valid_str_off(&self, off: u32) -> bool {
+        let start = self.start_str_off();
+        if off >= start {
+            ((off - start) as usize) < self.strings.len()
+        } else {
+            self.base.as_ref().is_some_and(|b| b.is_valid_str_off(off))
+        }
+    }
+
     /// The string at `off` as UTF-8 (lossy), "" when invalid.
     pub fn name(&self, off: u32) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(self.str_bytes(off).unwrap_or(b""))

@@ -51,7 +51,7 @@ impl StringTable {
     /// The string at `off`, without its NUL, or None when `off` is out of range.
     pub fn get(&self, off: u32) -> Option<&[u8]> {
         let rest = self.bytes.get(off as usize..)?;
-        let end = rest.iter().position(|&b| b == 0)?;
+        let end = memchr::memchr(0, rest)?;
         Some(&rest[..end])
     }
 

@@ -1,120 +1,112 @@
 //! `bpftool btf dump file F` (format raw), byte for byte.
+//!
+//! Types are rendered into memory in chunks, in parallel, and written in
+//! id order, so the output does not depend on the number of threads.
 
 use std::io::{self, Write};
 
-use super::{func_linkage_str, int_encoding_str, name_or_anon, var_linkage_str};
+
+use super::{func_linkage_str, int_encoding_str, name_or_anon, var_linkage_str, Text};
 use crate::btf::{Btf, TypeId, TypeKind};
 
 /// Writes every own type of `btf` (a split BTF lists only its own types).
 pub fn dump(btf: &Btf, out: &mut impl Write) -> io::Result<()> {
-    for (id, _) in btf.iter() {
-        dump_type(btf, id, out)?;
-    }
-    Ok(())
+    let ids: Vec<TypeId> = btf.iter().map(|(id, _)| id).collect();
+    dump_ids(btf, &ids, out)
 }
 
 /// Writes the given types (bpftool's `root_id`), in the order given.
 pub fn dump_ids(btf: &Btf, ids: &[TypeId], out: &mut impl Write) -> io::Result<()> {
-    for &id in ids {
-        dump_type(btf, id, out)?;
-    }
-    Ok(())
+    super::render_chunks(ids, out, |chunk, buf| {
+        for &id in chunk {
+            dump_type(btf, id, buf);
+        }
+    })
 }
 
-/// One type: `[id] KIND 'name' ...` and its member lines.
-pub fn dump_type(btf: &Btf, id: TypeId, out: &mut impl Write) -> io::Result<()> {
+/// Renders one type into `buf`: `[id] KIND 'name' ...` and its member lines.
+pub fn dump_type(btf: &Btf, id: TypeId, buf: &mut Vec<u8>) {
+    let b = buf;
     let Some(t) = btf.type_by_id(id) else {
-        return writeln!(out, "[{}] UNKNOWN '(anon)'", id.0);
+        b.s("[").u(id.0).s("] UNKNOWN '(anon)'\n");
+        return;
     };
-    write!(out, "[{}] {} '", id.0, t.kind().name())?;
-    out.write_all(name_or_anon(btf, t.name_off))?;
-    out.write_all(b"'")?;
+    b.s("[").u(id.0).s("] ").s(t.kind().name()).s(" '").s(name_or_anon(btf, t.name_off)).s("'");
     match &t.kind {
-        TypeKind::Int(i) => write!(
-            out,
-            " size={} bits_offset={} nr_bits={} encoding={}",
-            i.size,
-            i.offset,
-            i.bits,
-            int_encoding_str(i.encoding)
-        )?,
+        TypeKind::Int(i) => {
+            b.s(" size=").u(i.size).s(" bits_offset=").u(i.offset).s(" nr_bits=").u(i.bits);
+            b.s(" encoding=").s(int_encoding_str(i.encoding));
+        }
         TypeKind::Ptr(x)
         | TypeKind::Const(x)
         | TypeKind::Volatile(x)
         | TypeKind::Restrict(x)
         | TypeKind::Typedef(x)
-        | TypeKind::TypeTag { ty: x, .. } => write!(out, " type_id={}", x.0)?,
+        | TypeKind::TypeTag { ty: x, .. } => {
+            b.s(" type_id=").u(x.0);
+        }
         TypeKind::Array(a) => {
-            write!(out, " type_id={} index_type_id={} nr_elems={}", a.elem.0, a.index.0, a.nelems)?
+            b.s(" type_id=").u(a.elem.0).s(" index_type_id=").u(a.index.0).s(" nr_elems=").u(a.nelems);
         }
         TypeKind::Struct(c) | TypeKind::Union(c) => {
-            write!(out, " size={} vlen={}", c.size, c.members.len())?;
+            b.s(" size=").u(c.size).s(" vlen=").u(c.members.len());
             for m in &c.members {
-                out.write_all(b"\n\t'")?;
-                out.write_all(name_or_anon(btf, m.name_off))?;
-                write!(out, "' type_id={} bits_offset={}", m.ty.0, c.bit_offset(m))?;
+                b.s("\n\t'").s(name_or_anon(btf, m.name_off)).s("' type_id=").u(m.ty.0);
+                b.s(" bits_offset=").u(c.bit_offset(m));
                 let bs = c.bitfield_size(m);
                 if bs != 0 {
-                    write!(out, " bitfield_size={bs}")?;
+                    b.s(" bitfield_size=").u(bs);
                 }
             }
         }
         TypeKind::Enum(e) => {
-            let enc = if e.signed { "SIGNED" } else { "UNSIGNED" };
-            write!(out, " encoding={enc} size={} vlen={}", e.size, e.values.len())?;
+            b.s(" encoding=").s(if e.signed { "SIGNED" } else { "UNSIGNED" });
+            b.s(" size=").u(e.size).s(" vlen=").u(e.values.len());
             for v in &e.values {
-                out.write_all(b"\n\t'")?;
-                out.write_all(name_or_anon(btf, v.name_off))?;
-                if e.signed {
-                    write!(out, "' val={}", v.val as i32)?;
-                } else {
-                    write!(out, "' val={}", v.val)?;
-                }
+                b.s("\n\t'").s(name_or_anon(btf, v.name_off)).s("' val=");
+                if e.signed { b.u(v.val as i32) } else { b.u(v.val) };
             }
         }
         TypeKind::Enum64(e) => {
-            let enc = if e.signed { "SIGNED" } else { "UNSIGNED" };
-            write!(out, " encoding={enc} size={} vlen={}", e.size, e.values.len())?;
+            b.s(" encoding=").s(if e.signed { "SIGNED" } else { "UNSIGNED" });
+            b.s(" size=").u(e.size).s(" vlen=").u(e.values.len());
             for v in &e.values {
-                out.write_all(b"\n\t'")?;
-                out.write_all(name_or_anon(btf, v.name_off))?;
-                if e.signed {
-                    write!(out, "' val={}LL", v.val as i64)?;
-                } else {
-                    write!(out, "' val={}ULL", v.val)?;
-                }
+                b.s("\n\t'").s(name_or_anon(btf, v.name_off)).s("' val=");
+                if e.signed { b.u(v.val as i64).s("LL") } else { b.u(v.val).s("ULL") };
             }
         }
-        TypeKind::Fwd { union } => write!(out, " fwd_kind={}", if *union { "union" } else { "struct" })?,
+        TypeKind::Fwd { union } => {
+            b.s(" fwd_kind=").s(if *union { "union" } else { "struct" });
+        }
         TypeKind::Func { proto, linkage } => {
-            write!(out, " type_id={} linkage={}", proto.0, func_linkage_str(*linkage))?
+            b.s(" type_id=").u(proto.0).s(" linkage=").s(func_linkage_str(*linkage));
         }
         TypeKind::FuncProto(p) => {
-            write!(out, " ret_type_id={} vlen={}", p.ret.0, p.params.len())?;
+            b.s(" ret_type_id=").u(p.ret.0).s(" vlen=").u(p.params.len());
             for p in &p.params {
-                out.write_all(b"\n\t'")?;
-                out.write_all(name_or_anon(btf, p.name_off))?;
-                write!(out, "' type_id={}", p.ty.0)?;
+                b.s("\n\t'").s(name_or_anon(btf, p.name_off)).s("' type_id=").u(p.ty.0);
             }
         }
-        TypeKind::Var { ty, linkage } => write!(out, " type_id={}, linkage={}", ty.0, var_linkage_str(*linkage))?,
+        TypeKind::Var { ty, linkage } => {
+            b.s(" type_id=").u(ty.0).s(", linkage=").s(var_linkage_str(*linkage));
+        }
         TypeKind::Datasec(d) => {
-            write!(out, " size={} vlen={}", d.size, d.vars.len())?;
+            b.s(" size=").u(d.size).s(" vlen=").u(d.vars.len());
             for v in &d.vars {
-                write!(out, "\n\ttype_id={} offset={} size={}", v.ty.0, v.offset, v.size)?;
+                b.s("\n\ttype_id=").u(v.ty.0).s(" offset=").u(v.offset).s(" size=").u(v.size);
                 if let Some(vt) = btf.type_by_id(v.ty) {
-                    write!(out, " ({} '", vt.kind().name())?;
-                    out.write_all(name_or_anon(btf, vt.name_off))?;
-                    out.write_all(b"')")?;
+                    b.s(" (").s(vt.kind().name()).s(" '").s(name_or_anon(btf, vt.name_off)).s("')");
                 } else if v.ty.0 == 0 {
-                    out.write_all(b" (UNKNOWN '(anon)')")?;
+                    b.s(" (UNKNOWN '(anon)')");
                 }
             }
         }
-        TypeKind::Float { size } => write!(out, " size={size}")?,
+        TypeKind::Float { size } => {
+            b.s(" size=").u(*size);
+        }
         TypeKind::DeclTag { ty, component_idx, .. } => {
-            write!(out, " type_id={} component_idx={}", ty.0, component_idx)?
+            b.s(" type_id=").u(ty.0).s(" component_idx=").u(*component_idx);
         }
     }
-    out.write_all(b"\n")
+    b.s("\n");
 }
