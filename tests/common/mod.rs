@@ -104,3 +104,84 @@ pub fn run_ok(cmd: &mut Command) -> Vec<u8> {
 pub fn btfkit() -> Command {
     Command::new(env!("CARGO_BIN_EXE_btfkit"))
 }
+
+/// Outcome of offering BTF to the running kernel.
+pub enum KernelLoad {
+    Accepted,
+    /// The kernel rejected it: its verifier log.
+    Rejected(String),
+    /// BPF_BTF_LOAD is not permitted here (not root, or seccomp/lockdown).
+    NotPermitted(String),
+}
+
+/// Loads raw BTF with bpf(BPF_BTF_LOAD), with the verifier log.
+pub fn kernel_load(btf: &[u8]) -> KernelLoad {
+    const BPF_BTF_LOAD: libc::c_long = 18;
+    #[repr(C)]
+    #[derive(Default)]
+    struct Attr {
+        btf: u64,
+        btf_log_buf: u64,
+        btf_size: u32,
+        btf_log_size: u32,
+        btf_log_level: u32,
+        btf_log_true_size: u32,
+        btf_flags: u32,
+        btf_token_fd: i32,
+        _pad: [u64; 8],
+    }
+    let mut log = vec![0u8; 16 << 20];
+    let mut attr = Attr {
+        btf: btf.as_ptr() as u64,
+        btf_log_buf: log.as_mut_ptr() as u64,
+        btf_size: btf.len() as u32,
+        btf_log_size: log.len() as u32,
+        btf_log_level: 1,
+        ..Default::default()
+    };
+    // SAFETY: attr points at live buffers of the stated sizes for the call's duration.
+    let fd = unsafe {
+        libc::syscall(libc::SYS_bpf, BPF_BTF_LOAD, &mut attr as *mut Attr, std::mem::size_of::<Attr>() as u32)
+    };
+    if fd >= 0 {
+        // SAFETY: fd was just returned by the kernel and is ours.
+        unsafe { libc::close(fd as i32) };
+        return KernelLoad::Accepted;
+    }
+    let err = std::io::Error::last_os_error();
+    let text = String::from_utf8_lossy(&log[..log.iter().position(|&b| b == 0).unwrap_or(0)]).into_owned();
+    match err.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) | Some(libc::ENOSYS) => KernelLoad::NotPermitted(err.to_string()),
+        _ => KernelLoad::Rejected(format!("{err}\n{}", tail(&text, 4000))),
+    }
+}
+
+fn tail(s: &str, n: usize) -> &str {
+    let start = s.len().saturating_sub(n);
+    let mut i = start;
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    &s[i..]
+}
+
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Asserts the kernel accepts `btf` (skips when the syscall is not permitted;
+/// under BTFKIT_REQUIRE_ORACLES=1 that fails when running as root).
+pub fn assert_kernel_accepts(what: &str, btf: &[u8]) {
+    match kernel_load(btf) {
+        KernelLoad::Accepted => {}
+        KernelLoad::Rejected(log) => panic!("kernel rejected {what}: {log}"),
+        KernelLoad::NotPermitted(e) => {
+            if require_oracles() && is_root() {
+                panic!("BPF_BTF_LOAD not permitted as root: {e}");
+            }
+            eprintln!("skipped: BPF_BTF_LOAD not permitted ({e})");
+        }
+    }
+}
