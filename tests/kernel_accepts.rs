@@ -77,3 +77,23 @@ fn rewritten_vmlinux_loads() {
         common::assert_kernel_accepts(&p.display().to_string(), &out);
     }
 }
+
+/// The harness itself must be able to fail: a named PTR is valid for libbpf
+/// but the kernel rejects it.
+#[test]
+fn harness_sees_rejections() {
+    let mut b = Btf::new();
+    let int = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+    let name = b.add_str("named_ptr").unwrap();
+    b.push_type(btfkit::Type::new(name, btfkit::TypeKind::Ptr(int))).unwrap();
+    match common::kernel_load(&write::to_bytes(&b)) {
+        common::KernelLoad::Rejected(log) => assert!(!log.is_empty()),
+        common::KernelLoad::Accepted => panic!("kernel accepted a named PTR"),
+        common::KernelLoad::NotPermitted(e) => {
+            if common::require_oracles() && common::is_root() {
+                panic!("BPF_BTF_LOAD not permitted as root: {e}");
+            }
+            eprintln!("skipped: BPF_BTF_LOAD not permitted ({e})");
+        }
+    }
+}
