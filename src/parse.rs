@@ -482,58 +482,70 @@ fn validate(btf: &Btf, _data: &[u8], h: &Header, fo: usize) -> Result<()> {
     check_loops(btf)
 }
 
+/// The `i`-th by-value edge of a type (typedef/modifier/type-tag target,
+/// array element, struct/union member): the ones a cycle must not use.
+fn value_edge(t: &Type, i: usize) -> Option<TypeId> {
+    match &t.kind {
+        TypeKind::Typedef(x) | TypeKind::Volatile(x) | TypeKind::Const(x) | TypeKind::Restrict(x) => {
+            (i == 0).then_some(*x)
+        }
+        TypeKind::TypeTag { ty, .. } => (i == 0).then_some(*ty),
+        TypeKind::Array(a) => (i == 0).then_some(a.elem),
+        TypeKind::Struct(c) | TypeKind::Union(c) => c.members.get(i).map(|m| m.ty),
+        _ => None,
+    }
+}
+
 /// Rejects cycles of non-pointer references (typedef/modifier/array chains,
-/// structs containing themselves by value), as the kernel does. Iterative:
-/// each type is visited once, with an explicit stack.
+/// structs containing themselves by value), as the kernel does. Iterative
+/// depth-first search with an explicit stack of (type, next edge): each type
+/// is visited once, memory is two words per stacked type.
 fn check_loops(btf: &Btf) -> Result<()> {
     let start = btf.start_id();
-    let n = btf.types().len();
+    let types = btf.types();
     // 0 = unvisited, 1 = on the stack, 2 = done
-    let mut state = vec![0u8; n];
-    let value_edges = |t: &Type, out: &mut Vec<u32>| {
-        out.clear();
-        match &t.kind {
-            TypeKind::Typedef(x) | TypeKind::Volatile(x) | TypeKind::Const(x) | TypeKind::Restrict(x) => out.push(x.0),
-            TypeKind::TypeTag { ty, .. } => out.push(ty.0),
-            TypeKind::Array(a) => out.push(a.elem.0),
-            TypeKind::Struct(c) | TypeKind::Union(c) => out.extend(c.members.iter().map(|m| m.ty.0)),
-            _ => {}
-        }
-        out.retain(|&x| x >= start);
-    };
-    let mut stack: Vec<(u32, Vec<u32>, usize)> = Vec::new();
-    for root in 0..n {
+    let mut state = vec![0u8; types.len()];
+    let mut stack: Vec<(u32, u32)> = Vec::new();
+    for root in 0..types.len() {
         if state[root] != 0 {
             continue;
         }
-        let mut edges = Vec::new();
-        value_edges(&btf.types()[root], &mut edges);
         state[root] = 1;
-        stack.push((root as u32, edges, 0));
+        stack.push((root as u32, 0));
         while let Some(top) = stack.last_mut() {
-            if top.2 < top.1.len() {
-                let next = (top.1[top.2] - start) as usize;
-                top.2 += 1;
-                match state[next] {
-                    0 => {
-                        let mut e = Vec::new();
-                        value_edges(&btf.types()[next], &mut e);
-                        state[next] = 1;
-                        stack.push((next as u32, e, 0));
+            let (cur, edge) = (top.0 as usize, top.1 as usize);
+            match value_edge(&types[cur], edge) {
+                Some(next) => {
+                    top.1 += 1;
+                    if next.0 < start {
+                        continue; // base types were checked with the base
                     }
-                    1 => {
-                        let pos = stack.iter().position(|f| f.0 as usize == next).unwrap_or(0);
-                        let path: Vec<String> = stack[pos..]
-                            .iter()
-                            .map(|f| format!("[{}] {}", f.0 + start, btf.types()[f.0 as usize].kind().name()))
-                            .collect();
-                        return Err(Error::RefLoop { id: next as u32 + start, path: path.join(" -> ") });
+                    let next = (next.0 - start) as usize;
+                    match state[next] {
+                        0 => {
+                            state[next] = 1;
+                            stack.push((next as u32, 0));
+                        }
+                        1 => {
+                            let pos = stack.iter().position(|f| f.0 as usize == next).unwrap_or(0);
+                            let mut path: Vec<String> = stack[pos..]
+                                .iter()
+                                .take(8)
+                                .map(|f| format!("[{}] {}", f.0 + start, types[f.0 as usize].kind().name()))
+                                .collect();
+                            if stack.len() - pos > 8 {
+                                path.push(format!("... ({} types)", stack.len() - pos));
+                            }
+                            path.push(format!("[{}]", next as u32 + start));
+                            return Err(Error::RefLoop { id: next as u32 + start, path: path.join(" -> ") });
+                        }
+                        _ => {}
                     }
-                    _ => {}
                 }
-            } else {
-                state[top.0 as usize] = 2;
-                stack.pop();
+                None => {
+                    state[cur] = 2;
+                    stack.pop();
+                }
             }
         }
     }
