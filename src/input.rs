@@ -100,7 +100,12 @@ fn decompress(path: &Path, data: &[u8]) -> Result<Option<(Vec<u8>, &'static str)
 
 /// Opens a BTF source and locates its BTF bytes.
 pub fn open(path: &Path) -> Result<Source> {
-    let mut bytes = read_file(path)?;
+    from_bytes(read_file(path)?, path)
+}
+
+/// Like [`open`], for bytes already in memory (`path` names them in messages).
+pub fn from_bytes(bytes: Bytes, path: &Path) -> Result<Source> {
+    let mut bytes = bytes;
     let mut compressed = None;
     if let Some((v, what)) = decompress(path, &bytes)? {
         bytes = Bytes::Owned(v);
@@ -162,7 +167,8 @@ pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
     load_source(&src, opts).map_err(|e| e.in_file(path))
 }
 
-fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded> {
+/// Loads from an opened source, handling archives as `opts.archive` says.
+pub fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded> {
     let data = src.btf_data();
     let layout = crate::archive::walk(data, src.btf_offset, opts.lenient)?;
     let padding = layout.members.iter().map(|m| m.pad_before).sum::<usize>() + layout.pad_after;
