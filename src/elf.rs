@@ -41,3 +41,117 @@ pub fn find_section(data: &[u8], path: &Path, name: &str) -> Result<Option<Secti
     }
     Ok(Some(SectionRange { offset, size }))
 }
+
+/// How [`replace_section`] placed the new contents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Written over the old contents; the unused tail was zeroed.
+    InPlace { freed: usize },
+    /// Appended at the end of the file (the old bytes were zeroed).
+    Appended { offset: usize },
+}
+
+/// Replaces the contents of the non-allocated section `name` with `new`,
+/// leaving every other section's bytes and offsets, the symbols and the
+/// program headers as they were. The section header's `sh_size` (and
+/// `sh_offset` when the new data must go to the end) are updated.
+///
+/// Allocated sections are refused: in an executable such as vmlinux an
+/// allocated `.BTF` sits inside a loaded segment and the kernel finds it
+/// through the link-time symbols `__start_BTF`/`__stop_BTF`, whose values
+/// are already resolved into the code; changing its size needs a relink
+/// (the kernel's link-vmlinux.sh step), not a section edit.
+pub fn replace_section(data: &[u8], path: &Path, name: &str, new: &[u8]) -> Result<(Vec<u8>, Placement)> {
+    use object::read::elf::{FileHeader, SectionHeader};
+    let elf_err = |why: String| Error::Elf { path: path.to_owned(), why };
+    let kind = object::FileKind::parse(data).map_err(|e| elf_err(e.to_string()))?;
+    // (section index, sh_offset, sh_size, sh_flags, sh_addralign), header offset, is64, endian
+    struct Found {
+        index: usize,
+        offset: u64,
+        size: u64,
+        alloc: bool,
+        align: u64,
+        shoff: u64,
+        shentsize: u64,
+    }
+    fn find<H: FileHeader>(data: &[u8], name: &str) -> std::result::Result<(Option<Found>, H::Endian), String> {
+        let h = H::parse(data).map_err(|e| e.to_string())?;
+        let e = h.endian().map_err(|e| e.to_string())?;
+        let secs = h.sections(e, data).map_err(|e| e.to_string())?;
+        for (i, s) in secs.iter().enumerate() {
+            if secs.section_name(e, s).map_err(|e| e.to_string())? == name.as_bytes() {
+                let f = Found {
+                    index: i,
+                    offset: s.sh_offset(e).into(),
+                    size: s.sh_size(e).into(),
+                    alloc: s.sh_flags(e).contains(object::elf::SHF_ALLOC),
+                    align: s.sh_addralign(e).into(),
+                    shoff: h.e_shoff(e).into(),
+                    shentsize: h.e_shentsize(e) as u64,
+                };
+                return Ok((Some(f), e));
+            }
+        }
+        Ok((None, e))
+    }
+    let (found, is64, little) = match kind {
+        object::FileKind::Elf32 => {
+            let (f, e) = find::<object::elf::FileHeader32<object::Endianness>>(data, name).map_err(elf_err)?;
+            (f, false, e == object::Endianness::Little)
+        }
+        object::FileKind::Elf64 => {
+            let (f, e) = find::<object::elf::FileHeader64<object::Endianness>>(data, name).map_err(elf_err)?;
+            (f, true, e == object::Endianness::Little)
+        }
+        _ => return Err(elf_err("not an ELF file".into())),
+    };
+    let Some(f) = found else {
+        return Err(Error::Elf { path: path.to_owned(), why: format!("no {name} section") });
+    };
+    if f.alloc {
+        return Err(elf_err(format!(
+            "{name} is an allocated section (SHF_ALLOC): in an executable it lies inside a loaded segment and is \
+             located through link-time symbols, so its size cannot change without relinking; write the BTF with \
+             --detached and link it in (as the kernel's link-vmlinux.sh does with .btf.vmlinux.bin.o)"
+        )));
+    }
+    let (old_off, old_size) = (f.offset as usize, f.size as usize);
+    if old_off.checked_add(old_size).is_none_or(|end| end > data.len()) {
+        return Err(elf_err(format!("{name} runs past the end of the file")));
+    }
+    let mut out = data.to_vec();
+    let placement = if new.len() <= old_size {
+        out[old_off..old_off + new.len()].copy_from_slice(new);
+        out[old_off + new.len()..old_off + old_size].fill(0);
+        Placement::InPlace { freed: old_size - new.len() }
+    } else {
+        out[old_off..old_off + old_size].fill(0);
+        let align = f.align.clamp(1, 4096) as usize;
+        let at = out.len().div_ceil(align) * align;
+        out.resize(at, 0);
+        out.extend_from_slice(new);
+        Placement::Appended { offset: at }
+    };
+    let new_off = match placement {
+        Placement::InPlace { .. } => old_off,
+        Placement::Appended { offset } => offset,
+    };
+    let hdr = f.shoff as usize + f.index * f.shentsize as usize;
+    let put = |out: &mut Vec<u8>, at: usize, v: u64, wide: bool| -> Result<()> {
+        let bytes: Vec<u8> = match (wide, little) {
+            (true, true) => v.to_le_bytes().to_vec(),
+            (true, false) => v.to_be_bytes().to_vec(),
+            (false, true) => u32::try_from(v).map_err(|_| elf_err("value too large for ELF32".into()))?.to_le_bytes().to_vec(),
+            (false, false) => u32::try_from(v).map_err(|_| elf_err("value too large for ELF32".into()))?.to_be_bytes().to_vec(),
+        };
+        let dst = out.get_mut(at..at + bytes.len()).ok_or_else(|| elf_err("section header out of range".into()))?;
+        dst.copy_from_slice(&bytes);
+        Ok(())
+    };
+    // sh_offset / sh_size positions in Elf64_Shdr (24, 32) and Elf32_Shdr (16, 20).
+    let (off_at, size_at) = if is64 { (hdr + 24, hdr + 32) } else { (hdr + 16, hdr + 20) };
+    put(&mut out, off_at, new_off as u64, is64)?;
+    put(&mut out, size_at, new.len() as u64, is64)?;
+    Ok((out, placement))
+}
