@@ -324,7 +324,13 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
             TypeKind::Int(Int { size: st, encoding: (v >> 24) as u8, offset: (v >> 16) as u8, bits: v as u8 })
         }
         Kind::Ptr => TypeKind::Ptr(tid(st)),
-        Kind::Array => TypeKind::Array(Array { elem: tid(r(0)), index: tid(r(4)), nelems: r(8) }),
+        Kind::Array => {
+            // Unused for ARRAY (the kernel rejects non-zero); not in the model, so it must be 0.
+            if st != 0 {
+                return Err(bad(format!("size/type field {st} must be 0")));
+            }
+            TypeKind::Array(Array { elem: tid(r(0)), index: tid(r(4)), nelems: r(8) })
+        }
         Kind::Struct | Kind::Union => {
             let members = x
                 .chunks_exact(12)

@@ -550,3 +550,40 @@ fn cli_closed_pipe_exits_0_quietly() {
         }
     }
 }
+
+/// ARRAY and FWD have no use for the size/type word; a non-zero one is
+/// rejected (as the kernel does) rather than silently dropped.
+#[test]
+fn unused_size_field_must_be_zero() {
+    let mut b = Btf::new();
+    let int = b.add_int("int", 4, int_encoding::SIGNED).unwrap(); // at 24
+    b.add_array(int, int, 4).unwrap(); // at 40
+    b.add_fwd("f", false).unwrap(); // at 64
+    let d0 = write::to_bytes(&b);
+    for (off, id, kind) in [(40usize, 2u32, "ARRAY"), (64, 3, "FWD")] {
+        let mut d = d0.clone();
+        wr(&mut d, off + 8, 1);
+        let (e, m) = err(&d);
+        assert!(matches!(&e, Error::BadType { offset, id: i, kind: k, why } if *offset == off && *i == id && *k == kind && why.contains("must be 0")), "{e:?}");
+        has(&m, &format!("offset {off}"));
+        has(&m, &format!("type [{id}]"));
+    }
+}
+
+/// INT data and info words with bits outside their fields are rejected.
+#[test]
+fn unused_bits_rejected() {
+    let mut d = small_bytes();
+    wr(&mut d, T_PTR + 4, (2 << 24) | (1 << 16)); // PTR with a bit in info's unused byte
+    let (e, m) = err(&d);
+    assert!(matches!(e, Error::BadType { offset: T_PTR, id: 2, kind: "PTR", .. }), "{e:?}");
+    has(&m, "type [2]");
+    let mut d = small_bytes();
+    wr(&mut d, T_PTR + 4, (2 << 24) | (1 << 31)); // kind_flag on a PTR
+    assert!(matches!(err(&d).0, Error::BadType { id: 2, kind: "PTR", .. }));
+    let mut d = small_bytes();
+    let v = rd(&d, T_INT + 12);
+    wr(&mut d, T_INT + 12, v | 0x100); // INT data: bit in the unused byte
+    let (e, _) = err(&d);
+    assert!(matches!(e, Error::BadType { offset: T_INT, id: 1, kind: "INT", .. }), "{e:?}");
+}
