@@ -190,8 +190,82 @@ fn debian_elf_modules_match_bpftool() {
     }
 }
 
+/// Runs one bpftool process over many modules (`bpftool [-j] -B BASE batch
+/// file F`, so the base is parsed once) and checks its output against ours,
+/// module by module. Returns the modules checked, or None when the batch
+/// output did not match (the caller then compares per process, which names
+/// the module and line).
+fn batch_check(mods: &[(PathBuf, Btf)], base: &Path, fmt: Fmt, dir: &Path, tag: usize) -> Option<usize> {
+    let list = dir.join(format!("batch-{tag}-{fmt:?}.txt"));
+    let mut lines = String::new();
+    for (p, _) in mods {
+        let s = p.to_str()?;
+        if s.contains(['"', '\\', ' ', '\'']) {
+            return None;
+        }
+        lines.push_str(&format!("btf dump file {s}\n"));
+    }
+    std::fs::write(&list, lines).ok()?;
+    let mut cmd = Command::new("bpftool");
+    if fmt == Fmt::Json {
+        cmd.arg("-j");
+    }
+    let out = cmd.arg("-B").arg(base).arg("batch").arg("file").arg(&list).output().ok()?;
+    // bpftool 7.1 ends every batch with "reading batch file failed: Bad file
+    // descriptor" and status 255 (a stale errno checked after the loop), even
+    // when all commands ran: accept exactly that failure.
+    const STALE: &str = "reading batch file failed";
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stale_errno = !out.status.success()
+        && (stderr.contains(STALE) || String::from_utf8_lossy(&out.stdout).contains(STALE))
+        && !stderr.lines().any(|l| !l.contains(STALE) && !l.trim().is_empty());
+    if !out.status.success() && !stale_errno {
+        return None;
+    }
+    let theirs = out.stdout;
+    let mut pos = 0;
+    let mut expect = |bytes: &[u8]| {
+        let ok = theirs.get(pos..pos + bytes.len()) == Some(bytes);
+        pos += bytes.len();
+        ok
+    };
+    if fmt == Fmt::Json && !expect(b"[") {
+        return None;
+    }
+    for (i, (p, btf)) in mods.iter().enumerate() {
+        let mut mine = ours(btf, fmt);
+        if fmt == Fmt::Json {
+            // In batch mode each dump is wrapped: {"command":[...],"output":DUMP}.
+            assert_eq!(mine.pop(), Some(b'\n'));
+            let head = format!(
+                "{}{{\"command\":[\"btf\",\"dump\",\"file\",\"{}\"],\"output\":",
+                if i > 0 { "," } else { "" },
+                p.display()
+            );
+            mine = [head.as_bytes(), &mine, b"}"].concat();
+        }
+        if !expect(&mine) {
+            return None;
+        }
+    }
+    let mut rest = theirs.get(pos..)?;
+    if fmt == Fmt::Json {
+        // The stale-errno error is an element of the JSON array.
+        let err = format!(",{{\"error\":\"{STALE}");
+        if stale_errno && rest.starts_with(err.as_bytes()) {
+            let end = rest.iter().position(|&b| b == b'}')?;
+            rest = &rest[end + 1..];
+        }
+        rest = rest.strip_prefix(b"]")?;
+        rest = rest.strip_prefix(b"\n").unwrap_or(rest);
+    }
+    rest.is_empty().then_some(mods.len())
+}
+
 /// Every one of the 4,023 Debian module BTFs, split over the Debian vmlinux:
-/// raw and JSON for all, pretty JSON for every 16th.
+/// raw and JSON for all (through bpftool's batch mode, one bpftool per
+/// thread), and one bpftool process per module for raw and pretty JSON on
+/// every 16th. Any batch mismatch falls back to one process per module.
 #[test]
 fn debian_all_modules_match_bpftool() {
     if !bpftool_ok() {
@@ -205,29 +279,87 @@ fn debian_all_modules_match_bpftool() {
     };
     assert_eq!(files.len(), 4023, "expected all 4,023 Debian module BTFs");
     let t = Instant::now();
+    let dir = scratch("oracle-modules");
     let base = Arc::new(load(&vmlinux, None));
-    let indexed: Vec<(usize, PathBuf)> = files.into_iter().enumerate().collect();
-    let results = par_map(&indexed, threads(), |(i, f)| {
-        let btf = match btfkit::input::load(f, Some(base.clone())) {
-            Ok(b) => b,
-            Err(e) => return Err(format!("{}: btfkit failed: {e}", f.display())),
-        };
-        let fmts: &[Fmt] = if i % 16 == 0 { ALL } else { &[Fmt::Raw, Fmt::Json] };
-        compare(&btf, f, Some(&vmlinux), fmts)
+    let n = threads();
+    let chunks: Vec<(usize, &[PathBuf])> = files.chunks(files.len().div_ceil(n)).enumerate().collect();
+    let results = par_map(&chunks, n, |&(tag, chunk)| {
+        let mut failures = Vec::new();
+        let mut mods = Vec::new();
+        for f in chunk {
+            match btfkit::input::load(f, Some(base.clone())) {
+                Ok(b) => mods.push((f.clone(), b)),
+                Err(e) => failures.push(format!("{}: btfkit failed: {e}", f.display())),
+            }
+        }
+        let mut compared = 0;
+        for fmt in [Fmt::Raw, Fmt::Json] {
+            match batch_check(&mods, &vmlinux, fmt, &dir, tag) {
+                Some(k) => compared += k,
+                None => {
+                    // Find and name the module(s) that differ.
+                    for (f, btf) in &mods {
+                        if let Err(e) = compare(btf, f, Some(&vmlinux), &[fmt]) {
+                            failures.push(e);
+                        }
+                    }
+                    if failures.is_empty() {
+                        failures.push(format!("chunk {tag}: {fmt:?} batch output differs, yet every module matches alone"));
+                    }
+                }
+            }
+        }
+        // One process per module on a sample (raw and pretty).
+        let mut sampled = 0;
+        for (i, (f, btf)) in mods.iter().enumerate() {
+            if (tag * chunk.len() + i) % 16 == 0 {
+                sampled += 1;
+                if let Err(e) = compare(btf, f, Some(&vmlinux), &[Fmt::Raw, Fmt::Pretty]) {
+                    failures.push(e);
+                }
+            }
+        }
+        (compared, sampled, failures)
     });
-    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    let compared: usize = results.iter().map(|r| r.0).sum();
+    let sampled: usize = results.iter().map(|r| r.1).sum();
+    let failures: Vec<String> = results.into_iter().flat_map(|r| r.2).collect();
     eprintln!(
-        "debian modules: {} compared (raw+json, pretty on {}), {} differ ({:.1?})",
-        indexed.len(),
-        indexed.len().div_ceil(16),
+        "debian modules: {} modules, {compared} raw+json dumps equal in batch, {sampled} raw+pretty per process, {} failures ({:.1?})",
+        files.len(),
         failures.len(),
         t.elapsed()
     );
     assert!(
         failures.is_empty(),
-        "{} of {} modules differ from bpftool; first ones:\n{}",
+        "{} module comparisons differ from bpftool; first ones:\n{}",
         failures.len(),
-        indexed.len(),
         failures.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
     );
+    assert_eq!(compared, 2 * files.len());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The batch comparison is not vacuous: pairing a module with another
+/// module's BTF is caught, in both formats.
+#[test]
+fn batch_check_detects_a_difference() {
+    if !bpftool_ok() {
+        return;
+    }
+    let (Some(vmlinux), Some(files)) = (debian_vmlinux(), debian_module_files()) else {
+        return skip("../shared/fixtures/debian-6.1 missing");
+    };
+    let dir = scratch("oracle-batch-sanity");
+    let base = Arc::new(load(&vmlinux, None));
+    let mut mods: Vec<(PathBuf, Btf)> = files[..3].iter().map(|f| (f.clone(), load(f, Some(base.clone())))).collect();
+    for fmt in [Fmt::Raw, Fmt::Json] {
+        assert_eq!(batch_check(&mods, &vmlinux, fmt, &dir, 0), Some(3), "{fmt:?}");
+    }
+    let other = load(&files[3], Some(base.clone()));
+    mods[1].1 = other;
+    for fmt in [Fmt::Raw, Fmt::Json] {
+        assert_eq!(batch_check(&mods, &vmlinux, fmt, &dir, 1), None, "{fmt:?}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
