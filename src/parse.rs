@@ -325,7 +325,6 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         }
         Kind::Ptr => TypeKind::Ptr(tid(st)),
         Kind::Array => {
-            // Unused for ARRAY (the kernel rejects non-zero); not in the model, so it must be 0.
             if st != 0 {
                 return Err(bad(format!("size/type field {st} must be 0")));
             }
