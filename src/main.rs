@@ -60,6 +60,17 @@ enum ArchiveCmd {
         #[arg(long)]
         lenient: bool,
     },
+    /// Concatenate a base BTF and split BTFs of modules into a base+children archive
+    #[command(after_help = "Example:\n  btfkit archive build --base /sys/kernel/btf/vmlinux ext4.ko xfs.ko.zst -o kernel.btfa\n\nLayout: member 0 is the base, every other member is a split BTF over it, back to back.")]
+    Build {
+        /// The base BTF (member 0)
+        #[arg(long)]
+        base: PathBuf,
+        /// Split BTFs over the base (raw or ELF, e.g. .ko files)
+        children: Vec<PathBuf>,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Write one member as a raw BTF file
     #[command(after_help = "Example:\n  btfkit archive extract vmlinux --member 3 -o init_main.btf")]
     Extract {
@@ -162,13 +173,38 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
             let src = input::open(&file)?;
             let data = src.btf_data();
             let layout = archive::walk(data, src.btf_offset, lenient).map_err(|e| e.in_file(&file))?;
-            let members = archive::parse_members(data, &layout, src.btf_offset).map_err(|e| e.in_file(&file))?;
+            // Members are standalone BTFs, or (base+children archives) split BTFs over member 0.
+            let members = match archive::parse_members(data, &layout, src.btf_offset) {
+                Ok(m) => m,
+                Err(e) => match archive::parse_split_members(data, &layout, src.btf_offset) {
+                    Ok((base, children)) => {
+                        eprintln!("btfkit: note: base+children archive: members 1.. are split BTF over member 0");
+                        std::iter::once((*base).clone()).chain(children).collect()
+                    }
+                    Err(_) => return Err(e.in_file(&file).into()),
+                },
+            };
             let report = archive::Report::new(&layout, &members);
             if json {
                 writeln!(out, "{}", report.to_json())?;
             } else {
                 out.write_all(report.to_text().as_bytes())?;
             }
+        }
+        ArchiveCmd::Build { base, children, output } => {
+            let base_btf = Arc::new(input::load(&base, None)?);
+            let mut blobs = vec![btfkit::write::to_bytes(&base_btf)];
+            for c in &children {
+                let child = input::load(c, Some(base_btf.clone()))?;
+                blobs.push(btfkit::write::to_bytes(&child));
+            }
+            let bytes = archive::build(&blobs);
+            if output.as_os_str() == "-" {
+                out.write_all(&bytes)?;
+            } else {
+                btfkit::output::write_atomic(&output, &bytes)?;
+            }
+            eprintln!("btfkit: wrote {} members ({} bytes) to {}", blobs.len(), bytes.len(), output.display());
         }
         ArchiveCmd::Extract { file, member, output } => {
             let src = input::open(&file)?;

@@ -45,6 +45,10 @@ pub fn debian_modules() -> Option<PathBuf> {
     let shared = shared()?;
     let dest = root().join("target/fixtures/debian-6.1");
     let marker = dest.join(".unpacked");
+    // Tests of one binary run on several threads that share the process id
+    // used for the temp dir below: let one thread unpack while the others wait.
+    static UNPACK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = UNPACK.lock().unwrap_or_else(|e| e.into_inner());
     if !marker.exists() {
         std::fs::create_dir_all(&dest).ok()?;
         let lock = dest.join(".lock");
