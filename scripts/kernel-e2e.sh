@@ -39,7 +39,8 @@ VARIANTS=${VARIANTS:-"std btfkit nodwarf"}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 SRC_TAR=/usr/src/linux-source-6.1.tar.xz
 # boot needs on top of the fixture config (../shared/fixtures/kernel-archive/config):
-#   BLK_DEV_INITRD (the initramfs; it is an uncompressed cpio, so no RD_* is needed)
+#   BLK_DEV_INITRD (the initramfs; olddefconfig then adds the RD_* decompressors by default,
+#   unused here: the initramfs is an uncompressed cpio)
 BOOT_CONFIG="BLK_DEV_INITRD"
 
 log()  { echo "== $(date -u +%T) $*"; }
@@ -103,14 +104,22 @@ log "vmlinux BTF step tool: $BTF_TOOL_NAME"
 HAVE_DIFF=0
 "$BTFKIT" diff --help >/dev/null 2>&1 && HAVE_DIFF=1
 
-# ------------------------------------------------------------------ 3. initramfs
+# ------------------------------------------------------------------ 3. source, initramfs
+# One pristine unpacked tree; each variant gets a copy (cp -a is much faster than tar xJ).
+PRISTINE=$W/src/linux-source-6.1
+if [ ! -e "$W/src/.stamp-unpack" ]; then
+    log "unpack $SRC_TAR"
+    rm -rf "$W/src"; mkdir -p "$W/src"
+    tar xf "$SRC_TAR" -C "$W/src"
+    touch "$W/src/.stamp-unpack"
+fi
+
 # /init = init.c (static); the cpio is made by the kernel's own usr/gen_init_cpio.
 INITRAMFS=$TOOLS/initramfs.cpio
 if [ ! -s "$INITRAMFS" ] || [ "$E2E/init.c" -nt "$INITRAMFS" ]; then
     log "initramfs"
     gcc -static -O2 -Wall -o "$TOOLS/init" "$E2E/init.c"
-    tar xf "$SRC_TAR" -C "$TOOLS" linux-source-6.1/usr/gen_init_cpio.c
-    gcc -O2 -o "$TOOLS/gen_init_cpio" "$TOOLS/linux-source-6.1/usr/gen_init_cpio.c"
+    gcc -O2 -o "$TOOLS/gen_init_cpio" "$PRISTINE/usr/gen_init_cpio.c"
     cat > "$TOOLS/initramfs.list" <<EOF
 dir /dev 0755 0 0
 nod /dev/console 0600 0 0 c 5 1
@@ -137,10 +146,9 @@ prepare() {   # $1 variant
     fi
     mkdir -p "$d"
     if [ ! -e "$d/.stamp-unpack" ]; then
-        log "$v: unpack $SRC_TAR"
+        log "$v: copy the pristine source tree"
         rm -rf "$d/linux" "$d/linux-source-6.1"
-        tar xf "$SRC_TAR" -C "$d"
-        mv "$d/linux-source-6.1" "$d/linux"
+        cp -a "$PRISTINE" "$d/linux"
         touch "$d/.stamp-unpack"
     fi
     if [ ! -e "$d/.stamp-patch" ]; then
@@ -178,9 +186,29 @@ prepare() {   # $1 variant
     fi
 }
 
+tool_id() {   # what produces vmlinux's BTF in variant $1 (a relink follows when it changes)
+    if [ "$1" = std ]; then echo "pahole $(pahole --version)"; else echo "$BTF_TOOL_NAME $(sha256sum < "$BTF_TOOL" | cut -c1-16)"; fi
+}
+
 build() {   # $1 variant
     local v=$1 d=$W/$1 extra=()
     [ "$v" = nodwarf ] && extra=(BTF_STRIP_DWARF=1)
+    if [ -e "$d/.stamp-build" ] && [ "$(cat "$d/btf-tool" 2>/dev/null)" != "$(tool_id "$v")" ]; then
+        # Built, but its BTF came from another tool (e.g. the libbpf fallback before
+        # `btfkit dedup` existed): redo only the link (link-vmlinux.sh), not the objects.
+        log "$v: BTF tool changed ($(cat "$d/btf-tool" 2>/dev/null) -> $(tool_id "$v")): relink (log: $d/relink.log)"
+        rm -f "$d/linux/vmlinux" "$d/linux/.btf-step.time" "$d/linux/.gen_btf.t0" "$d/linux/.gen_btf.t1" "$d/.stamp-boot"
+        local r0 r1
+        r0=$(date +%s.%N)
+        BTFKIT=$BTF_TOOL make -C "$d/linux" -j"$JOBS" "${extra[@]}" vmlinux > "$d/relink.log" 2>&1 \
+            || { tail -40 "$d/relink.log"; die "$v: relink failed"; }
+        r1=$(date +%s.%N)
+        echo "$r0 $r1" | awk '{printf "%.1f\n", $2-$1}' > "$d/relink.secs"
+        BTFKIT=$BTF_TOOL make -C "$d/linux" -j"$JOBS" "${extra[@]}" bzImage >> "$d/relink.log" 2>&1 \
+            || { tail -40 "$d/relink.log"; die "$v: bzImage failed"; }
+        tool_id "$v" > "$d/btf-tool"
+        return
+    fi
     if [ -e "$d/.stamp-build" ]; then log "$v: already built (rm $d/.stamp-build to rebuild)"; return; fi
     [ "${SKIP_BUILD:-0}" = 1 ] && die "$v: not built and SKIP_BUILD=1"
     log "$v: make -j$JOBS vmlinux ${extra[*]} (log: $d/build.log)"
@@ -196,6 +224,8 @@ build() {   # $1 variant
     log "$v: vmlinux built in $(cat "$d/build.secs") s; make bzImage"
     BTFKIT=$BTF_TOOL make -C "$d/linux" -j"$JOBS" "${extra[@]}" bzImage >> "$d/build.log" 2>&1 \
         || { tail -40 "$d/build.log"; die "$v: bzImage failed"; }
+    rm -f "$d/relink.log" "$d/relink.secs"
+    tool_id "$v" > "$d/btf-tool"
     touch "$d/.stamp-build"
 }
 
@@ -203,11 +233,12 @@ check() {   # $1 variant: properties of the built vmlinux
     local v=$1 d=$W/$1 k=$W/$1/linux
     log "$v: checks"
     objcopy --dump-section .BTF="$d/vmlinux.btf" "$k/vmlinux" "$d/junk.o" && rm -f "$d/junk.o"
-    local unres
-    unres=$(grep -c 'unresolved symbol' "$d/build.log" || true)
+    local unres linklog=$d/build.log
+    [ -e "$d/relink.log" ] && linklog=$d/relink.log
+    unres=$(grep -c 'unresolved symbol' "$linklog" || true)
     echo "$unres" > "$d/unresolved"
-    [ "$unres" = 0 ] || { grep 'unresolved symbol' "$d/build.log" | head; die "$v: resolve_btfids: $unres unresolved symbol warnings"; }
-    grep -q 'BTFIDS  *vmlinux' "$d/build.log" || die "$v: resolve_btfids did not run"
+    [ "$unres" = 0 ] || { grep 'unresolved symbol' "$linklog" | head; die "$v: resolve_btfids: $unres unresolved symbol warnings"; }
+    grep -q 'BTFIDS  *vmlinux' "$linklog" || die "$v: resolve_btfids did not run"
     # one BTF, not an archive: the header's lengths cover the whole section
     python3 - "$d/vmlinux.btf" <<'EOF' || die "$v: vmlinux .BTF is not exactly one BTF"
 import struct, sys
@@ -290,7 +321,11 @@ R=$W/results.md
     f_btf()    { stat -c %s "$W/$1/vmlinux.btf" | xargs printf "%'d"; }
     f_dbg()    { cat "$W/$1/debug.sections"; }
     f_unres()  { cat "$W/$1/unresolved"; }
+    f_tool()   { cat "$W/$1/btf-tool" 2>/dev/null | sed 's/ [0-9a-f]\{16\}$//'; }
+    f_relink() { cat "$W/$1/relink.secs" 2>/dev/null || echo -; }
+    row "vmlinux BTF made by" f_tool
     row "build of vmlinux, wall (s)" f_build
+    row "relink only (BTF tool changed), wall (s)" f_relink
     row "BTF step tool" f_steptool
     row "BTF step alone, wall (s)" f_step
     row "BTF step peak RSS" f_rss
