@@ -569,11 +569,18 @@ impl<'u, 'a> Ctx<'u, 'a> {
                 let (ma, mb) = (vars(a, x), vars(b, y));
                 let removed: Vec<&str> = ma.keys().filter(|k| !mb.contains_key(*k)).map(|s| s.as_str()).collect();
                 let added: Vec<&str> = mb.keys().filter(|k| !ma.contains_key(*k)).map(|s| s.as_str()).collect();
+                let names = |l: &[&str]| {
+                    let mut s = l.iter().take(12).copied().collect::<Vec<_>>().join(", ");
+                    if l.len() > 12 {
+                        s.push_str(", ...");
+                    }
+                    s
+                };
                 if !removed.is_empty() {
-                    d.changes.push(line(format!("{} vars removed: {}", removed.len(), removed.join(", "))));
+                    d.changes.push(line(format!("{} vars removed: {}", removed.len(), names(&removed))));
                 }
                 if !added.is_empty() {
-                    d.changes.push(line(format!("{} vars added: {}", added.len(), added.join(", "))));
+                    d.changes.push(line(format!("{} vars added: {}", added.len(), names(&added))));
                 }
                 for (n, (oa, sa, va)) in &ma {
                     let Some((ob, sb, vb)) = mb.get(n) else { continue };
@@ -758,7 +765,7 @@ impl<'u, 'a> Ctx<'u, 'a> {
         for (list, side) in [(only_a, Side::A), (ub, Side::B)] {
             for v in list {
                 let title = self.title(v.rep);
-                let changes = match similar(&v, side) {
+                let changes = match similar(&v, side).filter(|_| self.kind(v.rep) != Kind::Datasec) {
                     Some(other) if side == Side::A => self.describe(&title, v.rep, other).0,
                     Some(other) => self.describe(&title, other, v.rep).0,
                     None => Vec::new(),
@@ -924,11 +931,25 @@ impl Report {
                 continue;
             }
             let _ = writeln!(s, "{label} ({}: {}):", list.len(), kinds_line(list.iter().map(|e| e.kind)));
-            for e in list {
+            let mut i = 0;
+            while i < list.len() {
+                let e = &list[i];
+                // Same-titled variants without a description: one line.
+                let mut j = i + 1;
+                while j < list.len() && list[j].title == e.title && e.changes.is_empty() && list[j].changes.is_empty() {
+                    j += 1;
+                }
+                if j - i > 1 {
+                    let copies: u32 = list[i..j].iter().map(|e| e.count).sum();
+                    let _ = writeln!(s, "  {} ({} distinct variants, {copies} types)", e.title, j - i);
+                    i = j;
+                    continue;
+                }
                 let _ = writeln!(s, "  {}{}", e.title, count(e.count));
                 for c in &e.changes {
                     let _ = writeln!(s, "      differs from the matching one: {c}");
                 }
+                i += 1;
             }
         }
         let direct: Vec<&Changed> = self.changed.iter().filter(|c| c.is_direct()).collect();
