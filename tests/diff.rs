@@ -441,3 +441,35 @@ fn cli_split_btf_with_bases() {
         let _ = std::fs::remove_file(p);
     }
 }
+
+/// Timing on two vmlinux-sized BTFs: `cargo test --release --test diff -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn timing_vmlinux_pairs() {
+    let Some(p) = common::host_vmlinux() else {
+        return common::skip_soft("/sys/kernel/btf/vmlinux not readable");
+    };
+    let t = std::time::Instant::now();
+    let a = input::load(&p, None).unwrap();
+    eprintln!("load vmlinux ({} types): {:?}", a.types().len(), t.elapsed());
+    let b = permute(&a, 7);
+    let t = std::time::Instant::now();
+    let r = diff(&a, &b);
+    eprintln!("vmlinux vs permuted vmlinux: {:?} ({})", t.elapsed(), r.summary());
+    let mut c = permute(&a, 8);
+    // A few changes: drop the last member of every 1000th struct.
+    for t in c.types_mut().iter_mut().step_by(1000) {
+        if let btfkit::TypeKind::Struct(s) = &mut t.kind {
+            s.members.pop();
+        }
+    }
+    let t = std::time::Instant::now();
+    let r = diff(&a, &c);
+    eprintln!("vmlinux vs permuted+changed vmlinux: {:?} ({})", t.elapsed(), r.summary());
+    if let Some(shared) = common::shared() {
+        let k = input::load(&shared.join("fixtures/kernel-archive/standard.btf"), None).unwrap();
+        let t = std::time::Instant::now();
+        let r = diff(&a, &k);
+        eprintln!("host vmlinux vs 6.1 standard.btf: {:?} ({})", t.elapsed(), r.summary());
+    }
+}

@@ -102,16 +102,79 @@ impl<'a> Universe<'a> {
 /// each node)`. Two nodes (of the same or of different BTFs) share a class
 /// exactly when they are structurally equal.
 pub(crate) fn classify<'a>(a: &'a Btf, b: &'a Btf) -> (Universe<'a>, partition::Graph, Vec<u32>) {
+    let t = std::time::Instant::now();
     let u = Universe::new(a, b);
     let g = partition::Graph::build(&u);
+    timing("graph", t);
     let classes = partition::classes(&u, &g);
+    timing("classes", t);
     (u, g, classes)
+}
+
+/// A fast non-cryptographic hasher (FxHash) for the large maps keyed by
+/// signatures and names.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+pub(crate) type FxSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<Fx>>;
+
+/// Phase timings on stderr when BTFKIT_DIFF_TIMING is set.
+pub(crate) fn timing(what: &str, since: std::time::Instant) {
+    if std::env::var_os("BTFKIT_DIFF_TIMING").is_some() {
+        eprintln!("diff: {what}: {:?}", since.elapsed());
+    }
 }
 
 /// Compares two BTFs by meaning.
 pub fn diff(a: &Btf, b: &Btf) -> Report {
     let (u, g, classes) = classify(a, b);
-    report::build(&u, &g, &classes)
+    let t = std::time::Instant::now();
+    let r = report::build(&u, &g, &classes);
+    timing("report", t);
+    r
 }
 
 /// Whether two types (`ia` of `a`, `ib` of `b`) are structurally equal.

@@ -1,9 +1,7 @@
 //! Structural classes: local signatures, then Hopcroft partition refinement
 //! over the labelled reference graph. Iterative throughout.
 
-use std::collections::HashMap;
-
-use super::Universe;
+use super::{FxMap, Universe};
 use crate::btf::{Btf, Type, TypeKind};
 
 fn put32(buf: &mut Vec<u8>, v: u32) {
@@ -117,9 +115,10 @@ impl Graph {
 /// The class of every node (void is class 0 of its own).
 pub(crate) fn classes(u: &Universe, g: &Graph) -> Vec<u32> {
     let n = u.len();
+    let t = std::time::Instant::now();
     // Initial classes from local signatures.
     let mut init = vec![0u32; n];
-    let mut ids: HashMap<Vec<u8>, u32> = HashMap::with_capacity(n / 2);
+    let mut ids: FxMap<Vec<u8>, u32> = FxMap::with_capacity_and_hasher(n, Default::default());
     let mut buf = Vec::with_capacity(256);
     let mut nclasses = 1u32;
     for node in 1..n as u32 {
@@ -140,6 +139,7 @@ pub(crate) fn classes(u: &Universe, g: &Graph) -> Vec<u32> {
         init[node as usize] = c;
     }
     drop(ids);
+    super::timing("local signatures", t);
     refine(g, init, nclasses as usize)
 }
 

@@ -1,12 +1,13 @@
 //! From classes to a report: grouping by name, pairing, describing.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
 use super::partition::Graph;
-use super::{Side, Universe};
+use super::{FxMap, FxSet, Side, Universe};
 use crate::btf::{Kind, Type, TypeKind};
 
 /// A type (or group of structurally equal types) present in only one BTF.
@@ -297,15 +298,17 @@ impl<'u, 'a> Ctx<'u, 'a> {
 
     /// Grouping key of a named type: its name (kinds share it, so that a
     /// FWD can pair with the STRUCT it replaced); DECL_TAGs by tag and target.
-    fn group_key(&self, node: u32) -> Vec<u8> {
-        let Some((btf, t)) = self.u.get(node) else { return Vec::new() };
-        let mut k = btf.str_bytes(t.name_off).unwrap_or(b"").to_vec();
-        if let TypeKind::DeclTag { ty, component_idx, .. } = &t.kind {
+    fn group_key(&self, node: u32) -> Cow<'a, [u8]> {
+        let Some((btf, t)) = self.u.get(node) else { return Cow::Borrowed(b"") };
+        let name = btf.str_bytes(t.name_off).unwrap_or(b"");
+        let TypeKind::DeclTag { ty, component_idx, .. } = &t.kind else { return Cow::Borrowed(name) };
+        let mut k = name.to_vec();
+        {
             k.push(0);
             k.extend_from_slice(self.display(self.ref_node(node, *ty)).as_bytes());
             k.extend_from_slice(&component_idx.to_le_bytes());
         }
-        k
+        Cow::Owned(k)
     }
 
     // ---- describing a pair ----
@@ -416,7 +419,7 @@ impl<'u, 'a> Ctx<'u, 'a> {
                     };
                     format!("(anon {w} #{i})")
                 };
-                let mut bnamed: HashMap<String, usize> = HashMap::new();
+                let mut bnamed: FxMap<String, usize> = FxMap::default();
                 let mut banon = Vec::new();
                 for (i, m) in y.members.iter().enumerate() {
                     let n = self.str_of(b, m.name_off);
@@ -426,7 +429,7 @@ impl<'u, 'a> Ctx<'u, 'a> {
                         bnamed.entry(n).or_insert(i);
                     }
                 }
-                let mut seen = HashSet::new();
+                let mut seen: FxSet<String> = FxSet::default();
                 let mut aanon = Vec::new();
                 for (i, ma) in x.members.iter().enumerate() {
                     let n = self.str_of(a, ma.name_off);
@@ -648,8 +651,8 @@ impl<'u, 'a> Ctx<'u, 'a> {
             let w = |s: bool| if s { "signed" } else { "unsigned" };
             d.changes.push(line(format!("{} → {}", w(ga), w(gb))));
         }
-        let mb: HashMap<&str, i128> = vb.iter().map(|(n, v)| (n.as_str(), *v)).collect();
-        let ma: HashMap<&str, i128> = va.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        let mb: FxMap<&str, i128> = vb.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+        let ma: FxMap<&str, i128> = va.iter().map(|(n, v)| (n.as_str(), *v)).collect();
         for (n, v) in va {
             match mb.get(n.as_str()) {
                 None => d.changes.push(line(format!("enum value '{n}' removed"))),
@@ -675,7 +678,7 @@ impl<'u, 'a> Ctx<'u, 'a> {
 
     /// The classes of `nodes` with their copy counts, sorted by kind, class.
     fn variants(&self, nodes: &[u32]) -> Vec<Var> {
-        let mut m: HashMap<u32, Var> = HashMap::new();
+        let mut m: FxMap<u32, Var> = FxMap::default();
         for &n in nodes {
             let c = self.cls[n as usize];
             m.entry(c).and_modify(|v| v.count += 1).or_insert(Var { class: c, rep: n, count: 1 });
@@ -690,8 +693,8 @@ impl<'u, 'a> Ctx<'u, 'a> {
     fn group(&self, rep: &mut Report, a_nodes: &[u32], b_nodes: &[u32], named: bool) {
         let va = self.variants(a_nodes);
         let vb = self.variants(b_nodes);
-        let in_b: HashMap<u32, &Var> = vb.iter().map(|v| (v.class, v)).collect();
-        let in_a: HashMap<u32, &Var> = va.iter().map(|v| (v.class, v)).collect();
+        let in_b: FxMap<u32, &Var> = vb.iter().map(|v| (v.class, v)).collect();
+        let in_a: FxMap<u32, &Var> = va.iter().map(|v| (v.class, v)).collect();
         let mut ua = Vec::new();
         for v in &va {
             match in_b.get(&v.class) {
@@ -713,11 +716,12 @@ impl<'u, 'a> Ctx<'u, 'a> {
         let mut rest_a = Vec::new();
         for x in ua {
             let mut best: Option<(usize, (usize, usize))> = None;
+            let same_kind = ub.iter().filter(|y| self.kind(y.rep) == self.kind(x.rep)).count();
             for (j, y) in ub.iter().enumerate() {
                 if self.kind(y.rep) != self.kind(x.rep) {
                     continue;
                 }
-                if !cheap {
+                if !cheap || same_kind == 1 {
                     best = Some((j, (0, 0)));
                     break;
                 }
@@ -808,25 +812,32 @@ pub(crate) fn build(u: &Universe, g: &Graph, cls: &[u32]) -> Report {
     };
 
     // Named types: groups (by name) that hold a differing class.
-    let mut keys: Vec<(Vec<u8>, u32)> = Vec::new();
-    let mut interesting: HashSet<Vec<u8>> = HashSet::new();
+    let mut gid: FxMap<Cow<[u8]>, u32> = FxMap::with_capacity_and_hasher(n, Default::default());
+    let mut groups: Vec<(Vec<u32>, Vec<u32>, bool)> = Vec::new();
+    let mut keys: Vec<Cow<[u8]>> = Vec::new();
     for node in 1..n as u32 {
-        if ctx.is_named(node) {
-            let k = ctx.group_key(node);
-            if differs(node) {
-                interesting.insert(k.clone());
+        if !ctx.is_named(node) {
+            continue;
+        }
+        let k = ctx.group_key(node);
+        let g = match gid.get(&k) {
+            Some(&g) => g,
+            None => {
+                let g = groups.len() as u32;
+                gid.insert(k.clone(), g);
+                keys.push(k);
+                groups.push((Vec::new(), Vec::new(), false));
+                g
             }
-            keys.push((k, node));
-        }
+        };
+        let e = &mut groups[g as usize];
+        e.2 |= differs(node);
+        if u.side(node) == Side::A { e.0.push(node) } else { e.1.push(node) }
     }
-    let mut groups: BTreeMap<Vec<u8>, (Vec<u32>, Vec<u32>)> = BTreeMap::new();
-    for (k, node) in keys {
-        if interesting.contains(&k) {
-            let e = groups.entry(k).or_default();
-            if u.side(node) == Side::A { e.0.push(node) } else { e.1.push(node) }
-        }
-    }
-    for (a_nodes, b_nodes) in groups.values() {
+    let mut order: Vec<usize> = (0..groups.len()).filter(|&g| groups[g].2).collect();
+    order.sort_by(|&x, &y| keys[x].cmp(&keys[y]));
+    for g in order {
+        let (a_nodes, b_nodes, _) = &groups[g];
         ctx.group(&mut rep, a_nodes, b_nodes, true);
     }
 
