@@ -453,6 +453,10 @@ fn timing_vmlinux_pairs() {
     let a = input::load(&p, None).unwrap();
     eprintln!("load vmlinux ({} types): {:?}", a.types().len(), t.elapsed());
     let b = permute(&a, 7);
+    // For timing the CLI: target/tmp-diff-tests/vmlinux.permuted.btf
+    let out = common::root().join("target/tmp-diff-tests");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("vmlinux.permuted.btf"), btfkit::write::to_bytes(&b)).unwrap();
     let t = std::time::Instant::now();
     let r = diff(&a, &b);
     eprintln!("vmlinux vs permuted vmlinux: {:?} ({})", t.elapsed(), r.summary());
@@ -463,6 +467,7 @@ fn timing_vmlinux_pairs() {
             s.members.pop();
         }
     }
+    std::fs::write(out.join("vmlinux.changed.btf"), btfkit::write::to_bytes(&c)).unwrap();
     let t = std::time::Instant::now();
     let r = diff(&a, &c);
     eprintln!("vmlinux vs permuted+changed vmlinux: {:?} ({})", t.elapsed(), r.summary());

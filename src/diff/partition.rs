@@ -2,6 +2,8 @@
 //! over the labelled reference graph. Iterative throughout.
 
 use super::{FxMap, Universe};
+#[cfg(test)]
+use std::collections::HashMap;
 use crate::btf::{Btf, Type, TypeKind};
 
 fn put32(buf: &mut Vec<u8>, v: u32) {
@@ -257,4 +259,66 @@ pub(crate) fn refine(g: &Graph, init: Vec<u32>, ninit: usize) -> Vec<u32> {
         }
     }
     block
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Naive Moore refinement: recompute (class, classes of successors)
+    /// until the number of classes is stable.
+    fn moore(g: &Graph, init: &[u32]) -> Vec<u32> {
+        let mut cls = init.to_vec();
+        loop {
+            let mut ids: HashMap<(u32, Vec<u32>), u32> = HashMap::new();
+            let next: Vec<u32> = (0..cls.len())
+                .map(|v| {
+                    let key = (cls[v], g.refs(v as u32).iter().map(|&t| cls[t as usize]).collect());
+                    let n = ids.len() as u32;
+                    *ids.entry(key).or_insert(n)
+                })
+                .collect();
+            let before = cls.iter().collect::<std::collections::HashSet<_>>().len();
+            if ids.len() == before {
+                return next;
+            }
+            cls = next;
+        }
+    }
+
+    fn same_partition(x: &[u32], y: &[u32]) -> bool {
+        let mut xy = HashMap::new();
+        let mut yx = HashMap::new();
+        x.iter().zip(y).all(|(a, b)| *xy.entry(*a).or_insert(*b) == *b && *yx.entry(*b).or_insert(*a) == *a)
+    }
+
+    #[test]
+    fn hopcroft_matches_naive_refinement() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut rnd = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        for _ in 0..300 {
+            let n = 1 + rnd(40) as usize;
+            let ninit = 1 + rnd(4) as usize;
+            // Arity is a function of the initial class, as in BTF.
+            let arity: Vec<usize> = (0..ninit).map(|_| rnd(4) as usize).collect();
+            let init: Vec<u32> = (0..n).map(|_| rnd(ninit as u64) as u32).collect();
+            let mut start = vec![0u32];
+            let mut succ = Vec::new();
+            for v in 0..n {
+                for _ in 0..arity[init[v] as usize] {
+                    succ.push(rnd(n as u64) as u32);
+                }
+                start.push(succ.len() as u32);
+            }
+            let g = Graph { start, succ };
+            let h = refine(&g, init.clone(), ninit);
+            let m = moore(&g, &init);
+            assert!(same_partition(&h, &m), "init {init:?} succ {:?}\nhopcroft {h:?}\nmoore {m:?}", g.succ);
+        }
+    }
 }
