@@ -117,7 +117,7 @@ fn sample(v: V) -> Btf {
     let u = b.add_union("", 4).unwrap();
     b.add_field("a", int, 0, 0).unwrap();
     b.add_field("u", if v == V::AnonMember { long } else { uint }, 0, 0).unwrap();
-    let foo = b.add_struct("foo", if v == V::Size { 40 } else { 32 }).unwrap();
+    let foo_s = b.add_struct("foo", if v == V::Size { 40 } else { 32 }).unwrap();
     b.add_field("bar", if v == V::MemberType { long } else { int }, 0, 0).unwrap();
     b.add_field(if v == V::Rename { "qux" } else { "baz" }, long, if v == V::Offset { 96 } else { 64 }, 0).unwrap();
     b.add_field("b", pbar, 128, 0).unwrap();
@@ -130,8 +130,8 @@ fn sample(v: V) -> Btf {
     if v == V::EnumAdd {
         b.add_enum_value("C", 2).unwrap();
     }
-    let pfoo = b.add_ptr(foo).unwrap();
-    b.add_typedef("foo_t", foo).unwrap();
+    let pfoo = b.add_ptr(foo_s).unwrap();
+    b.add_typedef("foo_t", foo_s).unwrap();
     let proto = b.add_func_proto(int).unwrap();
     b.add_param("p", pfoo).unwrap();
     b.add_param("n", int).unwrap();

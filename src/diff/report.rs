@@ -384,10 +384,8 @@ impl<'u, 'a> Ctx<'u, 'a> {
                     d.changes.push(line(format!("bit offset {} → {}", x.offset, y.offset)));
                 }
             }
-            (TypeKind::Float { size: x }, TypeKind::Float { size: y }) => {
-                if x != y {
-                    d.changes.push(line(format!("size {x} → {y}")));
-                }
+            (TypeKind::Float { size: x }, TypeKind::Float { size: y }) if x != y => {
+                d.changes.push(line(format!("size {x} → {y}")));
             }
             (TypeKind::Ptr(x), TypeKind::Ptr(y))
             | (TypeKind::Const(x), TypeKind::Const(y))
@@ -505,11 +503,9 @@ impl<'u, 'a> Ctx<'u, 'a> {
                     .collect();
                 self.cmp_enum(d, &line, (x.size, x.signed, &va), (y.size, y.signed, &vb));
             }
-            (TypeKind::Fwd { union: x }, TypeKind::Fwd { union: y }) => {
-                if x != y {
-                    let w = |u: bool| if u { "union" } else { "struct" };
-                    d.changes.push(line(format!("forward declaration of a {} → of a {}", w(*x), w(*y))));
-                }
+            (TypeKind::Fwd { union: x }, TypeKind::Fwd { union: y }) if x != y => {
+                let w = |u: bool| if u { "union" } else { "struct" };
+                d.changes.push(line(format!("forward declaration of a {} → of a {}", w(*x), w(*y))));
             }
             (TypeKind::Func { proto: x, linkage: la }, TypeKind::Func { proto: y, linkage: lb }) => {
                 if la != lb {
@@ -887,7 +883,7 @@ pub(crate) fn build(u: &Universe, g: &Graph, cls: &[u32]) -> Report {
 /// and of changes through referenced types.
 const TEXT_CAP: usize = 50;
 
-fn kinds_line<'e>(kinds: impl Iterator<Item = Kind>) -> String {
+fn kinds_line(kinds: impl Iterator<Item = Kind>) -> String {
     let mut m: BTreeMap<Kind, u32> = BTreeMap::new();
     for k in kinds {
         *m.entry(k).or_default() += 1;
@@ -972,9 +968,6 @@ impl Report {
                 }
                 for l in &c.changes {
                     let _ = writeln!(s, "  {l}");
-                }
-                for l in &c.via {
-                    let _ = writeln!(s, "  {l} [differs through the referenced type]");
                 }
             }
         }
