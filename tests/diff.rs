@@ -62,7 +62,7 @@ fn permute(btf: &Btf, seed: u64) -> Btf {
     }
     for &old in &order {
         let mut t = btf.types()[old].clone();
-        t.for_each_ref_mut(|id| *id = TypeId(new_id[id.0 as usize]));
+        t.for_each_ref_mut(|id| *id = TypeId(new_id.get(id.0 as usize).copied().unwrap_or(id.0)));
         t.for_each_str_mut(|off| *off = off_of[btf.str_bytes(*off).unwrap()]);
         out.push_type(t).unwrap();
     }
@@ -477,4 +477,31 @@ fn timing_vmlinux_pairs() {
         let r = diff(&a, &k);
         eprintln!("host vmlinux vs 6.1 standard.btf: {:?} ({})", t.elapsed(), r.summary());
     }
+}
+
+#[test]
+fn malformed_builder_input_does_not_panic() {
+    // Dangling ids, a modifier loop without a pointer, a self-containing
+    // anonymous struct: none of this passes the parser, all of it must not
+    // crash the diff.
+    let mut a = Btf::new();
+    let int = a.add_int("int", 4, int_encoding::SIGNED).unwrap();
+    a.add_const(TypeId(3)).unwrap(); // 2 -> 3
+    a.add_volatile(TypeId(2)).unwrap(); // 3 -> 2
+    a.add_typedef("loop_t", TypeId(2)).unwrap();
+    a.add_ptr(TypeId(1_000_000)).unwrap();
+    let s = a.add_struct("", 8).unwrap();
+    a.add_field("self", s, 0, 0).unwrap();
+    a.add_struct("outer", 8).unwrap();
+    a.add_field("", s, 0, 0).unwrap();
+    let mut b = a.clone();
+    b.add_typedef("extra", int).unwrap();
+    if let btfkit::TypeKind::Struct(c) = &mut b.types_mut()[5].kind {
+        c.members[0].offset = 8;
+    }
+    let r = diff(&a, &b);
+    assert!(!r.equivalent);
+    let _ = r.to_text();
+    let _ = r.to_json();
+    assert!(diff(&a, &permute(&a, 5)).equivalent);
 }
