@@ -505,3 +505,24 @@ fn malformed_builder_input_does_not_panic() {
     let _ = r.to_json();
     assert!(diff(&a, &permute(&a, 5)).equivalent);
 }
+
+#[test]
+fn many_same_named_variants_pair_linearly() {
+    // 200 different `struct s` in A and in B (beyond the cost-based pairing).
+    let build = |delta: u32| {
+        let mut b = Btf::new();
+        let int = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+        for i in 0..200 {
+            b.add_struct("s", 4 + i + delta).unwrap();
+            b.add_field("x", int, 0, 0).unwrap();
+        }
+        b.add_fwd("s", false).unwrap();
+        b
+    };
+    let r = diff(&build(0), &build(1000));
+    assert_eq!(r.changed.len(), 200, "{}", r.summary());
+    assert!(r.only_a.is_empty() && r.only_b.is_empty());
+    let r = diff(&build(0), &build(100));
+    // 100 sizes are common; 100 changed pairs.
+    assert_eq!(r.changed.len(), 100, "{}", r.summary());
+}

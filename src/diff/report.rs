@@ -710,36 +710,52 @@ impl<'u, 'a> Ctx<'u, 'a> {
         let mut pairs: Vec<(Var, Var)> = Vec::new();
         let cheap = ua.len() * ub.len() <= MAX_PAIRING_WORK;
         let mut rest_a = Vec::new();
-        for x in ua {
-            let mut best: Option<(usize, (usize, usize))> = None;
-            let same_kind = ub.iter().filter(|y| self.kind(y.rep) == self.kind(x.rep)).count();
-            for (j, y) in ub.iter().enumerate() {
-                if self.kind(y.rep) != self.kind(x.rep) {
-                    continue;
+        if cheap {
+            for x in ua {
+                let mut best: Option<(usize, (usize, usize))> = None;
+                let same_kind = ub.iter().filter(|y| self.kind(y.rep) == self.kind(x.rep)).count();
+                for (j, y) in ub.iter().enumerate() {
+                    if self.kind(y.rep) != self.kind(x.rep) {
+                        continue;
+                    }
+                    if same_kind == 1 {
+                        best = Some((j, (0, 0)));
+                        break;
+                    }
+                    let (c, v) = self.describe("", x.rep, y.rep);
+                    let cost = (c.len(), v.len());
+                    if best.is_none_or(|(_, bc)| cost < bc) {
+                        best = Some((j, cost));
+                    }
                 }
-                if !cheap || same_kind == 1 {
-                    best = Some((j, (0, 0)));
-                    break;
-                }
-                let (c, v) = self.describe("", x.rep, y.rep);
-                let cost = (c.len(), v.len());
-                if best.is_none_or(|(_, bc)| cost < bc) {
-                    best = Some((j, cost));
+                match best {
+                    Some((j, _)) => pairs.push((x, ub.remove(j))),
+                    None => rest_a.push(x),
                 }
             }
-            match best {
-                Some((j, _)) => pairs.push((x, ub.remove(j))),
-                None => rest_a.push(x),
+        } else {
+            // Many variants: pair in order within each kind (linear).
+            let mut buckets: BTreeMap<Kind, Vec<Var>> = BTreeMap::new();
+            for y in ub.drain(..).rev() {
+                buckets.entry(self.kind(y.rep)).or_default().push(y);
             }
+            for x in ua {
+                match buckets.get_mut(&self.kind(x.rep)).and_then(|b| b.pop()) {
+                    Some(y) => pairs.push((x, y)),
+                    None => rest_a.push(x),
+                }
+            }
+            ub = buckets.into_values().flat_map(|b| b.into_iter().rev()).collect();
         }
         let mut only_a = Vec::new();
+        ub.reverse();
         for x in rest_a {
-            if named && !ub.is_empty() {
-                pairs.push((x, ub.remove(0)));
-            } else {
-                only_a.push(x);
+            match if named { ub.pop() } else { None } {
+                Some(y) => pairs.push((x, y)),
+                None => only_a.push(x),
             }
         }
+        ub.reverse();
         for (x, y) in pairs {
             let title = self.title(x.rep);
             let (changes, via) = self.describe(&title, x.rep, y.rep);
