@@ -22,9 +22,9 @@ fn reorder(btf: &Btf) -> Btf {
     }
     let mut offs: HashMap<Vec<u8>, u32> = HashMap::new();
     for s in strs.into_iter().rev() {
-        if !offs.contains_key(&s) {
-            let off = if s.is_empty() { 0 } else { out.add_str_bytes(&s).unwrap() };
-            offs.insert(s, off);
+        if let std::collections::hash_map::Entry::Vacant(e) = offs.entry(s) {
+            let off = if e.key().is_empty() { 0 } else { out.add_str_bytes(e.key()).unwrap() };
+            e.insert(off);
         }
     }
     for t in btf.types().iter().rev() {
