@@ -48,6 +48,12 @@ struct InputArgs {
     lenient: bool,
 }
 
+impl InputArgs {
+    fn with_base(base: Option<PathBuf>) -> InputArgs {
+        InputArgs { base, archive: ArchiveArg::Merge, lenient: false }
+    }
+}
+
 #[derive(Subcommand)]
 enum ArchiveCmd {
     /// One row per member: offset, size, types, string bytes, first names
@@ -113,6 +119,21 @@ enum Cmd {
     /// Inspect BTF archives (concatenated per-object BTF)
     #[command(subcommand)]
     Archive(ArchiveCmd),
+    /// Compare two BTFs by meaning (structure), not by type id. Exit status:
+    /// 0 equivalent, 1 different, 2 error
+    #[command(after_help = "Examples:\n  btfkit diff standard.btf archive.dedup.btf\n  btfkit diff a.ko b.ko --base-a vmlinux --base-b vmlinux --format json")]
+    Diff {
+        a: PathBuf,
+        b: PathBuf,
+        /// Base BTF of A (when A is split BTF)
+        #[arg(long)]
+        base_a: Option<PathBuf>,
+        /// Base BTF of B
+        #[arg(long)]
+        base_b: Option<PathBuf>,
+        #[arg(short, long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
 }
 
 enum Fail {
@@ -229,7 +250,8 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
     Ok(())
 }
 
-fn run(cli: Cli) -> Result<(), Fail> {
+fn run(cli: Cli) -> Result<u8, Fail> {
+    let mut status = 0;
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match cli.cmd {
@@ -250,15 +272,25 @@ fn run(cli: Cli) -> Result<(), Fail> {
             }
         }
         Cmd::Archive(cmd) => archive_cmd(cmd, &mut out)?,
+        Cmd::Diff { a, b, base_a, base_b, format } => {
+            let (a, b) = (load(&a, &InputArgs::with_base(base_a))?, load(&b, &InputArgs::with_base(base_b))?);
+            let r = btfkit::diff::diff(&a, &b);
+            if format == "json" {
+                writeln!(out, "{}", r.to_json())?;
+            } else {
+                out.write_all(r.to_text().as_bytes())?;
+            }
+            status = if r.equivalent { 0 } else { 1 };
+        }
     }
     out.flush()?;
-    Ok(())
+    Ok(status)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => ExitCode::from(status),
         Err(Fail::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Fail::Output(e)) => {
             eprintln!("btfkit: error writing output: {e}");

@@ -1,1 +1,0 @@
-//! Semantic comparison of two BTFs (issue #6). Not implemented yet.
