@@ -23,6 +23,8 @@ enum Format {
     Raw,
     /// bpftool's JSON (-j); add --pretty for -p
     Json,
+    /// C header, as bpftool 7.1 `format c`
+    C,
 }
 
 #[derive(Subcommand)]
@@ -41,6 +43,12 @@ enum Cmd {
         /// Pretty-print JSON (bpftool -p)
         #[arg(short, long)]
         pretty: bool,
+        /// C format: order types like bpftool 7.5+ (sorted) instead of by id
+        #[arg(long)]
+        sort: bool,
+        /// C format: dump only this type (name or id) and its dependencies; repeatable
+        #[arg(long, value_name = "TYPE_NAME_OR_ID")]
+        root: Vec<String>,
     },
     /// Count types per kind and measure the sections
     #[command(after_help = "Examples:\n  btfkit stat\n  btfkit stat ext4.ko --base vmlinux.btf --json")]
@@ -83,11 +91,19 @@ fn run(cli: Cli) -> Result<(), Fail> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match cli.cmd {
-        Cmd::Dump { file, base, format, pretty } => {
+        Cmd::Dump { file, base, format, pretty, sort, root } => {
             let btf = load(&file, base.as_deref())?;
             match format {
                 Format::Raw => dump::raw::dump(&btf, &mut out)?,
                 Format::Json => dump::json::dump(&btf, pretty, &mut out)?,
+                Format::C => {
+                    let roots = root.iter().map(|r| dump::c::resolve_root(&btf, r)).collect::<Result<Vec<_>, _>>()?;
+                    let mut buf = Vec::new();
+                    let r = dump::c::render(&btf, &dump::c::Options { sort, roots }, &mut buf);
+                    out.write_all(&buf)?;
+                    out.flush()?;
+                    r?;
+                }
             }
         }
         Cmd::Stat { file, base, json } => {
