@@ -99,7 +99,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
                 Format::C => {
                     let roots = root.iter().map(|r| dump::c::resolve_root(&btf, r)).collect::<Result<Vec<_>, _>>()?;
                     let mut buf = Vec::new();
-                    let r = dump::c::render(&btf, &dump::c::Options { sort, roots }, &mut buf);
+                    let r = dump::c::render(&btf, &dump::c::Options { sort, roots, ..Default::default() }, &mut buf);
                     out.write_all(&buf)?;
                     out.flush()?;
                     r?;

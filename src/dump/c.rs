@@ -19,12 +19,12 @@ use std::collections::HashMap;
 use crate::btf::{Btf, Composite, Type, TypeId, TypeKind};
 use crate::error::{Error, Result};
 
-/// Debian's bpftool 7.1 is built from the Linux 6.1 tree, whose libbpf is
+/// Output flavour. Debian's bpftool 7.1 (the default) is built from the Linux 6.1 tree, whose libbpf is
 /// libbpf 1.1 with its December 2022 padding/packed fixes (stable
 /// backports) but without e6e0e3fd (mode(byte)/mode(word) on odd-sized
 /// enums), plus the later `(void)` fix for no-args prototypes (205e86de).
-/// This selects that behaviour (the oracle installed here).
-const LIBBPF_61: bool = true;
+/// `upstream_libbpf_1_1` selects plain libbpf v1.1.x instead (mode()
+/// attributes, `()` for no-args prototypes), as linked by other tools.
 
 /// Deepest recursion accepted (type chains, nested definitions).
 pub const MAX_DEPTH: u32 = 10_000;
@@ -39,6 +39,8 @@ pub struct Options {
     /// Only these types and what they depend on (bpftool's `root_id`), in
     /// this order. Empty: every type.
     pub roots: Vec<TypeId>,
+    /// Plain libbpf v1.1.x output instead of Debian bpftool 7.1's.
+    pub upstream_libbpf_1_1: bool,
 }
 
 const HEADER: &str = "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n";
@@ -91,6 +93,7 @@ pub fn render_here(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
         }
     }
     let mut d = Dumper::new(btf);
+    d.upstream = opts.upstream_libbpf_1_1;
     d.out.extend_from_slice(HEADER.as_bytes());
     let res = (|| -> Result<()> {
         if !opts.roots.is_empty() {
@@ -358,6 +361,8 @@ struct Dumper<'a> {
     queue: Vec<u32>,
     out: Vec<u8>,
     depth: u32,
+    /// Plain libbpf 1.1 flavour (see [`Options`]).
+    upstream: bool,
     /// Memoized `btf__align_of` (-1: not computed).
     align: Vec<i32>,
 }
@@ -446,6 +451,7 @@ impl<'a> Dumper<'a> {
             out: Vec::with_capacity(1 << 20),
             depth: 0,
             align: vec![-1; n],
+            upstream: false,
         }
     }
 
@@ -1111,8 +1117,8 @@ impl<'a> Dumper<'a> {
         self.out.push(b'\n');
         self.p(pfx(lvl));
         self.p(b"}");
-        if LIBBPF_61 {
-            // Kernel 6.1's libbpf predates e6e0e3fd: no mode() attributes.
+        if !self.upstream {
+            // Debian's 6.1 libbpf lacks e6e0e3fd: no mode() attributes.
         } else if size == 1 {
             self.p(b" __attribute__((mode(byte)))");
         } else if size == 8 && self.ptr_sz == 8 && needs_word_mode {
@@ -1288,8 +1294,12 @@ impl<'a> Dumper<'a> {
                     self.p(b"(");
                     // Debian's bpftool 7.1 carries libbpf's later fix
                     // (205e86de): no-args prototypes print `(void)`.
-                    if p.params.is_empty() || (p.params.len() == 1 && p.params[0].ty.0 == 0) {
+                    if !self.upstream && p.params.is_empty() {
                         self.p(b"void)");
+                        return Ok(());
+                    }
+                    if p.params.len() == 1 && p.params[0].ty.0 == 0 {
+                        self.p(if self.upstream { b")" } else { b"void)" });
                         return Ok(());
                     }
                     let n = p.params.len();
