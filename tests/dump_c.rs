@@ -574,3 +574,65 @@ fn sorted_dump_contains_every_definition_once() {
     // The skipped anonymous enum (A_VAL) is missing, as in bpftool.
     assert!(!sorted.contains("A_VAL") && unsorted.contains("A_VAL"));
 }
+
+// ---- arbitrary graphs: errors are fine, panics and hangs are not ----
+
+mod arbitrary {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn build(spec: &[(u8, u32, u32, bool)]) -> Btf {
+        let mut b = Btf::new();
+        let n = spec.len() as u32 + 1;
+        for (i, &(kind, r1, r2, named)) in spec.iter().enumerate() {
+            let (r1, r2) = (TypeId(r1 % (n + 1)), TypeId(r2 % (n + 1)));
+            let name = if named { format!("n{}", i % 5) } else { String::new() };
+            let _ = match kind % 14 {
+                0 => b.add_int(if named { "int" } else { "long" }, 4, int_encoding::SIGNED),
+                1 => b.add_ptr(r1),
+                2 => b.add_array(r1, r2, r2.0 % 7),
+                3 | 4 => {
+                    let id = if kind % 14 == 3 { b.add_struct(&name, 16) } else { b.add_union(&name, 8) };
+                    let _ = b.add_field("a", r1, 0, 0);
+                    let _ = b.add_field("b", r2, 33, if named { 3 } else { 0 });
+                    id
+                }
+                5 => {
+                    let id = b.add_enum(&name, 4);
+                    let _ = b.add_enum_value(&format!("V{}", i % 3), -1);
+                    id
+                }
+                6 => b.add_fwd(&format!("f{}", i % 3), named),
+                7 => b.add_typedef(if named { "__builtin_va_list" } else { "td" }, r1),
+                8 => b.add_volatile(r1),
+                9 => b.add_const(r1),
+                10 => {
+                    let id = b.add_func_proto(r1);
+                    let _ = b.add_param("p", r2);
+                    let _ = b.add_param("", TypeId(0));
+                    id
+                }
+                11 => b.add_type_tag("tag", r1),
+                12 => {
+                    let id = b.add_enum64(&name, 8, named);
+                    let _ = b.add_enum64_value("E", u64::MAX);
+                    id
+                }
+                _ => b.add_float("double", 8),
+            };
+        }
+        b
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        #[test]
+        fn render_never_panics(spec in proptest::collection::vec((0u8..14, 0u32..40, 0u32..40, any::<bool>()), 1..30)) {
+            let b = build(&spec);
+            for opts in [Options::default(), Options { sort: true, ..Default::default() }, Options { upstream_libbpf_1_1: true, ..Default::default() }] {
+                let mut buf = Vec::new();
+                let _ = c::render(&b, &opts, &mut buf);
+            }
+        }
+    }
+}

@@ -15,6 +15,7 @@
 //! or cyclic input yields an [`Error`] instead of a crash.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 
 use crate::btf::{Btf, Composite, Type, TypeId, TypeKind};
 use crate::error::{Error, Result};
@@ -85,7 +86,8 @@ pub fn render(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
     })
 }
 
-/// Like [`render`] but on the calling thread.
+/// Like [`render`] but on the calling thread: deep input needs a stack of
+/// tens of MB before [`MAX_DEPTH`] stops it; prefer [`render`].
 pub fn render_here(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
     for r in &opts.roots {
         if r.0 >= btf.type_count() {
@@ -361,6 +363,8 @@ struct Dumper<'a> {
     queue: Vec<u32>,
     out: Vec<u8>,
     depth: u32,
+    /// Reusable declaration stacks.
+    pool: Vec<Vec<u32>>,
     /// Plain libbpf 1.1 flavour (see [`Options`]).
     upstream: bool,
     /// Memoized `btf__align_of` (-1: not computed).
@@ -452,6 +456,7 @@ impl<'a> Dumper<'a> {
             depth: 0,
             align: vec![-1; n],
             upstream: false,
+            pool: Vec::new(),
         }
     }
 
@@ -972,7 +977,7 @@ impl<'a> Dumper<'a> {
                 self.p(pfx(lvl));
                 self.p(pad_type);
                 let n = if in_bitfield { new_off - cur_off } else { 0 };
-                self.ps(&format!(": {};", n as i32));
+                let _ = write!(self.out, ": {};", n as i32);
             }
             cur_off = new_off;
         }
@@ -982,7 +987,7 @@ impl<'a> Dumper<'a> {
                 self.out.push(b'\n');
                 self.p(pfx(lvl));
                 self.p(pad_type);
-                self.ps(&format!(": {};", pad_bits));
+                let _ = write!(self.out, ": {};", pad_bits);
                 cur_off += bits;
                 continue;
             }
@@ -996,7 +1001,7 @@ impl<'a> Dumper<'a> {
                 self.out.push(b'\n');
                 self.p(pfx(lvl));
                 self.p(pad_type);
-                self.ps(&format!(": {};", bits));
+                let _ = write!(self.out, ": {};", bits);
                 cur_off += bits;
                 progressed = true;
                 break;
@@ -1032,7 +1037,7 @@ impl<'a> Dumper<'a> {
             self.p(pfx(lvl + 1));
             self.emit_type_decl(m.ty.0, fname, lvl + 1)?;
             if m_sz != 0 {
-                self.ps(&format!(": {m_sz}"));
+                let _ = write!(self.out, ": {m_sz}");
                 off = m_off + m_sz;
                 prev_bitfield = true;
             } else {
@@ -1083,12 +1088,12 @@ impl<'a> Dumper<'a> {
                     self.p(pfx(lvl + 1));
                     self.p(name);
                     if dup > 1 {
-                        self.ps(&format!("___{dup}"));
+                        let _ = write!(self.out, "___{dup}");
                     }
                     if signed {
-                        self.ps(&format!(" = {},", v.val as i32));
+                        let _ = write!(self.out, " = {},", v.val as i32);
                     } else {
-                        self.ps(&format!(" = {},", v.val));
+                        let _ = write!(self.out, " = {},", v.val);
                     }
                 }
             }
@@ -1100,12 +1105,12 @@ impl<'a> Dumper<'a> {
                     self.p(pfx(lvl + 1));
                     self.p(name);
                     if dup > 1 {
-                        self.ps(&format!("___{dup}"));
+                        let _ = write!(self.out, "___{dup}");
                     }
                     if signed {
-                        self.ps(&format!(" = {}LL,", v.val as i64));
+                        let _ = write!(self.out, " = {}LL,", v.val as i64);
                     } else {
-                        self.ps(&format!(" = {}ULL,", v.val));
+                        let _ = write!(self.out, " = {}ULL,", v.val);
                     }
                     if v.val >> 32 != 0 {
                         needs_word_mode = false;
@@ -1139,7 +1144,8 @@ impl<'a> Dumper<'a> {
     }
 
     fn emit_type_decl(&mut self, id: u32, fname: &[u8], lvl: usize) -> Result<()> {
-        let mut decls: Vec<u32> = Vec::with_capacity(8);
+        let mut decls: Vec<u32> = self.pool.pop().unwrap_or_default();
+        decls.clear();
         let mut id = id;
         let limit = self.btf.type_count() as usize + 1;
         loop {
@@ -1163,6 +1169,7 @@ impl<'a> Dumper<'a> {
         self.enter()?;
         let r = self.emit_type_chain(&mut decls, fname, lvl);
         self.leave();
+        self.pool.push(decls);
         r
     }
 
@@ -1258,7 +1265,7 @@ impl<'a> Dumper<'a> {
                     self.drop_mods(decls);
                     if decls.is_empty() {
                         self.emit_name(fname, last_was_ptr);
-                        self.ps(&format!("[{}]", a.nelems));
+                        let _ = write!(self.out, "[{}]", a.nelems);
                         return Ok(());
                     }
                     let next = decls.last().copied().unwrap_or(0);
@@ -1276,7 +1283,7 @@ impl<'a> Dumper<'a> {
                     if !multidim {
                         self.p(b")");
                     }
-                    self.ps(&format!("[{}]", a.nelems));
+                    let _ = write!(self.out, "[{}]", a.nelems);
                     return Ok(());
                 }
                 TypeKind::FuncProto(p) => {
