@@ -377,10 +377,12 @@ fn all_debian_modules_match_bpftool() {
     let _ = std::fs::write(&cache_path, text);
     eprintln!("compared {} module BTF files with bpftool: {} mismatches", results.len(), failures.len());
     if !failures.is_empty() {
+        let names: Vec<&str> = failures.iter().map(|f| f.split(": ").next().unwrap_or(f)).collect();
         panic!(
-            "{} of {} modules differ from bpftool:\n{}",
+            "{} of {} modules differ from bpftool: {}\n\nfirst differences:\n{}",
             failures.len(),
             results.len(),
+            names.join(", "),
             failures.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
         );
     }
