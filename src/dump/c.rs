@@ -346,6 +346,31 @@ struct State {
     referenced: bool,
 }
 
+/// FNV-1a: names are short and not attacker-sensitive here (a hash flood
+/// only slows the dump down), and SipHash dominated the profile.
+#[derive(Default, Clone, Copy)]
+struct Fnv;
+
+struct FnvHasher(u64);
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+}
+
 /// A resolved name: the BTF string itself, or a `___N` variant in `cached`.
 #[derive(Clone, Copy)]
 enum Name<'a> {
@@ -357,9 +382,9 @@ struct Dumper<'a> {
     btf: &'a Btf,
     ptr_sz: u32,
     st: Vec<State>,
-    cached: HashMap<u32, Vec<u8>>,
-    type_names: HashMap<&'a [u8], usize>,
-    ident_names: HashMap<&'a [u8], usize>,
+    cached: HashMap<u32, Vec<u8>, Fnv>,
+    type_names: HashMap<&'a [u8], usize, Fnv>,
+    ident_names: HashMap<&'a [u8], usize, Fnv>,
     queue: Vec<u32>,
     out: Vec<u8>,
     depth: u32,
@@ -448,11 +473,11 @@ impl<'a> Dumper<'a> {
             btf,
             ptr_sz: ptr_size(btf),
             st,
-            cached: HashMap::new(),
-            type_names: HashMap::new(),
-            ident_names: HashMap::new(),
+            cached: HashMap::default(),
+            type_names: HashMap::with_capacity_and_hasher(n / 4, Fnv),
+            ident_names: HashMap::with_capacity_and_hasher(n / 4, Fnv),
             queue: Vec::new(),
-            out: Vec::with_capacity(1 << 20),
+            out: Vec::with_capacity((n * 48).clamp(1 << 16, 64 << 20)),
             depth: 0,
             align: vec![-1; n],
             upstream: false,
@@ -648,7 +673,7 @@ impl<'a> Dumper<'a> {
 
     // ---- names ----
 
-    fn name_dups(map: &mut HashMap<&'a [u8], usize>, name: &'a [u8]) -> usize {
+    fn name_dups(map: &mut HashMap<&'a [u8], usize, Fnv>, name: &'a [u8]) -> usize {
         let e = map.entry(name).or_insert(0);
         *e += 1;
         *e
