@@ -1,6 +1,8 @@
-//! C header output, byte-identical to bpftool 7.1 `btf dump file F format c`
-//! (libbpf 1.1's `btf_dump.c`), plus bpftool 7.5's sorted order as an option
-//! and bpftool's `root_id` selection.
+//! C header output, byte-identical to Debian's bpftool 7.1 `btf dump file F
+//! format c` (libbpf 1.1's `btf_dump.c` as shipped in Linux 6.1; see
+//! [`Options`]), plus bpftool 7.5's sorted order as an option (the order
+//! only: 7.5's extra `__ksym`/`__weak` prelude and kfunc prototypes are not
+//! printed) and bpftool's `root_id` selection.
 //!
 //! The algorithm follows libbpf's: types are visited in id order (or the
 //! given root/sorted order); for each, a topological ordering pass
@@ -20,19 +22,19 @@ use std::io::Write as _;
 use crate::btf::{Btf, Composite, Type, TypeId, TypeKind};
 use crate::error::{Error, Result};
 
-/// Output flavour. Debian's bpftool 7.1 (the default) is built from the Linux 6.1 tree, whose libbpf is
-/// libbpf 1.1 with its December 2022 padding/packed fixes (stable
-/// backports) but without e6e0e3fd (mode(byte)/mode(word) on odd-sized
-/// enums), plus the later `(void)` fix for no-args prototypes (205e86de).
-/// `upstream_libbpf_1_1` selects plain libbpf v1.1.x instead (mode()
-/// attributes, `()` for no-args prototypes), as linked by other tools.
-
 /// Deepest recursion accepted (type chains, nested definitions).
 pub const MAX_DEPTH: u32 = 10_000;
 /// Stack size of the worker thread.
 const STACK_SIZE: usize = 256 << 20;
 
 /// What to dump and in which order.
+///
+/// Output flavour. Debian's bpftool 7.1 (the default) is built from the Linux 6.1 tree, whose libbpf is
+/// libbpf 1.1 with its December 2022 padding/packed fixes (stable
+/// backports) but without e6e0e3fd (mode(byte)/mode(word) on odd-sized
+/// enums), plus the later `(void)` fix for no-args prototypes (205e86de).
+/// `upstream_libbpf_1_1` selects plain libbpf v1.1.x instead (mode()
+/// attributes, `()` for no-args prototypes), as linked by other tools.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// bpftool 7.5+'s sorted order instead of id order.
