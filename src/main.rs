@@ -23,6 +23,8 @@ enum Format {
     Raw,
     /// bpftool's JSON (-j); add --pretty for -p
     Json,
+    /// C header, as bpftool 7.1 `format c`
+    C,
 }
 
 /// How to read a BTF archive (several BTF blobs back to back).
@@ -104,6 +106,12 @@ enum Cmd {
         /// Pretty-print JSON (bpftool -p)
         #[arg(short, long)]
         pretty: bool,
+        /// C format: order types like bpftool 7.5+ (sorted) instead of by id
+        #[arg(long)]
+        sort: bool,
+        /// C format: dump only this type (name or id) and its dependencies; repeatable
+        #[arg(long, value_name = "TYPE_NAME_OR_ID")]
+        root: Vec<String>,
     },
     /// Count types per kind and measure the sections
     #[command(after_help = "Examples:\n  btfkit stat\n  btfkit stat ext4.ko --base vmlinux.btf --json")]
@@ -255,11 +263,19 @@ fn run(cli: Cli) -> Result<u8, Fail> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match cli.cmd {
-        Cmd::Dump { file, input, format, pretty } => {
+        Cmd::Dump { file, input, format, pretty, sort, root } => {
             let btf = load(&file, &input)?;
             match format {
                 Format::Raw => dump::raw::dump(&btf, &mut out)?,
                 Format::Json => dump::json::dump(&btf, pretty, &mut out)?,
+                Format::C => {
+                    let roots = root.iter().map(|r| dump::c::resolve_root(&btf, r)).collect::<Result<Vec<_>, _>>()?;
+                    let mut buf = Vec::new();
+                    let r = dump::c::render(&btf, &dump::c::Options { sort, roots, ..Default::default() }, &mut buf);
+                    out.write_all(&buf)?;
+                    out.flush()?;
+                    r?;
+                }
             }
         }
         Cmd::Stat { file, input, json } => {
