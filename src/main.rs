@@ -53,6 +53,22 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Merge BTFs in order (libbpf btf__add_btf) and deduplicate them (btf__dedup)
+    #[command(after_help = "Examples:\n  btfkit dedup a.o b.o -o merged.btf\n  btfkit dedup ext4.ko jbd2.ko --base vmlinux -o - > modules.btf")]
+    Dedup {
+        /// Inputs (raw BTF or ELF), merged in order into the first
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Base BTF: inputs are split BTF over it, and so is the output
+        #[arg(short = 'B', long)]
+        base: Option<PathBuf>,
+        /// Output file (raw BTF); `-` for stdout
+        #[arg(short, long)]
+        output: PathBuf,
+        /// libbpf's force_collisions (testing aid: slow, same result)
+        #[arg(long)]
+        force_collisions: bool,
+    },
 }
 
 enum Fail {
@@ -98,6 +114,45 @@ fn run(cli: Cli) -> Result<(), Fail> {
             } else {
                 out.write_all(s.to_text().as_bytes())?;
             }
+        }
+        Cmd::Dedup { inputs, base, output, force_collisions } => {
+            let t0 = std::time::Instant::now();
+            let base = match base {
+                Some(b) => Some(Arc::new(input::load(&b, None)?)),
+                None => None,
+            };
+            let mut merged: Option<Btf> = None;
+            let (mut types_in, mut str_in) = (0usize, 0usize);
+            for p in &inputs {
+                let b = input::load(p, base.clone())?;
+                types_in += b.types().len();
+                str_in += b.strings().len();
+                match &mut merged {
+                    None => merged = Some(b),
+                    Some(m) => {
+                        m.append(&b).map_err(|e| e.in_file(p))?;
+                    }
+                }
+            }
+            let Some(mut btf) = merged else { return Err(Fail::Input(Error::Invalid("no input".into()))) };
+            let opts = btfkit::dedup::DedupOptions { force_collisions, ..Default::default() };
+            let stats = btf.dedup(&opts)?;
+            let bytes = btfkit::write::to_bytes(&btf);
+            if output.as_os_str() == "-" {
+                out.write_all(&bytes)?;
+            } else {
+                btfkit::dedup::write_file_atomic(&output, &bytes)
+                    .map_err(|source| Fail::Input(Error::Io { path: output.clone(), source }))?;
+            }
+            eprintln!(
+                "btfkit dedup: {} inputs, types {} -> {}, string bytes {} -> {}, {:.3} s",
+                inputs.len(),
+                types_in,
+                stats.types_out,
+                str_in,
+                stats.str_bytes_out,
+                t0.elapsed().as_secs_f64()
+            );
         }
     }
     out.flush()?;

@@ -99,4 +99,23 @@ impl StringTable {
         }
         off
     }
+
+    /// Drops everything from byte `len` on (undoing appends after an error).
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.bytes.len() {
+            return;
+        }
+        if let Some(idx) = self.index.get_mut() {
+            let mut off = len;
+            while off < self.bytes.len() {
+                let end = self.bytes[off..].iter().position(|&b| b == 0).map_or(self.bytes.len(), |e| off + e);
+                let key: &[u8] = &self.bytes[off..end];
+                if idx.get(key).is_some_and(|&o| o as usize >= len) {
+                    idx.remove(key);
+                }
+                off = end + 1;
+            }
+        }
+        self.bytes.truncate(len);
+    }
 }
