@@ -484,3 +484,27 @@ fn strings_rebuilt_in_first_reference_order() {
     kept.dedup(&DedupOptions::default()).unwrap();
     assert_eq!(kept.strings().as_bytes(), b"\0unused\0int\0s\0x\0");
 }
+
+/// When several canonical candidates match, libbpf takes the first in its
+/// hash chain, whose order depends on insertions and table growth. An enum
+/// forward declaration matches every full enum of its name: which one it
+/// (and the pointer to it) resolves to shows the order.
+#[test]
+fn candidate_order_follows_libbpf_hashmap() {
+    for n in 1..=40u32 {
+        let mut b = Btf::new();
+        // Unrelated canonical types to move the table through growths.
+        for i in 0..n {
+            b.add_int(&format!("i{i}"), 4, 0).unwrap();
+        }
+        for i in 0..n {
+            b.add_enum("e", 4).unwrap();
+            b.add_enum_value(&format!("V{i}"), i as i64).unwrap();
+        }
+        let fwd = b.add_enum("e", 4).unwrap();
+        b.add_ptr(fwd).unwrap();
+        let out = dd(&b);
+        let TypeKind::Ptr(target) = out.types().last().unwrap().kind else { panic!() };
+        assert!(target.0 > n, "n={n}: pointer resolved to {target:?}");
+    }
+}
