@@ -124,13 +124,14 @@ fn run(cli: Cli) -> Result<(), Fail> {
             let mut merged: Option<Btf> = None;
             let (mut types_in, mut str_in) = (0usize, 0usize);
             for p in &inputs {
-                let b = input::load(p, base.clone())?;
+                let mut b = input::load(p, base.clone())?;
+                b.types_mut().shrink_to_fit();
                 types_in += b.types().len();
                 str_in += b.strings().len();
                 match &mut merged {
                     None => merged = Some(b),
                     Some(m) => {
-                        m.append(&b).map_err(|e| e.in_file(p))?;
+                        m.append_owned(b).map_err(|e| e.in_file(p))?;
                     }
                 }
             }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::table::KeyMap;
-use crate::btf::{Btf, TypeId, MAX_STR_OFFSET, MAX_TYPE_ID};
+use crate::btf::{Btf, Type, TypeId, MAX_STR_OFFSET, MAX_TYPE_ID};
 use crate::error::{Error, Result};
 
 impl Btf {
@@ -35,6 +35,21 @@ impl Btf {
     /// the very same base (`Arc::ptr_eq`) as `self`. On error `self` is left
     /// unchanged.
     pub fn append(&mut self, other: &Btf) -> Result<TypeId> {
+        let n = other.types().len();
+        self.append_from(other, n, other.types().iter().cloned())
+    }
+
+    /// [`Btf::append`], consuming `other` (its types are moved, not copied).
+    pub fn append_owned(&mut self, mut other: Btf) -> Result<TypeId> {
+        let types = std::mem::take(other.types_mut());
+        let n = types.len();
+        // `other` keeps its strings, base and start id for the interning.
+        self.append_from(&other, n, types.into_iter())
+    }
+
+    /// Shared body: `other` supplies strings and numbering, `types` its `n`
+    /// types in order.
+    fn append_from(&mut self, other: &Btf, n: usize, types: impl Iterator<Item = Type>) -> Result<TypeId> {
         if let Some(ob) = other.base() {
             match self.base() {
                 Some(sb) if Arc::ptr_eq(sb, ob) => {}
@@ -47,18 +62,17 @@ impl Btf {
         }
         let src_start = other.start_id();
         let first = self.type_count();
-        let n = other.types().len() as u64;
-        if n > 0 && first as u64 + n - 1 > MAX_TYPE_ID as u64 {
-            return Err(Error::TooManyTypes((first as u64 + n - 1) as usize));
+        if n > 0 && first as u64 + n as u64 - 1 > MAX_TYPE_ID as u64 {
+            return Err(Error::TooManyTypes((first as u64 + n as u64 - 1) as usize));
         }
         let src_str_start = other.start_str_off();
-        let old_len = self.strings().len();
+        let old_strs = self.strings().len();
+        let old_types = self.types().len();
+        self.types_mut().reserve(n);
         // Source offset → our offset, to look each string up once.
         let mut cache: KeyMap<u32, u32> = KeyMap::default();
-        let mut added = Vec::with_capacity(other.types().len());
         let mut err: Option<Error> = None;
-        for (i, t) in other.types().iter().enumerate() {
-            let mut t = t.clone();
+        for (i, mut t) in types.enumerate() {
             t.for_each_str_mut(|off| {
                 if err.is_some() || *off == 0 || *off < src_str_start {
                     return;
@@ -80,7 +94,8 @@ impl Btf {
                 }
             });
             if let Some(e) = err {
-                self.strings_mut().truncate(old_len);
+                self.types_mut().truncate(old_types);
+                self.strings_mut().truncate(old_strs);
                 return Err(e);
             }
             t.for_each_ref_mut(|id| {
@@ -88,9 +103,8 @@ impl Btf {
                     id.0 = (id.0 - src_start).wrapping_add(first);
                 }
             });
-            added.push(t);
+            self.types_mut().push(t);
         }
-        self.types_mut().extend(added);
         Ok(TypeId(first))
     }
 }

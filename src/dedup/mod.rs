@@ -864,10 +864,12 @@ fn dedup_strings(btf: &mut Btf) -> Result<()> {
     }
     let start = btf.start_str_off();
     let base = btf.base().cloned();
+    // Lookups below go by offset: the old section's index is not needed.
+    btf.strings_mut().drop_index();
     let mut new = if base.is_none() { StringTable::with_empty() } else { StringTable::empty() };
     let mut types = std::mem::take(btf.types_mut());
-    // Old offset (relative to our section) → new absolute offset.
-    let mut seen = vec![u32::MAX; btf.strings().len()];
+    // Old offset → new offset.
+    let mut seen: KeyMap<u32, u32> = KeyMap::default();
     let mut err = None;
     let first_id = btf.start_id();
     for (i, t) in types.iter_mut().enumerate() {
@@ -875,12 +877,9 @@ fn dedup_strings(btf: &mut Btf) -> Result<()> {
             if err.is_some() || *off == 0 || *off < start {
                 return;
             }
-            let rel = (*off - start) as usize;
-            if let Some(&n) = seen.get(rel) {
-                if n != u32::MAX {
-                    *off = n;
-                    return;
-                }
+            if let Some(&n) = seen.get(off) {
+                *off = n;
+                return;
             }
             let Some(s) = btf.strings().get(*off - start) else {
                 err = Some(Error::BadStringOffset { id: first_id + i as u32, what: "string", str_off: *off });
@@ -897,9 +896,7 @@ fn dedup_strings(btf: &mut Btf) -> Result<()> {
                     o as u32
                 }
             };
-            if let Some(x) = seen.get_mut(rel) {
-                *x = n;
-            }
+            seen.insert(*off, n);
             *off = n;
         });
     }
@@ -911,6 +908,8 @@ fn dedup_strings(btf: &mut Btf) -> Result<()> {
         return Err(e);
     }
     *btf.types_mut() = types;
+    // The index is rebuilt on demand; free it for the passes that follow.
+    new.drop_index();
     *btf.strings_mut() = new;
     btf.set_strs_deduped(true);
     Ok(())
