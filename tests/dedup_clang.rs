@@ -13,13 +13,13 @@ use btfkit::{input, write};
 use dedup_common::{assert_same, LBtf};
 
 /// Compiles tests/dedup_c/{a,b,c}.c; None (visibly skipped) without clang.
-fn objects() -> Option<Vec<PathBuf>> {
+fn objects(tag: &str) -> Option<Vec<PathBuf>> {
     if !common::have("clang") {
         common::skip("clang not installed: cannot compile the C fixtures");
         return None;
     }
     let src = common::root().join("tests/dedup_c");
-    let out = common::root().join(format!("target/tmp/dedup_c-{}", std::process::id()));
+    let out = common::root().join(format!("target/tmp/dedup_c-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     let mut objs = Vec::new();
     for f in ["a", "b", "c"] {
@@ -47,7 +47,7 @@ fn libbpf_merge(raws: &[Vec<u8>]) -> Vec<u8> {
 
 #[test]
 fn bpf_objects_match_libbpf() {
-    let Some(objs) = objects() else { return };
+    let Some(objs) = objects("lib") else { return };
     let raws: Vec<Vec<u8>> = objs.iter().map(|o| input::open(o).unwrap().btf_data().to_vec()).collect();
     // Every order of the three objects, and each alone.
     let orders: [&[usize]; 9] = [&[0], &[1], &[2], &[0, 1, 2], &[0, 2, 1], &[1, 0, 2], &[1, 2, 0], &[2, 0, 1], &[2, 1, 0]];
@@ -60,11 +60,12 @@ fn bpf_objects_match_libbpf() {
         let sel: Vec<Vec<u8>> = ord.iter().map(|&i| raws[i].clone()).collect();
         assert_same(&write::to_bytes(&ours), &libbpf_merge(&sel), &format!("objects in order {ord:?}"));
     }
+    let _ = std::fs::remove_dir_all(objs[0].parent().unwrap());
 }
 
 #[test]
 fn cli_dedup_matches_libbpf_and_writes_safely() {
-    let Some(objs) = objects() else { return };
+    let Some(objs) = objects("cli") else { return };
     let dir = objs[0].parent().unwrap().to_path_buf();
     let out = dir.join("merged.btf");
     let o = common::btfkit().arg("dedup").args(&objs).arg("-o").arg(&out).output().unwrap();
