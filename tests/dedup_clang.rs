@@ -10,7 +10,7 @@ use std::process::Command;
 
 use btfkit::dedup::DedupOptions;
 use btfkit::{input, write};
-use dedup_common::{assert_same, LBtf};
+use dedup_common::{LBtf, assert_same};
 
 /// Compiles tests/dedup_c/{a,b,c}.c; None (visibly skipped) without clang.
 fn objects(tag: &str) -> Option<Vec<PathBuf>> {
@@ -50,7 +50,8 @@ fn bpf_objects_match_libbpf() {
     let Some(objs) = objects("lib") else { return };
     let raws: Vec<Vec<u8>> = objs.iter().map(|o| input::open(o).unwrap().btf_data().to_vec()).collect();
     // Every order of the three objects, and each alone.
-    let orders: [&[usize]; 9] = [&[0], &[1], &[2], &[0, 1, 2], &[0, 2, 1], &[1, 0, 2], &[1, 2, 0], &[2, 0, 1], &[2, 1, 0]];
+    let orders: [&[usize]; 9] =
+        [&[0], &[1], &[2], &[0, 1, 2], &[0, 2, 1], &[1, 0, 2], &[1, 2, 0], &[2, 0, 1], &[2, 1, 0]];
     for ord in orders {
         let mut ours = input::load(&objs[ord[0]], None).unwrap();
         for &i in &ord[1..] {
@@ -84,7 +85,8 @@ fn cli_dedup_matches_libbpf_and_writes_safely() {
 
     // On error the target is untouched and no temporary file is left.
     std::fs::write(&out, b"keep me").unwrap();
-    let o = common::btfkit().arg("dedup").arg(&objs[0]).arg(dir.join("missing.o")).arg("-o").arg(&out).output().unwrap();
+    let o =
+        common::btfkit().arg("dedup").arg(&objs[0]).arg(dir.join("missing.o")).arg("-o").arg(&out).output().unwrap();
     assert!(!o.status.success());
     assert_eq!(std::fs::read(&out).unwrap(), b"keep me");
     let leftovers: Vec<_> = std::fs::read_dir(&dir)

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use btfkit::dedup::DedupOptions;
 use btfkit::parse::{self, ParseOptions};
-use btfkit::{write, Btf};
-use dedup_common::{assert_same, assert_same_split, LBtf};
+use btfkit::{Btf, write};
+use dedup_common::{LBtf, assert_same, assert_same_split};
 
 /// Merges `raws` (base BTF each) into the first and dedups, both ways.
 fn check_merge(raws: &[&[u8]], what: &str, force: bool) -> (Vec<u8>, Vec<u8>) {
@@ -145,8 +145,11 @@ fn kernel_archive() {
     let mut off = 0usize;
     let mut members: Vec<&[u8]> = Vec::new();
     while off < data.len() {
-        let (_, len) = parse::parse_with(&data[off..], &ParseOptions { allow_trailing: true, file_offset: off, ..Default::default() })
-            .expect("member");
+        let (_, len) = parse::parse_with(
+            &data[off..],
+            &ParseOptions { allow_trailing: true, file_offset: off, ..Default::default() },
+        )
+        .expect("member");
         members.push(&data[off..off + len]);
         off += len;
     }
@@ -183,7 +186,8 @@ fn force_collisions_same_result() {
     let mut off = 0usize;
     let mut members: Vec<&[u8]> = Vec::new();
     while off < data.len() && members.len() < 3 {
-        let (_, len) = parse::parse_with(&data[off..], &ParseOptions { allow_trailing: true, ..Default::default() }).unwrap();
+        let (_, len) =
+            parse::parse_with(&data[off..], &ParseOptions { allow_trailing: true, ..Default::default() }).unwrap();
         members.push(&data[off..off + len]);
         off += len;
     }

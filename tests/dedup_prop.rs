@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use btfkit::btf::int_encoding::SIGNED;
 use btfkit::dedup::DedupOptions;
-use btfkit::{parse, write, Btf, TypeId, TypeKind};
+use btfkit::{Btf, TypeId, TypeKind, parse, write};
 use dedup_common::LBtf;
 use proptest::prelude::*;
 
@@ -129,7 +129,7 @@ fn layouts(b: &Btf) -> BTreeSet<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
     fn dedup_matches_libbpf(specs in prop::collection::vec(spec(), 1..14), masks in prop::collection::vec(any::<u64>(), 1..4)) {

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use btfkit::btf::int_encoding::SIGNED;
 use btfkit::dedup::DedupOptions;
-use btfkit::{parse, write, Btf, Kind, TypeId, TypeKind};
-use dedup_common::{assert_same, assert_same_split, LBtf};
+use btfkit::{Btf, Kind, TypeId, TypeKind, parse, write};
+use dedup_common::{LBtf, assert_same, assert_same_split};
 
 /// Dedups a copy of `b` as parsed from its bytes, checks it against libbpf
 /// (parsed, and appended into an empty BTF), returns our result.
@@ -52,13 +52,13 @@ fn count(b: &Btf, k: Kind) -> usize {
 fn cu_foo(b: &mut Btf) -> TypeId {
     let int = b.add_int("int", 4, SIGNED).unwrap();
     let long = b.add_int("long", 8, SIGNED).unwrap();
-    let foo = b.add_struct("foo", 16).unwrap();
-    let p = TypeId(foo.0 + 1);
+    let s = b.add_struct("foo", 16).unwrap();
+    let p = TypeId(s.0 + 1);
     b.add_field("a", int, 0, 0).unwrap();
     b.add_field("next", p, 64, 0).unwrap();
     b.add_field("b", long, 0, 0).unwrap();
-    assert_eq!(b.add_ptr(foo).unwrap(), p);
-    foo
+    assert_eq!(b.add_ptr(s).unwrap(), p);
+    s
 }
 
 #[test]
@@ -328,7 +328,11 @@ fn reference_loop_is_a_clean_error() {
         let int = b.add_int("int", 4, SIGNED).unwrap();
         // [2] const -> [3] volatile -> [2]  (or through a PTR)
         b.add_const(TypeId(3)).unwrap();
-        if ptr { b.add_ptr(TypeId(2)).unwrap() } else { b.add_volatile(TypeId(2)).unwrap() };
+        if ptr {
+            b.add_ptr(TypeId(2)).unwrap()
+        } else {
+            b.add_volatile(TypeId(2)).unwrap()
+        };
         b.add_typedef("t", int).unwrap();
         let before = b.clone();
         let err = b.dedup(&DedupOptions::default()).unwrap_err();
@@ -384,12 +388,14 @@ fn append_shifts_ids_and_interns_strings() {
     assert_eq!(a.strings().as_bytes(), b"\0int\0char\0t\0");
     // Same as libbpf.
     let mut lb = LBtf::new_empty();
-    assert!(lb.add_btf(&LBtf::new(&write::to_bytes(&{
-        let mut x = Btf::new();
-        let i = x.add_int("int", 4, SIGNED).unwrap();
-        x.add_ptr(i).unwrap();
-        x
-    }))) > 0);
+    assert!(
+        lb.add_btf(&LBtf::new(&write::to_bytes(&{
+            let mut x = Btf::new();
+            let i = x.add_int("int", 4, SIGNED).unwrap();
+            x.add_ptr(i).unwrap();
+            x
+        }))) > 0
+    );
     assert_eq!(lb.add_btf(&LBtf::new(&write::to_bytes(&b))), 3);
     let mut ours = Btf::new();
     let mut x = Btf::new();

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::table::KeyMap;
-use crate::btf::{Btf, Type, TypeId, MAX_STR_OFFSET, MAX_TYPE_ID};
+use crate::btf::{Btf, MAX_STR_OFFSET, MAX_TYPE_ID, Type, TypeId};
 use crate::error::{Error, Result};
 
 impl Btf {
@@ -12,10 +12,8 @@ impl Btf {
     /// appended if new. Unlike [`Btf::add_str_bytes`], an empty split string
     /// section gets no leading "" (libbpf 1.7 does not add one either).
     pub(crate) fn intern_str_libbpf(&mut self, s: &[u8]) -> Result<u32> {
-        if let Some(b) = self.base() {
-            if let Some(off) = b.find_str(s) {
-                return Ok(off);
-            }
+        if let Some(off) = self.base().and_then(|b| b.find_str(s)) {
+            return Ok(off);
         }
         let start = self.start_str_off() as u64;
         let off = self.strings_mut().add(s) as u64 + start;

@@ -29,7 +29,7 @@ mod table;
 
 use std::sync::Arc;
 
-use crate::btf::{Btf, Kind, StringTable, Type, TypeKind, MAX_TYPE_ID};
+use crate::btf::{Btf, Kind, MAX_TYPE_ID, StringTable, Type, TypeKind};
 use crate::error::{Error, Result};
 use table::{CandTable, KeyMap};
 
@@ -183,8 +183,7 @@ fn shallow_equal_struct(a: &Type, b: &Type) -> bool {
     }
 }
 fn equal_array(a: &Type, b: &Type) -> bool {
-    equal_common(Some(a), Some(b))
-        && matches!((&a.kind, &b.kind), (TypeKind::Array(x), TypeKind::Array(y)) if x == y)
+    equal_common(Some(a), Some(b)) && matches!((&a.kind, &b.kind), (TypeKind::Array(x), TypeKind::Array(y)) if x == y)
 }
 fn compat_array(a: &Type, b: &Type) -> bool {
     equal_common(Some(a), Some(b))
@@ -991,11 +990,8 @@ impl Btf {
     /// still valid and describes the same types, but its strings may have
     /// been compacted and some references replaced by equivalent ones.
     pub fn dedup(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
-        let mut stats = DedupStats {
-            types_in: self.types().len(),
-            str_bytes_in: self.strings().len(),
-            ..Default::default()
-        };
+        let mut stats =
+            DedupStats { types_in: self.types().len(), str_bytes_in: self.strings().len(), ..Default::default() };
         precheck(self)?;
         dedup_strings(self)?;
 

@@ -92,5 +92,9 @@ pub fn assert_same_split(ours: &[u8], theirs: &[u8], what: &str) {
         return;
     }
     let pos = ours.iter().zip(theirs).position(|(a, b)| a != b).unwrap_or(ours.len().min(theirs.len()));
-    panic!("{what}: split output differs from libbpf: ours {} bytes, libbpf {} bytes, first difference at byte {pos}", ours.len(), theirs.len());
+    panic!(
+        "{what}: split output differs from libbpf: ours {} bytes, libbpf {} bytes, first difference at byte {pos}",
+        ours.len(),
+        theirs.len()
+    );
 }
