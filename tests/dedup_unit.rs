@@ -514,3 +514,28 @@ fn candidate_order_follows_libbpf_hashmap() {
         assert!(target.0 > n, "n={n}: pointer resolved to {target:?}");
     }
 }
+
+/// libbpf's identical-types fallback reads both ARRAY descriptors from the
+/// first type, so arrays of the same length count as identical whatever
+/// their element types. Reproduced: a struct whose two array members are
+/// int[2] and long[2] merges into one whose members share one int[2].
+#[test]
+fn identical_types_array_quirk_is_reproduced() {
+    let mut b = Btf::new();
+    // canonical unit: both members use the same array type
+    let int = b.add_int("int", 4, SIGNED).unwrap();
+    let y = b.add_array(int, int, 2).unwrap();
+    b.add_struct("s", 24).unwrap();
+    b.add_field("a", y, 0, 0).unwrap();
+    b.add_field("b", y, 64, 0).unwrap();
+    // candidate unit: int[2] and long[2]
+    let int2 = b.add_int("int", 4, SIGNED).unwrap();
+    let long = b.add_int("long", 8, SIGNED).unwrap();
+    let xa = b.add_array(int2, int2, 2).unwrap();
+    let xb = b.add_array(long, int2, 2).unwrap();
+    b.add_struct("s", 24).unwrap();
+    b.add_field("a", xa, 0, 0).unwrap();
+    b.add_field("b", xb, 64, 0).unwrap();
+    let out = dd(&b);
+    assert_eq!(count(&out, Kind::Struct), 1, "{:?}", shape(&out));
+}
