@@ -863,10 +863,16 @@ fn dedup_strings(btf: &mut Btf) -> Result<()> {
     }
     let start = btf.start_str_off();
     let base = btf.base().cloned();
-    // Lookups below go by offset: the old section's index is not needed.
-    btf.strings_mut().drop_index();
-    let mut new = if base.is_none() { StringTable::with_empty() } else { StringTable::empty() };
+    let old = std::mem::take(btf.strings_mut());
     let mut types = std::mem::take(btf.types_mut());
+    // The new section, and an index over it that borrows the old section's
+    // bytes (no per-string allocation). As libbpf: "" first unless split.
+    let mut out: Vec<u8> = Vec::with_capacity(old.len());
+    let mut index: table::BytesMap<'_, u32> = table::BytesMap::default();
+    if base.is_none() {
+        out.push(0);
+        index.insert(b"", 0);
+    }
     // Old offset → new offset.
     let mut seen: KeyMap<u32, u32> = KeyMap::default();
     let mut err = None;
@@ -880,42 +886,42 @@ fn dedup_strings(btf: &mut Btf) -> Result<()> {
                 *off = n;
                 return;
             }
-            let Some(s) = btf.strings().get(*off - start) else {
+            let Some(s) = old.get(*off - start) else {
                 err = Some(Error::BadStringOffset { id: first_id + i as u32, what: "string", str_off: *off });
                 return;
             };
             let n = match base.as_ref().and_then(|b| b.find_str(s)) {
                 Some(o) => o,
                 None => {
-                    let o = new.add(s) as u64 + start as u64;
-                    if o > crate::btf::MAX_STR_OFFSET as u64 {
-                        err = Some(Error::StringsTooLarge(o as usize));
-                        return;
-                    }
-                    o as u32
+                    let rel = *index.entry(s).or_insert_with(|| {
+                        let o = out.len() as u32;
+                        out.extend_from_slice(s);
+                        out.push(0);
+                        o
+                    });
+                    // No larger than the old section, which was valid.
+                    rel + start
                 }
             };
             seen.insert(*off, n);
             *off = n;
         });
     }
+    drop(index);
     if let Some(e) = err {
-        // Offsets of earlier types were rewritten already; nothing else in
-        // this pass can fail, so this only happens on invalid offsets,
-        // which the parser and builder reject.
+        // Not reachable: `precheck` validated every offset first.
         *btf.types_mut() = types;
+        *btf.strings_mut() = old;
         return Err(e);
     }
     *btf.types_mut() = types;
-    // The index is rebuilt on demand; free it for the passes that follow.
-    new.drop_index();
-    *btf.strings_mut() = new;
+    *btf.strings_mut() = StringTable::from_bytes(out);
     btf.set_strs_deduped(true);
     Ok(())
 }
 
 /// Checks, before anything is modified, what would make the passes fail:
-/// type ids out of range and cycles of reference types (which libbpf
+/// string offsets and type ids out of range, and cycles of reference types (which libbpf
 /// reports as -ELOOP from its reference pass).
 fn precheck(btf: &Btf) -> Result<()> {
     let start = btf.start_id();
@@ -930,6 +936,15 @@ fn precheck(btf: &Btf) -> Result<()> {
         });
         if let Some(r) = bad {
             return Err(Error::BadTypeId { id: start + i as u32, target: r, max: count - 1 });
+        }
+        let mut bad_str = None;
+        t.for_each_str(|off, what| {
+            if bad_str.is_none() && btf.str_bytes(off).is_none() {
+                bad_str = Some(Error::BadStringOffset { id: start + i as u32, what, str_off: off });
+            }
+        });
+        if let Some(e) = bad_str {
+            return Err(e);
         }
     }
     // Iterative DFS over reference-kind types only.
