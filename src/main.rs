@@ -137,6 +137,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
             }
             let Some(mut btf) = merged else { return Err(Fail::Input(Error::Invalid("no input".into()))) };
             let opts = btfkit::dedup::DedupOptions { force_collisions, ..Default::default() };
+            let t_merge = t0.elapsed();
             let stats = btf.dedup(&opts)?;
             let bytes = btfkit::write::to_bytes(&btf);
             if output.as_os_str() == "-" {
@@ -146,13 +147,14 @@ fn run(cli: Cli) -> Result<(), Fail> {
                     .map_err(|source| Fail::Input(Error::Io { path: output.clone(), source }))?;
             }
             eprintln!(
-                "btfkit dedup: {} inputs, types {} -> {}, string bytes {} -> {}, {:.3} s",
+                "btfkit dedup: {} inputs, types {} -> {}, string bytes {} -> {}, {:.3} s (load+merge {:.3} s)",
                 inputs.len(),
                 types_in,
                 stats.types_out,
                 str_in,
                 stats.str_bytes_out,
-                t0.elapsed().as_secs_f64()
+                t0.elapsed().as_secs_f64(),
+                t_merge.as_secs_f64()
             );
         }
     }
