@@ -121,7 +121,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
                 Some(b) => Some(Arc::new(input::load(&b, None)?)),
                 None => None,
             };
-            let mut merged: Option<Btf> = None;
+            let mut merged: Option<btfkit::dedup::Merger> = None;
             let (mut types_in, mut str_in) = (0usize, 0usize);
             for p in &inputs {
                 let mut b = input::load(p, base.clone())?;
@@ -129,13 +129,14 @@ fn run(cli: Cli) -> Result<(), Fail> {
                 types_in += b.types().len();
                 str_in += b.strings().len();
                 match &mut merged {
-                    None => merged = Some(b),
+                    None => merged = Some(btfkit::dedup::Merger::new(b)),
                     Some(m) => {
-                        m.append_owned(b).map_err(|e| e.in_file(p))?;
+                        m.append(b).map_err(|e| e.in_file(p))?;
                     }
                 }
             }
-            let Some(mut btf) = merged else { return Err(Fail::Input(Error::Invalid("no input".into()))) };
+            let Some(merged) = merged else { return Err(Fail::Input(Error::Invalid("no input".into()))) };
+            let mut btf = merged.finish();
             let opts = btfkit::dedup::DedupOptions { force_collisions, ..Default::default() };
             let t_merge = t0.elapsed();
             let stats = btf.dedup(&opts)?;

@@ -15,11 +15,13 @@ use dedup_common::{LBtf, assert_same, assert_same_split};
 
 /// Merges `raws` (base BTF each) into the first and dedups, both ways.
 fn check_merge(raws: &[&[u8]], what: &str, force: bool) -> (Vec<u8>, Vec<u8>) {
-    let mut ours = parse::parse(raws[0]).expect("parse");
+    // Through the Merger (what the CLI uses); plain `append` is covered by
+    // the module and unit tests.
+    let mut m = btfkit::dedup::Merger::new(parse::parse(raws[0]).expect("parse"));
     for r in &raws[1..] {
-        let b = parse::parse(r).expect("parse");
-        ours.append(&b).expect("append");
+        m.append(parse::parse(r).expect("parse")).expect("append");
     }
+    let mut ours = m.finish();
     ours.dedup(&DedupOptions { force_collisions: force, ..Default::default() }).expect("dedup");
     let ours = write::to_bytes(&ours);
 

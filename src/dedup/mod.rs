@@ -27,6 +27,8 @@
 mod append;
 mod table;
 
+pub use append::Merger;
+
 use std::sync::Arc;
 
 use crate::btf::{Btf, Kind, MAX_TYPE_ID, StringTable, Type, TypeKind};

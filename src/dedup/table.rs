@@ -47,7 +47,7 @@ pub(crate) type KeyMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
 
 /// Hasher for byte strings: 8 bytes at a time, rotate, xor, multiply.
 #[derive(Default)]
-pub(crate) struct BytesHasher(u64);
+pub(crate) struct BytesHasher(pub(crate) u64);
 
 impl BytesHasher {
     #[inline]
