@@ -84,10 +84,9 @@ impl Hasher for BytesHasher {
 /// Map from borrowed byte strings.
 pub(crate) type BytesMap<'a, V> = HashMap<&'a [u8], V, BuildHasherDefault<BytesHasher>>;
 
-enum Chain {
-    One(u32),
-    Many(VecDeque<u32>),
-}
+/// Marks a chain value as an index into `CandTable::many` (type ids never
+/// have the top bit set).
+const MANY: u32 = 0x8000_0000;
 
 /// libbpf-order multimap from hash to type ids.
 pub(crate) struct CandTable {
@@ -97,8 +96,9 @@ pub(crate) struct CandTable {
     cap: usize,
     /// Set when the logical chains are the deques read back to front.
     reversed: bool,
-    /// Normal mode: one chain per key.
-    chains: KeyMap<u64, Chain>,
+    /// Normal mode: per key, the only id, or `MANY | i` for `many[i]`.
+    chains: KeyMap<u64, u32>,
+    many: Vec<VecDeque<u32>>,
     /// `force_collisions` mode: libbpf's hash function returns 0, so every
     /// entry lives in one chain and lookups filter it by key.
     forced: Option<VecDeque<(u64, u32)>>,
@@ -111,6 +111,7 @@ impl CandTable {
             cap: 0,
             reversed: false,
             chains: KeyMap::default(),
+            many: Vec::new(),
             forced: force_collisions.then(VecDeque::new),
         }
     }
@@ -124,33 +125,24 @@ impl CandTable {
         self.size += 1;
         let front = !self.reversed;
         if let Some(all) = &mut self.forced {
-            if front {
-                all.push_front((key, id))
-            } else {
-                all.push_back((key, id))
-            }
+            if front { all.push_front((key, id)) } else { all.push_back((key, id)) }
             return;
         }
-        match self.chains.get_mut(&key) {
+        let v = match self.chains.get_mut(&key) {
             None => {
-                self.chains.insert(key, Chain::One(id));
+                self.chains.insert(key, id & !MANY);
+                return;
             }
-            Some(c) => {
-                let d = match c {
-                    Chain::One(x) => {
-                        let mut d = VecDeque::with_capacity(2);
-                        d.push_back(*x);
-                        *c = Chain::Many(d);
-                        match c {
-                            Chain::Many(d) => d,
-                            Chain::One(_) => unreachable!("just replaced"),
-                        }
-                    }
-                    Chain::Many(d) => d,
-                };
-                if front { d.push_front(id) } else { d.push_back(id) }
-            }
+            Some(v) => v,
+        };
+        if *v & MANY == 0 {
+            let mut d = VecDeque::with_capacity(2);
+            d.push_back(*v);
+            *v = MANY | self.many.len() as u32;
+            self.many.push(d);
         }
+        let d = &mut self.many[(*v & !MANY) as usize];
+        if front { d.push_front(id) } else { d.push_back(id) }
     }
 
     /// The ids stored under `key`, in libbpf's chain order, into `out`.
@@ -158,21 +150,15 @@ impl CandTable {
         out.clear();
         if let Some(all) = &self.forced {
             let it = all.iter().filter(|e| e.0 == key).map(|e| e.1);
-            if self.reversed {
-                out.extend(it.rev())
-            } else {
-                out.extend(it)
-            }
+            if self.reversed { out.extend(it.rev()) } else { out.extend(it) }
             return;
         }
         match self.chains.get(&key) {
             None => {}
-            Some(Chain::One(x)) => out.push(*x),
-            Some(Chain::Many(d)) => {
-                if self.reversed {
-                    out.extend(d.iter().rev())
-                } else {
-                    out.extend(d.iter())
+            Some(&v) if v & MANY == 0 => out.push(v),
+            Some(&v) => {
+                if let Some(d) = self.many.get((v & !MANY) as usize) {
+                    if self.reversed { out.extend(d.iter().rev()) } else { out.extend(d.iter()) }
                 }
             }
         }
