@@ -82,7 +82,34 @@ fn name_of(t: Option<&Type>) -> u32 {
 }
 #[inline]
 fn info_of(t: Option<&Type>) -> u32 {
-    t.map_or(0, |t| t.info())
+    t.map_or(0, info)
+}
+
+/// `Type::info` in one match (hot in every comparison).
+#[inline]
+fn info(t: &Type) -> u32 {
+    let (k, vlen, kflag): (u32, usize, bool) = match &t.kind {
+        TypeKind::Int(_) => (1, 0, false),
+        TypeKind::Ptr(_) => (2, 0, false),
+        TypeKind::Array(_) => (3, 0, false),
+        TypeKind::Struct(c) => (4, c.members.len(), c.kflag),
+        TypeKind::Union(c) => (5, c.members.len(), c.kflag),
+        TypeKind::Enum(e) => (6, e.values.len(), e.signed),
+        TypeKind::Fwd { union } => (7, 0, *union),
+        TypeKind::Typedef(_) => (8, 0, false),
+        TypeKind::Volatile(_) => (9, 0, false),
+        TypeKind::Const(_) => (10, 0, false),
+        TypeKind::Restrict(_) => (11, 0, false),
+        TypeKind::Func { linkage, .. } => (12, *linkage as usize, false),
+        TypeKind::FuncProto(p) => (13, p.params.len(), false),
+        TypeKind::Var { .. } => (14, 0, false),
+        TypeKind::Datasec(d) => (15, d.vars.len(), false),
+        TypeKind::Float { .. } => (16, 0, false),
+        TypeKind::DeclTag { attr, .. } => (17, 0, *attr),
+        TypeKind::TypeTag { attr, .. } => (18, 0, *attr),
+        TypeKind::Enum64(e) => (19, e.values.len(), e.signed),
+    };
+    ((kflag as u32) << 31) | (k << 24) | (vlen as u32 & 0xffff)
 }
 #[inline]
 fn st_of(t: Option<&Type>) -> u32 {
@@ -101,10 +128,10 @@ fn int_tag_extra(t: &Type) -> u32 {
 // ---- signature hashes (over string offsets: strings are deduplicated) ----
 
 fn hash_common(t: &Type) -> u64 {
-    hc(hc(hc(0, t.name_off), t.info()), t.size_or_type())
+    hc(hc(hc(0, t.name_off), info(t)), t.size_or_type())
 }
 fn hash_typedef(t: &Type) -> u64 {
-    hc(hc(0, t.name_off), t.info())
+    hc(hc(0, t.name_off), info(t))
 }
 fn hash_int_tag(t: &Type) -> u64 {
     hc(hash_common(t), int_tag_extra(t))
@@ -148,7 +175,7 @@ fn equal_int_tag(a: &Type, b: &Type) -> bool {
     equal_common(Some(a), Some(b)) && int_tag_extra(a) == int_tag_extra(b)
 }
 fn equal_typedef(a: &Type, b: &Type) -> bool {
-    a.name_off == b.name_off && a.info() == b.info()
+    a.name_off == b.name_off && info(a) == info(b)
 }
 fn equal_enum(a: &Type, b: &Type) -> bool {
     if !equal_common(Some(a), Some(b)) {
@@ -198,7 +225,7 @@ fn equal_fnproto(a: &Type, b: &Type) -> bool {
 fn compat_fnproto(a: &Type, b: &Type) -> bool {
     // The return type is not compared.
     a.name_off == b.name_off
-        && a.info() == b.info()
+        && info(a) == info(b)
         && matches!((&a.kind, &b.kind), (TypeKind::FuncProto(x), TypeKind::FuncProto(y))
             if x.params.iter().zip(&y.params).all(|(p, q)| p.name_off == q.name_off))
 }
@@ -449,7 +476,7 @@ impl<'a> Dedup<'a> {
                     | TypeKind::TypeTag { .. },
                     _,
                 ) => {
-                    if a.info() != b.info() || a.name_off != b.name_off {
+                    if info(a) != info(b) || a.name_off != b.name_off {
                         return false;
                     }
                     id1 = a.size_or_type();
@@ -572,7 +599,7 @@ impl<'a> Dedup<'a> {
                 | TypeKind::TypeTag { .. },
                 _,
             ) => {
-                if c.info() != n.info() {
+                if info(c) != info(n) {
                     return Ok(false);
                 }
                 stack.push((c.size_or_type(), n.size_or_type()));
@@ -1100,4 +1127,47 @@ pub fn write_file_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Resul
         let _ = std::fs::remove_file(&tmp);
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::TypeId;
+
+    #[test]
+    fn fast_info_equals_type_info() {
+        let mut b = Btf::new();
+        let i = b.add_int("int", 4, 1).unwrap();
+        b.add_ptr(i).unwrap();
+        b.add_array(i, i, 3).unwrap();
+        b.add_struct("s", 8).unwrap();
+        b.add_field("a", i, 0, 3).unwrap();
+        b.add_union("u", 4).unwrap();
+        b.add_field("a", i, 0, 0).unwrap();
+        b.add_enum("e", 4).unwrap();
+        b.add_enum_value("A", -1).unwrap();
+        b.add_fwd("f", true).unwrap();
+        b.add_fwd("g", false).unwrap();
+        b.add_typedef("t", i).unwrap();
+        b.add_volatile(i).unwrap();
+        b.add_const(i).unwrap();
+        b.add_restrict(i).unwrap();
+        let p = b.add_func_proto(i).unwrap();
+        b.add_param("x", i).unwrap();
+        b.add_func("fn", 2, p).unwrap();
+        let v = b.add_var("v", 1, i).unwrap();
+        b.add_datasec(".data", 4).unwrap();
+        b.add_datasec_var(v, 0, 4).unwrap();
+        b.add_float("float", 4).unwrap();
+        b.add_decl_tag("tag", TypeId(4), 0).unwrap();
+        b.add_type_tag("user", i).unwrap();
+        b.add_enum64("e64", 8, true).unwrap();
+        b.add_enum64_value("B", 1 << 40).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        for t in b.types() {
+            assert_eq!(info(t), t.info(), "{t:?}");
+            kinds.insert(t.kind());
+        }
+        assert_eq!(kinds.len(), 19);
+    }
 }
