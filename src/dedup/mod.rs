@@ -956,6 +956,8 @@ fn precheck(btf: &Btf) -> Result<()> {
     let start = btf.start_id();
     let count = btf.type_count();
     let own = btf.types();
+    let str_start = btf.start_str_off();
+    let str_len = btf.strings().len();
     for (i, t) in own.iter().enumerate() {
         let mut bad = None;
         t.for_each_ref(|r| {
@@ -968,7 +970,11 @@ fn precheck(btf: &Btf) -> Result<()> {
         }
         let mut bad_str = None;
         t.for_each_str(|off, what| {
-            if bad_str.is_none() && btf.str_bytes(off).is_none() {
+            // A string table always ends with a NUL, so an offset inside our
+            // own section names a string; base offsets are looked up.
+            let ok =
+                if off >= str_start { ((off - str_start) as usize) < str_len } else { btf.str_bytes(off).is_some() };
+            if bad_str.is_none() && !ok {
                 bad_str = Some(Error::BadStringOffset { id: start + i as u32, what, str_off: off });
             }
         });

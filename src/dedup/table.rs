@@ -125,7 +125,11 @@ impl CandTable {
         self.size += 1;
         let front = !self.reversed;
         if let Some(all) = &mut self.forced {
-            if front { all.push_front((key, id)) } else { all.push_back((key, id)) }
+            if front {
+                all.push_front((key, id))
+            } else {
+                all.push_back((key, id))
+            }
             return;
         }
         let v = match self.chains.get_mut(&key) {
@@ -150,7 +154,11 @@ impl CandTable {
         out.clear();
         if let Some(all) = &self.forced {
             let it = all.iter().filter(|e| e.0 == key).map(|e| e.1);
-            if self.reversed { out.extend(it.rev()) } else { out.extend(it) }
+            if self.reversed {
+                out.extend(it.rev())
+            } else {
+                out.extend(it)
+            }
             return;
         }
         match self.chains.get(&key) {
