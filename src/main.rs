@@ -142,6 +142,37 @@ enum Cmd {
         #[arg(short, long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
     },
+    /// Merge BTFs in order (libbpf btf__add_btf) and deduplicate them (btf__dedup)
+    #[command(after_help = "Inputs are raw BTF or ELF files; a BTF archive contributes all its members, in order.\n\
+Output: with -o, raw BTF — except when the only input is an ELF file: then OUT is a copy of\n\
+that ELF with its .BTF section replaced (non-allocated .BTF only). --detached writes raw BTF.\n\n\
+Examples:\n  btfkit dedup a.o b.o -o merged.btf\n  btfkit dedup ext4.ko jbd2.ko --base vmlinux -o - > modules.btf\n  \
+btfkit dedup .tmp_vmlinux.btf --detached .btf.vmlinux.bin   # archive -> one deduplicated BTF\n  \
+btfkit dedup vmlinux.o -o vmlinux.new.o                     # rewrite .BTF in a copy\n  \
+btfkit dedup vmlinux.o --in-place")]
+    Dedup {
+        /// Inputs (raw BTF or ELF), merged in order into the first
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Base BTF: inputs are split BTF over it, and so is the output
+        #[arg(short = 'B', long)]
+        base: Option<PathBuf>,
+        /// Output file (`-` for raw BTF on stdout)
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Write the result as a raw BTF file
+        #[arg(long)]
+        detached: Option<PathBuf>,
+        /// Replace the .BTF section of the (single, ELF) input file itself
+        #[arg(long, conflicts_with = "output")]
+        in_place: bool,
+        /// Stop at trailing bytes after archive members with a warning instead of failing
+        #[arg(long)]
+        lenient: bool,
+        /// libbpf's force_collisions (testing aid: slow, same result)
+        #[arg(long)]
+        force_collisions: bool,
+    },
 }
 
 enum Fail {
@@ -258,6 +289,89 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
     Ok(())
 }
 
+struct DedupArgs {
+    inputs: Vec<PathBuf>,
+    base: Option<PathBuf>,
+    output: Option<PathBuf>,
+    detached: Option<PathBuf>,
+    in_place: bool,
+    lenient: bool,
+    force_collisions: bool,
+}
+
+fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
+    use btfkit::output::write_atomic;
+    let t0 = std::time::Instant::now();
+    if a.output.is_none() && a.detached.is_none() && !a.in_place {
+        return Err(Error::Invalid("dedup needs -o OUT, --detached OUT or --in-place".into()).into());
+    }
+    let base = match &a.base {
+        Some(b) => Some(Arc::new(input::load(b, None)?)),
+        None => None,
+    };
+    // The ELF to rewrite: the only input, when it is an ELF file.
+    let single_elf = match a.inputs.as_slice() {
+        [one] => {
+            let src = input::open(one)?;
+            src.is_elf.then(|| (one.clone(), src))
+        }
+        _ => None,
+    };
+    if a.in_place && single_elf.is_none() {
+        return Err(Error::Invalid("--in-place needs exactly one ELF input".into()).into());
+    }
+    let mut merger: Option<btfkit::dedup::Merger> = None;
+    let (mut types_in, mut str_in, mut members) = (0usize, 0usize, 0usize);
+    for p in &a.inputs {
+        for b in input::load_members(p, base.clone(), a.lenient)? {
+            types_in += b.types().len();
+            str_in += b.strings().len();
+            members += 1;
+            match &mut merger {
+                None => merger = Some(btfkit::dedup::Merger::new(b)),
+                Some(m) => {
+                    m.append(b).map_err(|e| e.in_file(p))?;
+                }
+            }
+        }
+    }
+    let Some(merger) = merger else { return Err(Error::Invalid("no input".into()).into()) };
+    let mut btf = merger.finish();
+    let t_merge = t0.elapsed();
+    let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
+    let stats = btf.dedup(&opts)?;
+    let bytes = btfkit::write::to_bytes(&btf);
+    if let Some(d) = &a.detached {
+        write_atomic(d, &bytes)?;
+    }
+    let elf_target = if a.in_place { single_elf.as_ref().map(|(p, _)| p.clone()) } else { None };
+    match (&a.output, elf_target) {
+        (Some(o), _) if o.as_os_str() == "-" => out.write_all(&bytes)?,
+        (Some(o), _) => match &single_elf {
+            Some((p, src)) => {
+                let (elf, _) = btfkit::elf::replace_section(&src.bytes, p, ".BTF", &bytes)?;
+                write_atomic(o, &elf)?;
+            }
+            None => write_atomic(o, &bytes)?,
+        },
+        (None, Some(p)) => {
+            let src = &single_elf.as_ref().expect("in-place has an ELF input").1;
+            let (elf, _) = btfkit::elf::replace_section(&src.bytes, &p, ".BTF", &bytes)?;
+            write_atomic(&p, &elf)?;
+        }
+        (None, None) => {}
+    }
+    eprintln!(
+        "btfkit dedup: {} inputs ({members} BTFs), types {types_in} -> {}, string bytes {str_in} -> {}, {:.3} s (load+merge {:.3} s)",
+        a.inputs.len(),
+        stats.types_out,
+        stats.str_bytes_out,
+        t0.elapsed().as_secs_f64(),
+        t_merge.as_secs_f64()
+    );
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<u8, Fail> {
     let mut status = 0;
     let stdout = io::stdout();
@@ -297,6 +411,10 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 out.write_all(r.to_text().as_bytes())?;
             }
             status = if r.equivalent { 0 } else { 1 };
+        }
+        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, force_collisions } => {
+            let args = DedupArgs { inputs, base, output, detached, in_place, lenient, force_collisions };
+            dedup_cmd(args, &mut out)?;
         }
     }
     out.flush()?;
