@@ -169,6 +169,10 @@ btfkit dedup vmlinux.o --in-place")]
         /// Stop at trailing bytes after archive members with a warning instead of failing
         #[arg(long)]
         lenient: bool,
+        /// The input is a base+children archive (`archive build`): deduplicate every
+        /// child against the base (in parallel) and write a base+children archive
+        #[arg(long, conflicts_with_all = ["base", "in_place", "detached"])]
+        split: bool,
         /// libbpf's force_collisions (testing aid: slow, same result)
         #[arg(long)]
         force_collisions: bool,
@@ -299,6 +303,47 @@ struct DedupArgs {
     force_collisions: bool,
 }
 
+/// `dedup --split`: every child of a base+children archive deduplicated
+/// against the base, in parallel; the result is again a base+children archive.
+fn split_dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
+    use rayon::prelude::*;
+    let t0 = std::time::Instant::now();
+    let [file] = a.inputs.as_slice() else {
+        return Err(Error::Invalid("--split takes one base+children archive".into()).into());
+    };
+    let Some(output) = &a.output else {
+        return Err(Error::Invalid("--split needs -o OUT".into()).into());
+    };
+    let src = input::open(file)?;
+    let data = src.btf_data();
+    let layout = archive::walk(data, src.btf_offset, a.lenient).map_err(|e| e.in_file(file))?;
+    let (base, children) =
+        archive::parse_split_members(data, &layout, src.btf_offset).map_err(|e| e.in_file(file))?;
+    let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
+    let types_in: usize = children.iter().map(|c| c.types().len()).sum();
+    let deduped = children
+        .into_par_iter()
+        .map(|mut c| c.dedup(&opts).map(|_| c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.in_file(file))?;
+    let types_out: usize = deduped.iter().map(|c| c.types().len()).sum();
+    let mut blobs = vec![btfkit::write::to_bytes(&base)];
+    blobs.extend(deduped.iter().map(btfkit::write::to_bytes));
+    let bytes = archive::build(&blobs);
+    if output.as_os_str() == "-" {
+        out.write_all(&bytes)?;
+    } else {
+        btfkit::output::write_atomic(output, &bytes)?;
+    }
+    eprintln!(
+        "btfkit dedup --split: {} children over a base of {} types, child types {types_in} -> {types_out}, {:.3} s",
+        deduped.len(),
+        base.types().len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     use btfkit::output::write_atomic;
     let t0 = std::time::Instant::now();
@@ -319,6 +364,11 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     };
     if a.in_place && single_elf.is_none() {
         return Err(Error::Invalid("--in-place needs exactly one ELF input".into()).into());
+    }
+    // Refuse an ELF that cannot be rewritten before doing any work.
+    let writes_elf = a.in_place || a.output.as_ref().is_some_and(|o| o.as_os_str() != "-");
+    if let (true, Some((p, src))) = (writes_elf, &single_elf) {
+        btfkit::elf::check_replaceable(&src.bytes, p, ".BTF")?;
     }
     let mut merger: Option<btfkit::dedup::Merger> = None;
     let (mut types_in, mut str_in, mut members) = (0usize, 0usize, 0usize);
@@ -412,9 +462,13 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             }
             status = if r.equivalent { 0 } else { 1 };
         }
-        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, force_collisions } => {
+        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, split, force_collisions } => {
             let args = DedupArgs { inputs, base, output, detached, in_place, lenient, force_collisions };
-            dedup_cmd(args, &mut out)?;
+            if split {
+                split_dedup_cmd(args, &mut out)?;
+            } else {
+                dedup_cmd(args, &mut out)?;
+            }
         }
     }
     out.flush()?;
