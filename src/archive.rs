@@ -97,11 +97,16 @@ pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
 /// Parses every member as a standalone base BTF, in parallel. The result
 /// is in member order and independent of the number of threads.
 pub fn parse_members(data: &[u8], layout: &Layout, file_offset: usize) -> Result<Vec<Btf>> {
+    parse_members_over(data, layout, file_offset, None)
+}
+
+/// Parses every member, each split over `base` when given, in parallel.
+pub fn parse_members_over(data: &[u8], layout: &Layout, file_offset: usize, base: Option<Arc<Btf>>) -> Result<Vec<Btf>> {
     layout
         .members
         .par_iter()
         .map(|m| {
-            let opts = ParseOptions { base: None, allow_trailing: false, file_offset: file_offset + m.offset };
+            let opts = ParseOptions { base: base.clone(), allow_trailing: false, file_offset: file_offset + m.offset };
             parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
         })
         .collect()
@@ -133,11 +138,17 @@ pub fn build(blobs: &[Vec<u8>]) -> Vec<u8> {
 /// Merges all members into one BTF and deduplicates it (the RFC's
 /// behaviour). With a `base`, every member is split BTF over it.
 pub fn merge(data: &[u8], layout: &Layout, file_offset: usize, base: Option<Arc<Btf>>) -> Result<Btf> {
-    let _ = (data, layout, file_offset, base);
-    Err(Error::Invalid(format!(
-        "this is a BTF archive of {} members; merging needs deduplication, which is not implemented yet (use --archive=first)",
-        layout.members.len()
-    )))
+    let mut members = parse_members_over(data, layout, file_offset, base)?.into_iter();
+    let Some(first) = members.next() else {
+        return Err(Error::Invalid("empty archive".into()));
+    };
+    let mut merger = crate::dedup::Merger::new(first);
+    for m in members {
+        merger.append(m)?;
+    }
+    let mut btf = merger.finish();
+    btf.dedup(&crate::dedup::DedupOptions::default())?;
+    Ok(btf)
 }
 
 /// The `archive list` report.

@@ -62,11 +62,12 @@ pub enum Placement {
 /// are already resolved into the code; changing its size needs a relink
 /// (the kernel's link-vmlinux.sh step), not a section edit.
 pub fn replace_section(data: &[u8], path: &Path, name: &str, new: &[u8]) -> Result<(Vec<u8>, Placement)> {
-    use object::read::elf::{FileHeader, SectionHeader};
-    let elf_err = |why: String| Error::Elf { path: path.to_owned(), why };
-    let kind = object::FileKind::parse(data).map_err(|e| elf_err(e.to_string()))?;
-    // (section index, sh_offset, sh_size, sh_flags, sh_addralign), header offset, is64, endian
-    struct Found {
+    let f = find_replaceable(data, path, name)?;
+    replace_found(data, &f, new, path)
+}
+
+/// Where a replaceable section's header and data are.
+struct Found {
         index: usize,
         offset: u64,
         size: u64,
@@ -74,7 +75,20 @@ pub fn replace_section(data: &[u8], path: &Path, name: &str, new: &[u8]) -> Resu
         align: u64,
         shoff: u64,
         shentsize: u64,
-    }
+        is64: bool,
+        little: bool,
+}
+
+/// Checks that `name` exists and is not allocated (see [`replace_section`]),
+/// without changing anything.
+pub fn check_replaceable(data: &[u8], path: &Path, name: &str) -> Result<()> {
+    find_replaceable(data, path, name).map(|_| ())
+}
+
+fn find_replaceable(data: &[u8], path: &Path, name: &str) -> Result<Found> {
+    use object::read::elf::{FileHeader, SectionHeader};
+    let elf_err = |why: String| Error::Elf { path: path.to_owned(), why };
+    let kind = object::FileKind::parse(data).map_err(|e| elf_err(e.to_string()))?;
     fn find<H: FileHeader>(data: &[u8], name: &str) -> std::result::Result<(Option<Found>, H::Endian), String> {
         let h = H::parse(data).map_err(|e| e.to_string())?;
         let e = h.endian().map_err(|e| e.to_string())?;
@@ -89,13 +103,15 @@ pub fn replace_section(data: &[u8], path: &Path, name: &str, new: &[u8]) -> Resu
                     align: s.sh_addralign(e).into(),
                     shoff: h.e_shoff(e).into(),
                     shentsize: h.e_shentsize(e) as u64,
+                    is64: false,
+                    little: false,
                 };
                 return Ok((Some(f), e));
             }
         }
         Ok((None, e))
     }
-    let (found, is64, little) = match kind {
+    let (mut found, is64, little) = match kind {
         object::FileKind::Elf32 => {
             let (f, e) = find::<object::elf::FileHeader32<object::Endianness>>(data, name).map_err(elf_err)?;
             (f, false, e == object::Endianness::Little)
@@ -106,9 +122,11 @@ pub fn replace_section(data: &[u8], path: &Path, name: &str, new: &[u8]) -> Resu
         }
         _ => return Err(elf_err("not an ELF file".into())),
     };
-    let Some(f) = found else {
+    let Some(f) = found.as_mut() else {
         return Err(Error::Elf { path: path.to_owned(), why: format!("no {name} section") });
     };
+    f.is64 = is64;
+    f.little = little;
     if f.alloc {
         return Err(elf_err(format!(
             "{name} is an allocated section (SHF_ALLOC): in an executable it lies inside a loaded segment and is \
@@ -116,10 +134,16 @@ pub fn replace_section(data: &[u8], path: &Path, name: &str, new: &[u8]) -> Resu
              --detached and link it in (as the kernel's link-vmlinux.sh does with .btf.vmlinux.bin.o)"
         )));
     }
-    let (old_off, old_size) = (f.offset as usize, f.size as usize);
-    if old_off.checked_add(old_size).is_none_or(|end| end > data.len()) {
+    if (f.offset as usize).checked_add(f.size as usize).is_none_or(|end| end > data.len()) {
         return Err(elf_err(format!("{name} runs past the end of the file")));
     }
+    found.ok_or_else(|| elf_err(format!("no {name} section")))
+}
+
+fn replace_found(data: &[u8], f: &Found, new: &[u8], path: &Path) -> Result<(Vec<u8>, Placement)> {
+    let elf_err = |why: String| Error::Elf { path: path.to_owned(), why };
+    let (is64, little) = (f.is64, f.little);
+    let (old_off, old_size) = (f.offset as usize, f.size as usize);
     let mut out = data.to_vec();
     let placement = if new.len() <= old_size {
         out[old_off..old_off + new.len()].copy_from_slice(new);

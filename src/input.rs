@@ -181,3 +181,18 @@ pub fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded> {
     let btf = crate::archive::merge(data, &layout, src.btf_offset, opts.base.clone())?;
     Ok(Loaded { btf, members: layout.members.len(), merged: true, padding, stopped: layout.stopped })
 }
+
+/// Every BTF in a file: the members of an archive in order (split over
+/// `base` when given), or the one BTF of a plain file.
+pub fn load_members(path: &Path, base: Option<Arc<Btf>>, lenient: bool) -> Result<Vec<Btf>> {
+    let src = open(path)?;
+    let data = src.btf_data();
+    let res = (|| {
+        let layout = crate::archive::walk(data, src.btf_offset, lenient)?;
+        if let Some((off, why)) = &layout.stopped {
+            eprintln!("btfkit: warning: {}: stopped reading the archive at offset {off}: {why}", path.display());
+        }
+        crate::archive::parse_members_over(data, &layout, src.btf_offset, base)
+    })();
+    res.map_err(|e| e.in_file(path))
+}

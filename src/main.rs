@@ -23,6 +23,8 @@ enum Format {
     Raw,
     /// bpftool's JSON (-j); add --pretty for -p
     Json,
+    /// C header, as bpftool 7.1 `format c`
+    C,
 }
 
 /// How to read a BTF archive (several BTF blobs back to back).
@@ -104,6 +106,12 @@ enum Cmd {
         /// Pretty-print JSON (bpftool -p)
         #[arg(short, long)]
         pretty: bool,
+        /// C format: order types like bpftool 7.5+ (sorted) instead of by id
+        #[arg(long)]
+        sort: bool,
+        /// C format: dump only this type (name or id) and its dependencies; repeatable
+        #[arg(long, value_name = "TYPE_NAME_OR_ID")]
+        root: Vec<String>,
     },
     /// Count types per kind and measure the sections
     #[command(after_help = "Examples:\n  btfkit stat\n  btfkit stat ext4.ko --base vmlinux.btf --json")]
@@ -133,6 +141,41 @@ enum Cmd {
         base_b: Option<PathBuf>,
         #[arg(short, long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
+    },
+    /// Merge BTFs in order (libbpf btf__add_btf) and deduplicate them (btf__dedup)
+    #[command(after_help = "Inputs are raw BTF or ELF files; a BTF archive contributes all its members, in order.\n\
+Output: with -o, raw BTF — except when the only input is an ELF file: then OUT is a copy of\n\
+that ELF with its .BTF section replaced (non-allocated .BTF only). --detached writes raw BTF.\n\n\
+Examples:\n  btfkit dedup a.o b.o -o merged.btf\n  btfkit dedup ext4.ko jbd2.ko --base vmlinux -o - > modules.btf\n  \
+btfkit dedup .tmp_vmlinux.btf --detached .btf.vmlinux.bin   # archive -> one deduplicated BTF\n  \
+btfkit dedup vmlinux.o -o vmlinux.new.o                     # rewrite .BTF in a copy\n  \
+btfkit dedup vmlinux.o --in-place")]
+    Dedup {
+        /// Inputs (raw BTF or ELF), merged in order into the first
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Base BTF: inputs are split BTF over it, and so is the output
+        #[arg(short = 'B', long)]
+        base: Option<PathBuf>,
+        /// Output file (`-` for raw BTF on stdout)
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Write the result as a raw BTF file
+        #[arg(long)]
+        detached: Option<PathBuf>,
+        /// Replace the .BTF section of the (single, ELF) input file itself
+        #[arg(long, conflicts_with = "output")]
+        in_place: bool,
+        /// Stop at trailing bytes after archive members with a warning instead of failing
+        #[arg(long)]
+        lenient: bool,
+        /// The input is a base+children archive (`archive build`): deduplicate every
+        /// child against the base (in parallel) and write a base+children archive
+        #[arg(long, conflicts_with_all = ["base", "in_place", "detached"])]
+        split: bool,
+        /// libbpf's force_collisions (testing aid: slow, same result)
+        #[arg(long)]
+        force_collisions: bool,
     },
 }
 
@@ -250,16 +293,153 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
     Ok(())
 }
 
+struct DedupArgs {
+    inputs: Vec<PathBuf>,
+    base: Option<PathBuf>,
+    output: Option<PathBuf>,
+    detached: Option<PathBuf>,
+    in_place: bool,
+    lenient: bool,
+    force_collisions: bool,
+}
+
+/// `dedup --split`: every child of a base+children archive deduplicated
+/// against the base, in parallel; the result is again a base+children archive.
+fn split_dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
+    use rayon::prelude::*;
+    let t0 = std::time::Instant::now();
+    let [file] = a.inputs.as_slice() else {
+        return Err(Error::Invalid("--split takes one base+children archive".into()).into());
+    };
+    let Some(output) = &a.output else {
+        return Err(Error::Invalid("--split needs -o OUT".into()).into());
+    };
+    let src = input::open(file)?;
+    let data = src.btf_data();
+    let layout = archive::walk(data, src.btf_offset, a.lenient).map_err(|e| e.in_file(file))?;
+    let (base, children) =
+        archive::parse_split_members(data, &layout, src.btf_offset).map_err(|e| e.in_file(file))?;
+    let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
+    let types_in: usize = children.iter().map(|c| c.types().len()).sum();
+    let deduped = children
+        .into_par_iter()
+        .map(|mut c| c.dedup(&opts).map(|_| c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.in_file(file))?;
+    let types_out: usize = deduped.iter().map(|c| c.types().len()).sum();
+    let mut blobs = vec![btfkit::write::to_bytes(&base)];
+    blobs.extend(deduped.iter().map(btfkit::write::to_bytes));
+    let bytes = archive::build(&blobs);
+    if output.as_os_str() == "-" {
+        out.write_all(&bytes)?;
+    } else {
+        btfkit::output::write_atomic(output, &bytes)?;
+    }
+    eprintln!(
+        "btfkit dedup --split: {} children over a base of {} types, child types {types_in} -> {types_out}, {:.3} s",
+        deduped.len(),
+        base.types().len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
+    use btfkit::output::write_atomic;
+    let t0 = std::time::Instant::now();
+    if a.output.is_none() && a.detached.is_none() && !a.in_place {
+        return Err(Error::Invalid("dedup needs -o OUT, --detached OUT or --in-place".into()).into());
+    }
+    let base = match &a.base {
+        Some(b) => Some(Arc::new(input::load(b, None)?)),
+        None => None,
+    };
+    // The ELF to rewrite: the only input, when it is an ELF file.
+    let single_elf = match a.inputs.as_slice() {
+        [one] => {
+            let src = input::open(one)?;
+            src.is_elf.then(|| (one.clone(), src))
+        }
+        _ => None,
+    };
+    if a.in_place && single_elf.is_none() {
+        return Err(Error::Invalid("--in-place needs exactly one ELF input".into()).into());
+    }
+    // Refuse an ELF that cannot be rewritten before doing any work.
+    let writes_elf = a.in_place || a.output.as_ref().is_some_and(|o| o.as_os_str() != "-");
+    if let (true, Some((p, src))) = (writes_elf, &single_elf) {
+        btfkit::elf::check_replaceable(&src.bytes, p, ".BTF")?;
+    }
+    let mut merger: Option<btfkit::dedup::Merger> = None;
+    let (mut types_in, mut str_in, mut members) = (0usize, 0usize, 0usize);
+    for p in &a.inputs {
+        for b in input::load_members(p, base.clone(), a.lenient)? {
+            types_in += b.types().len();
+            str_in += b.strings().len();
+            members += 1;
+            match &mut merger {
+                None => merger = Some(btfkit::dedup::Merger::new(b)),
+                Some(m) => {
+                    m.append(b).map_err(|e| e.in_file(p))?;
+                }
+            }
+        }
+    }
+    let Some(merger) = merger else { return Err(Error::Invalid("no input".into()).into()) };
+    let mut btf = merger.finish();
+    let t_merge = t0.elapsed();
+    let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
+    let stats = btf.dedup(&opts)?;
+    let bytes = btfkit::write::to_bytes(&btf);
+    if let Some(d) = &a.detached {
+        write_atomic(d, &bytes)?;
+    }
+    let elf_target = if a.in_place { single_elf.as_ref().map(|(p, _)| p.clone()) } else { None };
+    match (&a.output, elf_target) {
+        (Some(o), _) if o.as_os_str() == "-" => out.write_all(&bytes)?,
+        (Some(o), _) => match &single_elf {
+            Some((p, src)) => {
+                let (elf, _) = btfkit::elf::replace_section(&src.bytes, p, ".BTF", &bytes)?;
+                write_atomic(o, &elf)?;
+            }
+            None => write_atomic(o, &bytes)?,
+        },
+        (None, Some(p)) => {
+            let src = &single_elf.as_ref().expect("in-place has an ELF input").1;
+            let (elf, _) = btfkit::elf::replace_section(&src.bytes, &p, ".BTF", &bytes)?;
+            write_atomic(&p, &elf)?;
+        }
+        (None, None) => {}
+    }
+    eprintln!(
+        "btfkit dedup: {} inputs ({members} BTFs), types {types_in} -> {}, string bytes {str_in} -> {}, {:.3} s (load+merge {:.3} s)",
+        a.inputs.len(),
+        stats.types_out,
+        stats.str_bytes_out,
+        t0.elapsed().as_secs_f64(),
+        t_merge.as_secs_f64()
+    );
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<u8, Fail> {
     let mut status = 0;
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     match cli.cmd {
-        Cmd::Dump { file, input, format, pretty } => {
+        Cmd::Dump { file, input, format, pretty, sort, root } => {
             let btf = load(&file, &input)?;
             match format {
                 Format::Raw => dump::raw::dump(&btf, &mut out)?,
                 Format::Json => dump::json::dump(&btf, pretty, &mut out)?,
+                Format::C => {
+                    let roots = root.iter().map(|r| dump::c::resolve_root(&btf, r)).collect::<Result<Vec<_>, _>>()?;
+                    let mut buf = Vec::new();
+                    let r = dump::c::render(&btf, &dump::c::Options { sort, roots, ..Default::default() }, &mut buf);
+                    out.write_all(&buf)?;
+                    out.flush()?;
+                    r?;
+                }
             }
         }
         Cmd::Stat { file, input, json } => {
@@ -281,6 +461,14 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 out.write_all(r.to_text().as_bytes())?;
             }
             status = if r.equivalent { 0 } else { 1 };
+        }
+        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, split, force_collisions } => {
+            let args = DedupArgs { inputs, base, output, detached, in_place, lenient, force_collisions };
+            if split {
+                split_dedup_cmd(args, &mut out)?;
+            } else {
+                dedup_cmd(args, &mut out)?;
+            }
         }
     }
     out.flush()?;

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use object::{BigEndian, Endian, Endianness, LittleEndian};
+use rayon::prelude::*;
 
 use crate::btf::*;
 use crate::error::{Error, Result};
@@ -207,7 +208,7 @@ pub fn parse_with(data: &[u8], opts: &ParseOptions) -> Result<(Btf, usize)> {
     Ok((btf, total))
 }
 
-fn parse_body<E: Endian>(e: E, data: &[u8], h: &Header, opts: &ParseOptions) -> Result<Btf> {
+fn parse_body<E: Endian + Send + Sync>(e: E, data: &[u8], h: &Header, opts: &ParseOptions) -> Result<Btf> {
     let hdr = h.hdr_len as usize;
     let fo = opts.file_offset;
     // Strings.
@@ -253,20 +254,67 @@ fn parse_body<E: Endian>(e: E, data: &[u8], h: &Header, opts: &ParseOptions) -> 
     let t_start = hdr + h.type_off as usize;
     let tdata = &data[t_start..t_start + h.type_len as usize];
     let start_id = opts.base.as_ref().map(|b| b.type_count()).unwrap_or(1);
-    let mut types = Vec::with_capacity(tdata.len() / 12);
+    // Pass 1: where each type starts (a cheap sequential walk over kind and
+    // vlen). It stops at the first type it cannot size; parsing that one
+    // below reports the precise error.
+    let mut offs: Vec<usize> = Vec::with_capacity(tdata.len() / 16);
     let mut pos = 0usize;
     while pos < tdata.len() {
-        let id = start_id as u64 + types.len() as u64;
-        if id > MAX_TYPE_ID as u64 {
-            return Err(Error::TooManyTypes(id as usize));
+        offs.push(pos);
+        match encoded_len_at(e, &tdata[pos..]) {
+            Some(n) if n <= tdata.len() - pos => pos += n,
+            _ => break,
         }
-        let id = id as u32;
-        let t = parse_type(e, &tdata[pos..], id, fo + t_start + pos)?;
-        pos += t.encoded_len();
-        types.push(t);
     }
+    let last_id = start_id as u64 + offs.len() as u64 - (!offs.is_empty()) as u64;
+    if last_id > MAX_TYPE_ID as u64 {
+        return Err(Error::TooManyTypes(last_id as usize));
+    }
+    // Pass 2: decode the types, in parallel chunks for big inputs; the first
+    // error in id order wins, so messages do not depend on scheduling.
+    let parse_range = |range: std::ops::Range<usize>| -> Result<Vec<Type>> {
+        range
+            .map(|i| parse_type(e, &tdata[offs[i]..], start_id + i as u32, fo + t_start + offs[i]))
+            .collect()
+    };
+    let types: Vec<Type> = if offs.len() < PAR_MIN {
+        parse_range(0..offs.len())?
+    } else {
+        let chunks: Vec<Result<Vec<Type>>> = (0..offs.len().div_ceil(PAR_CHUNK))
+            .into_par_iter()
+            .map(|c| parse_range(c * PAR_CHUNK..((c + 1) * PAR_CHUNK).min(offs.len())))
+            .collect();
+        let mut types = Vec::with_capacity(offs.len());
+        for c in chunks {
+            types.extend(c?);
+        }
+        types
+    };
     let strings = StringTable::from_bytes(strs.to_vec());
     Ok(Btf::from_parts(types, strings, opts.base.clone(), h.endian, h.hdr_len, layout))
+}
+
+/// Inputs with fewer types are parsed and checked on one thread.
+const PAR_MIN: usize = 8192;
+/// Types per parallel work item.
+const PAR_CHUNK: usize = 4096;
+
+/// Encoded length of the type at `d[0]`, from its kind and vlen; None for
+/// an unknown kind or a truncated header.
+fn encoded_len_at<E: Endian>(e: E, d: &[u8]) -> Option<usize> {
+    if d.len() < 12 {
+        return None;
+    }
+    let info = rd32(e, d, 4);
+    let vlen = (info & 0xffff) as usize;
+    let extra = match Kind::from_u32((info >> 24) & 0x1f)? {
+        Kind::Int | Kind::Var | Kind::DeclTag => 4,
+        Kind::Array => 12,
+        Kind::Struct | Kind::Union | Kind::Enum64 | Kind::Datasec => 12 * vlen,
+        Kind::Enum | Kind::FuncProto => 8 * vlen,
+        _ => 0,
+    };
+    Some(12 + extra)
 }
 
 fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
@@ -390,102 +438,128 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
 /// meets (INT layout, decl tag components, no reference loops without a
 /// pointer).
 fn validate(btf: &Btf, _data: &[u8], h: &Header, fo: usize) -> Result<()> {
-    let max = btf.type_count() - 1;
-    let mut off = fo + h.hdr_len as usize + h.type_off as usize;
-    for (id, t) in btf.iter() {
-        let bad = |why: String| Error::BadType { offset: off, id: id.0, kind: t.kind().name(), why };
-        let mut err = None;
-        t.for_each_str(|s, what| {
-            if err.is_none() && !btf.is_valid_str_off(s) {
-                err = Some(Error::BadStringOffset { id: id.0, what, str_off: s });
-            }
-        });
-        t.for_each_ref(|r| {
-            if err.is_none() && r.0 > max {
-                err = Some(Error::BadTypeId { id: id.0, target: r.0, max });
-            }
-        });
-        if let Some(e) = err {
-            return Err(e);
-        }
-        match &t.kind {
-            TypeKind::Int(i) => {
-                if !matches!(i.size, 1 | 2 | 4 | 8 | 16) {
-                    return Err(bad(format!("size {} is not 1, 2, 4, 8 or 16", i.size)));
-                }
-                if i.bits as u32 + i.offset as u32 > i.size * 8 {
-                    return Err(bad(format!(
-                        "bits_offset {} + nr_bits {} exceed size {} bytes",
-                        i.offset, i.bits, i.size
-                    )));
-                }
-                if i.bits > 128 {
-                    return Err(bad(format!("nr_bits {} exceeds 128", i.bits)));
-                }
-                if i.encoding.count_ones() > 1 || i.encoding > 7 {
-                    return Err(bad(format!("invalid encoding {:#x}", i.encoding)));
-                }
-            }
-            TypeKind::Func { proto, linkage } => {
-                if *linkage > func_linkage::EXTERN {
-                    return Err(bad(format!("invalid linkage {linkage}")));
-                }
-                match btf.type_by_id(*proto) {
-                    Some(p) if p.kind() == Kind::FuncProto => {}
-                    _ => return Err(bad(format!("referenced type [{}] is not FUNC_PROTO", proto.0))),
-                }
-            }
-            TypeKind::DeclTag { ty, component_idx, .. } => {
-                if t.name_off == 0 {
-                    return Err(bad("decl tag has no value".into()));
-                }
-                if *component_idx < -1 {
-                    return Err(bad(format!("component_idx {component_idx} below -1")));
-                }
-                if *component_idx >= 0 {
-                    let n = match btf.type_by_id(*ty).map(|t| &t.kind) {
-                        Some(TypeKind::Struct(c) | TypeKind::Union(c)) => c.members.len(),
-                        Some(TypeKind::Func { proto, .. }) => match btf.type_by_id(*proto).map(|t| &t.kind) {
-                            Some(TypeKind::FuncProto(p)) => p.params.len(),
-                            _ => 0,
-                        },
-                        _ => return Err(bad(format!("component_idx {component_idx} on a type that has no components"))),
-                    };
-                    if *component_idx as usize >= n {
-                        return Err(bad(format!("component_idx {component_idx} out of range ({n} components)")));
-                    }
-                }
-            }
-            TypeKind::Struct(c) | TypeKind::Union(c) => {
-                for (i, m) in c.members.iter().enumerate() {
-                    if c.bit_offset(m) as u64 > c.size as u64 * 8 {
-                        return Err(bad(format!(
-                            "member {i} bit offset {} beyond the type's size {}",
-                            c.bit_offset(m),
-                            c.size
-                        )));
-                    }
-                    if c.bitfield_size(m) > 128 {
-                        return Err(bad(format!("member {i} bitfield size {} exceeds 128", c.bitfield_size(m))));
-                    }
-                }
-            }
-            TypeKind::Enum(en) => {
-                if !matches!(en.size, 1 | 2 | 4 | 8) {
-                    return Err(bad(format!("size {} is not 1, 2, 4 or 8", en.size)));
-                }
-            }
-            TypeKind::Enum64(en) => {
-                if !matches!(en.size, 1 | 2 | 4 | 8) {
-                    return Err(bad(format!("size {} is not 1, 2, 4 or 8", en.size)));
-                }
-            }
-            _ => {}
-        }
+    let first = fo + h.hdr_len as usize + h.type_off as usize;
+    let mut offs = Vec::with_capacity(btf.types().len());
+    let mut off = first;
+    for t in btf.types() {
+        offs.push(off);
         off += t.encoded_len();
+    }
+    let start = btf.start_id();
+    let check_range = |range: std::ops::Range<usize>| -> Result<()> {
+        for i in range {
+            validate_type(btf, TypeId(start + i as u32), &btf.types()[i], offs[i])?;
+        }
+        Ok(())
+    };
+    let n = btf.types().len();
+    if n < PAR_MIN {
+        check_range(0..n)?;
+    } else {
+        let results: Vec<Result<()>> = (0..n.div_ceil(PAR_CHUNK))
+            .into_par_iter()
+            .map(|c| check_range(c * PAR_CHUNK..((c + 1) * PAR_CHUNK).min(n)))
+            .collect();
+        results.into_iter().collect::<Result<()>>()?;
     }
     check_loops(btf)
 }
+
+/// The per-type checks of [`validate`].
+fn validate_type(btf: &Btf, id: TypeId, t: &Type, off: usize) -> Result<()> {
+    let max = btf.type_count() - 1;
+    let bad = |why: String| Error::BadType { offset: off, id: id.0, kind: t.kind().name(), why };
+    let mut err = None;
+    t.for_each_str(|s, what| {
+        if err.is_none() && !btf.is_valid_str_off(s) {
+            err = Some(Error::BadStringOffset { id: id.0, what, str_off: s });
+        }
+    });
+    t.for_each_ref(|r| {
+        if err.is_none() && r.0 > max {
+            err = Some(Error::BadTypeId { id: id.0, target: r.0, max });
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    match &t.kind {
+        TypeKind::Int(i) => {
+            if !matches!(i.size, 1 | 2 | 4 | 8 | 16) {
+                return Err(bad(format!("size {} is not 1, 2, 4, 8 or 16", i.size)));
+            }
+            if i.bits as u32 + i.offset as u32 > i.size * 8 {
+                return Err(bad(format!(
+                    "bits_offset {} + nr_bits {} exceed size {} bytes",
+                    i.offset, i.bits, i.size
+                )));
+            }
+            if i.bits > 128 {
+                return Err(bad(format!("nr_bits {} exceeds 128", i.bits)));
+            }
+            if i.encoding.count_ones() > 1 || i.encoding > 7 {
+                return Err(bad(format!("invalid encoding {:#x}", i.encoding)));
+            }
+        }
+        TypeKind::Func { proto, linkage } => {
+            if *linkage > func_linkage::EXTERN {
+                return Err(bad(format!("invalid linkage {linkage}")));
+            }
+            match btf.type_by_id(*proto) {
+                Some(p) if p.kind() == Kind::FuncProto => {}
+                _ => return Err(bad(format!("referenced type [{}] is not FUNC_PROTO", proto.0))),
+            }
+        }
+        TypeKind::DeclTag { ty, component_idx, .. } => {
+            if t.name_off == 0 {
+                return Err(bad("decl tag has no value".into()));
+            }
+            if *component_idx < -1 {
+                return Err(bad(format!("component_idx {component_idx} below -1")));
+            }
+            if *component_idx >= 0 {
+                let n = match btf.type_by_id(*ty).map(|t| &t.kind) {
+                    Some(TypeKind::Struct(c) | TypeKind::Union(c)) => c.members.len(),
+                    Some(TypeKind::Func { proto, .. }) => match btf.type_by_id(*proto).map(|t| &t.kind) {
+                        Some(TypeKind::FuncProto(p)) => p.params.len(),
+                        _ => 0,
+                    },
+                    _ => return Err(bad(format!("component_idx {component_idx} on a type that has no components"))),
+                };
+                if *component_idx as usize >= n {
+                    return Err(bad(format!("component_idx {component_idx} out of range ({n} components)")));
+                }
+            }
+        }
+        TypeKind::Struct(c) | TypeKind::Union(c) => {
+            for (i, m) in c.members.iter().enumerate() {
+                if c.bit_offset(m) as u64 > c.size as u64 * 8 {
+                    return Err(bad(format!(
+                        "member {i} bit offset {} beyond the type's size {}",
+                        c.bit_offset(m),
+                        c.size
+                    )));
+                }
+                if c.bitfield_size(m) > 128 {
+                    return Err(bad(format!("member {i} bitfield size {} exceeds 128", c.bitfield_size(m))));
+                }
+            }
+        }
+        TypeKind::Enum(en) => {
+            if !matches!(en.size, 1 | 2 | 4 | 8) {
+                return Err(bad(format!("size {} is not 1, 2, 4 or 8", en.size)));
+            }
+        }
+        TypeKind::Enum64(en) => {
+            if !matches!(en.size, 1 | 2 | 4 | 8) {
+                return Err(bad(format!("size {} is not 1, 2, 4 or 8", en.size)));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 
 /// The `i`-th by-value edge of a type (typedef/modifier/type-tag target,
 /// array element, struct/union member): the ones a cycle must not use.

@@ -44,6 +44,12 @@ pub struct Btf {
     /// Header length to write (24, or larger with a zero or layout tail).
     hdr_len: u32,
     layout: Option<Vec<KindLayout>>,
+    /// Whether the string section is known to hold each string once
+    /// (libbpf's `strs_deduped`): true for a BTF built from scratch with
+    /// the builder or `append`, and after `dedup`; false for parsed data
+    /// (unless its string section is empty or just ""). When false, dedup
+    /// rebuilds the string section in first-reference order.
+    strs_deduped: bool,
 }
 
 impl PartialEq for Btf {
@@ -72,6 +78,7 @@ impl Btf {
             endian: Endianness::Little,
             hdr_len: HEADER_LEN,
             layout: None,
+            strs_deduped: true,
         }
     }
 
@@ -84,6 +91,7 @@ impl Btf {
             base: Some(base),
             hdr_len: HEADER_LEN,
             layout: None,
+            strs_deduped: true,
         }
     }
 
@@ -96,7 +104,21 @@ impl Btf {
         hdr_len: u32,
         layout: Option<Vec<KindLayout>>,
     ) -> Btf {
-        Btf { types, strings, base, endian, hdr_len, layout }
+        // As libbpf: data whose string section is empty (split) or only ""
+        // counts as deduplicated.
+        let strs_deduped = strings.is_empty() || (base.is_none() && strings.len() == 1);
+        Btf { types, strings, base, endian, hdr_len, layout, strs_deduped }
+    }
+
+    /// Whether the string section is known to be free of duplicates
+    /// (libbpf's `strs_deduped`; see the field's documentation).
+    pub fn strs_deduped(&self) -> bool {
+        self.strs_deduped
+    }
+
+    /// Marks the string section as deduplicated (or not).
+    pub fn set_strs_deduped(&mut self, v: bool) {
+        self.strs_deduped = v;
     }
 
     pub fn base(&self) -> Option<&Arc<Btf>> {

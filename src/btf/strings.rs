@@ -2,7 +2,51 @@
 //! with interning for the builder.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+/// A fast non-cryptographic hasher for the string index (FxHash-style:
+/// 8 bytes at a time, rotate, xor, multiply). Inputs are BTF strings, and
+/// a collision only costs a comparison.
+#[derive(Default)]
+pub struct StrHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl StrHasher {
+    #[inline]
+    fn mix(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for StrHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Spread the entropy to the top bits, which hashbrown uses.
+        let x = self.0;
+        x ^ (x >> 29) ^ (x << 17)
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut c = bytes.chunks_exact(8);
+        for w in &mut c {
+            self.mix(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+        }
+        let r = c.remainder();
+        if !r.is_empty() {
+            let mut b = [0u8; 8];
+            b[..r.len()].copy_from_slice(r);
+            self.mix(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_usize(&mut self, v: usize) {
+        self.mix(v as u64);
+    }
+}
+
+type Index = HashMap<Box<[u8]>, u32, BuildHasherDefault<StrHasher>>;
 
 /// A string section. Offsets are relative to this table (a split BTF's
 /// offsets are shifted by the base's length by [`crate::Btf`]).
@@ -10,7 +54,7 @@ use std::sync::OnceLock;
 pub struct StringTable {
     bytes: Vec<u8>,
     /// Interning index, built on first use (string bytes → first offset).
-    index: OnceLock<HashMap<Box<[u8]>, u32>>,
+    index: OnceLock<Index>,
 }
 
 impl PartialEq for StringTable {
@@ -55,9 +99,9 @@ impl StringTable {
         Some(&rest[..end])
     }
 
-    fn index(&self) -> &HashMap<Box<[u8]>, u32> {
+    fn index(&self) -> &Index {
         self.index.get_or_init(|| {
-            let mut map = HashMap::new();
+            let mut map = Index::default();
             let mut off = 0usize;
             for s in self.bytes.split(|&b| b == 0) {
                 if off >= self.bytes.len() {
@@ -98,5 +142,29 @@ impl StringTable {
             idx.entry(s.into()).or_insert(off);
         }
         off
+    }
+
+    /// Drops everything from byte `len` on (undoing appends after an error).
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.bytes.len() {
+            return;
+        }
+        if let Some(idx) = self.index.get_mut() {
+            let mut off = len;
+            while off < self.bytes.len() {
+                let end = self.bytes[off..].iter().position(|&b| b == 0).map_or(self.bytes.len(), |e| off + e);
+                let key: &[u8] = &self.bytes[off..end];
+                if idx.get(key).is_some_and(|&o| o as usize >= len) {
+                    idx.remove(key);
+                }
+                off = end + 1;
+            }
+        }
+        self.bytes.truncate(len);
+    }
+
+    /// Frees the interning index (rebuilt on the next lookup).
+    pub fn drop_index(&mut self) {
+        self.index = OnceLock::new();
     }
 }

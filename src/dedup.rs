@@ -1,1 +1,0 @@
-//! Merge (append) and deduplication, byte-identical to libbpf (issue #3). Not implemented yet.

@@ -1,0 +1,296 @@
+//! `Btf::append`: libbpf's `btf__add_btf`.
+
+use std::sync::Arc;
+
+use super::table::{BytesHasher, KeyMap};
+use crate::btf::{Btf, MAX_STR_OFFSET, MAX_TYPE_ID, Type, TypeId};
+use crate::error::{Error, Result};
+
+/// Where `append` looks strings up and adds them.
+pub(crate) trait Interner {
+    /// libbpf `btf__add_str` semantics: the base's offset if the base holds
+    /// `s`, else this BTF's first copy, appended if new.
+    fn intern(&mut self, btf: &mut Btf, s: &[u8]) -> Result<u32>;
+    /// Forgets strings at relative offsets `len` and above (after an error).
+    fn rollback(&mut self, len: usize);
+}
+
+/// Through the string table's own index.
+struct TableInterner;
+
+impl Interner for TableInterner {
+    fn intern(&mut self, btf: &mut Btf, s: &[u8]) -> Result<u32> {
+        btf.intern_str_libbpf(s)
+    }
+    fn rollback(&mut self, _len: usize) {}
+}
+
+/// A compact string index for merging many BTFs: content hash → offset
+/// (a collision of different strings goes to a small overflow map), with
+/// the bytes compared in the table itself. About 16 bytes a string, and no
+/// per-string allocation, where the table's index holds a boxed copy.
+#[derive(Default)]
+struct StrIndex {
+    map: KeyMap<u64, u32>,
+    overflow: std::collections::HashMap<Box<[u8]>, u32>,
+}
+
+fn str_hash(s: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = BytesHasher::default();
+    h.write(s);
+    h.write_usize(s.len());
+    h.finish()
+}
+
+impl StrIndex {
+    /// Indexes a section (first copy of each string wins, as libbpf).
+    fn of(bytes: &[u8]) -> StrIndex {
+        let mut ix = StrIndex::default();
+        let mut off = 0usize;
+        while off < bytes.len() {
+            let end = bytes[off..].iter().position(|&b| b == 0).map_or(bytes.len(), |e| off + e);
+            ix.insert_if_new(bytes, &bytes[off..end], off as u32);
+            off = end + 1;
+        }
+        ix
+    }
+
+    fn get(&self, bytes: &[u8], s: &[u8], h: u64) -> Option<u32> {
+        let &o = self.map.get(&h)?;
+        let stored = bytes.get(o as usize..o as usize + s.len());
+        if stored == Some(s) && bytes.get(o as usize + s.len()) == Some(&0) {
+            return Some(o);
+        }
+        self.overflow.get(s).copied()
+    }
+
+    fn insert_if_new(&mut self, bytes: &[u8], s: &[u8], off: u32) {
+        let h = str_hash(s);
+        match self.map.get(&h) {
+            None => {
+                self.map.insert(h, off);
+            }
+            Some(_) => {
+                if self.get(bytes, s, h).is_none() {
+                    self.overflow.insert(s.into(), off);
+                }
+            }
+        }
+    }
+}
+
+impl Interner for StrIndex {
+    fn intern(&mut self, btf: &mut Btf, s: &[u8]) -> Result<u32> {
+        if let Some(off) = btf.base().and_then(|b| b.find_str(s)) {
+            return Ok(off);
+        }
+        let start = btf.start_str_off() as u64;
+        let h = str_hash(s);
+        if let Some(o) = self.get(btf.strings().as_bytes(), s, h) {
+            return Ok((o as u64 + start) as u32);
+        }
+        if start + (btf.strings().len() + s.len() + 1) as u64 > MAX_STR_OFFSET as u64 {
+            return Err(Error::StringsTooLarge(btf.strings().len() + s.len() + 1));
+        }
+        let o = btf.strings_mut().push_unique(s);
+        match self.map.entry(h) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.overflow.insert(s.into(), o);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(o);
+            }
+        }
+        Ok((o as u64 + start) as u32)
+    }
+    fn rollback(&mut self, len: usize) {
+        self.map.retain(|_, o| (*o as usize) < len);
+        self.overflow.retain(|_, o| (*o as usize) < len);
+    }
+}
+
+/// Merges many BTFs into one, in order, like repeated [`Btf::append_owned`]
+/// (same result) but with a compact string index kept across appends.
+pub struct Merger {
+    btf: Btf,
+    index: StrIndex,
+}
+
+impl Merger {
+    /// Starts from `first` (which keeps its types and strings as they are).
+    pub fn new(mut first: Btf) -> Merger {
+        // The table's own index is not needed while merging.
+        first.strings_mut().drop_index();
+        let index = StrIndex::of(first.strings().as_bytes());
+        Merger { btf: first, index }
+    }
+
+    /// Appends `other` (see [`Btf::append`]); returns the first new id.
+    pub fn append(&mut self, mut other: Btf) -> Result<TypeId> {
+        let types = std::mem::take(other.types_mut());
+        let n = types.len();
+        self.btf.append_from(&other, n, types.into_iter(), &mut self.index)
+    }
+
+    /// The merged BTF.
+    pub fn finish(self) -> Btf {
+        self.btf
+    }
+}
+
+impl Btf {
+    /// Interns `s` as libbpf's `btf__add_str` does: the base's offset when
+    /// the base (or its base) holds the string, else this BTF's own copy,
+    /// appended if new. Unlike [`Btf::add_str_bytes`], an empty split string
+    /// section gets no leading "" (libbpf 1.7 does not add one either).
+    pub(crate) fn intern_str_libbpf(&mut self, s: &[u8]) -> Result<u32> {
+        if let Some(off) = self.base().and_then(|b| b.find_str(s)) {
+            return Ok(off);
+        }
+        let start = self.start_str_off() as u64;
+        let off = self.strings_mut().add(s) as u64 + start;
+        // libbpf caps the whole section at BTF_MAX_STR_OFFSET bytes.
+        if start + self.strings().len() as u64 > MAX_STR_OFFSET as u64 {
+            return Err(Error::StringsTooLarge(off as usize));
+        }
+        Ok(off as u32)
+    }
+
+    /// Appends all types of `other` (libbpf `btf__add_btf`) and returns the
+    /// id of the first one.
+    ///
+    /// Type ids of `other`'s own types are shifted to follow this BTF's
+    /// types; ids into a shared base are kept. Strings are interned one by
+    /// one (base first, then this BTF's section). A split `other` must have
+    /// the very same base (`Arc::ptr_eq`) as `self`. On error `self` is left
+    /// unchanged.
+    pub fn append(&mut self, other: &Btf) -> Result<TypeId> {
+        let n = other.types().len();
+        self.append_from(other, n, other.types().iter().cloned(), &mut TableInterner)
+    }
+
+    /// [`Btf::append`], consuming `other` (its types are moved, not copied).
+    pub fn append_owned(&mut self, mut other: Btf) -> Result<TypeId> {
+        let types = std::mem::take(other.types_mut());
+        let n = types.len();
+        // `other` keeps its strings, base and start id for the interning.
+        self.append_from(&other, n, types.into_iter(), &mut TableInterner)
+    }
+
+    /// Shared body: `other` supplies strings and numbering, `types` its `n`
+    /// types in order.
+    fn append_from(
+        &mut self,
+        other: &Btf,
+        n: usize,
+        types: impl Iterator<Item = Type>,
+        interner: &mut impl Interner,
+    ) -> Result<TypeId> {
+        if let Some(ob) = other.base() {
+            match self.base() {
+                Some(sb) if Arc::ptr_eq(sb, ob) => {}
+                _ => {
+                    return Err(Error::Invalid(
+                        "append: a split BTF can only be appended to a BTF with the same base".into(),
+                    ));
+                }
+            }
+        }
+        let src_start = other.start_id();
+        let first = self.type_count();
+        if n > 0 && first as u64 + n as u64 - 1 > MAX_TYPE_ID as u64 {
+            return Err(Error::TooManyTypes((first as u64 + n as u64 - 1) as usize));
+        }
+        let src_str_start = other.start_str_off();
+        let old_strs = self.strings().len();
+        let old_types = self.types().len();
+        self.types_mut().reserve(n);
+        // Source offset → our offset, to look each string up once.
+        let mut cache: KeyMap<u32, u32> = KeyMap::default();
+        let mut err: Option<Error> = None;
+        for (i, mut t) in types.enumerate() {
+            t.for_each_str_mut(|off| {
+                if err.is_some() || *off == 0 || *off < src_str_start {
+                    return;
+                }
+                if let Some(&o) = cache.get(off) {
+                    *off = o;
+                    return;
+                }
+                let Some(s) = other.str_bytes(*off) else {
+                    err = Some(Error::BadStringOffset { id: src_start + i as u32, what: "string", str_off: *off });
+                    return;
+                };
+                match interner.intern(self, s) {
+                    Ok(o) => {
+                        cache.insert(*off, o);
+                        *off = o;
+                    }
+                    Err(e) => err = Some(e),
+                }
+            });
+            if let Some(e) = err {
+                self.types_mut().truncate(old_types);
+                self.strings_mut().truncate(old_strs);
+                interner.rollback(old_strs);
+                return Err(e);
+            }
+            t.for_each_ref_mut(|id| {
+                if id.0 != 0 && id.0 >= src_start {
+                    id.0 = (id.0 - src_start).wrapping_add(first);
+                }
+            });
+            self.types_mut().push(t);
+        }
+        Ok(TypeId(first))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn str_index_collisions_and_rollback() {
+        let mut b = Btf::new();
+        b.add_str("alpha").unwrap();
+        b.add_str("beta").unwrap();
+        let mut ix = StrIndex::of(b.strings().as_bytes());
+        assert_eq!(ix.intern(&mut b, b"alpha").unwrap(), 1);
+        assert_eq!(ix.intern(&mut b, b"").unwrap(), 0);
+        // Pretend "gamma" collides with "alpha".
+        ix.map.insert(str_hash(b"gamma"), 1);
+        let g = ix.intern(&mut b, b"gamma").unwrap();
+        assert_eq!(b.str_bytes(g), Some(&b"gamma"[..]));
+        assert_eq!(ix.intern(&mut b, b"gamma").unwrap(), g);
+        assert_eq!(ix.overflow.len(), 1);
+        // A prefix of a stored string is not that string.
+        let a = ix.intern(&mut b, b"alp").unwrap();
+        assert_eq!(b.str_bytes(a), Some(&b"alp"[..]));
+        // Rollback forgets what was added after the cut.
+        ix.rollback(g as usize);
+        b.strings_mut().truncate(g as usize);
+        assert!(ix.overflow.is_empty());
+        let g2 = ix.intern(&mut b, b"gamma").unwrap();
+        assert_eq!(g2, g);
+    }
+
+    #[test]
+    fn merger_equals_repeated_append() {
+        let mut x = Btf::new();
+        let i = x.add_int("int", 4, 1).unwrap();
+        x.add_ptr(i).unwrap();
+        x.add_struct("s", 4).unwrap();
+        x.add_field("f", i, 0, 0).unwrap();
+        let raw = crate::write::to_bytes(&x);
+        let parse = || crate::parse::parse(&raw).unwrap();
+        let mut a = parse();
+        let mut m = Merger::new(parse());
+        for _ in 0..3 {
+            a.append(&parse()).unwrap();
+            m.append(parse()).unwrap();
+        }
+        assert_eq!(a, m.finish());
+    }
+}

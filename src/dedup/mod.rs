@@ -1,0 +1,1149 @@
+//! Merge ([`Btf::append`]) and deduplication ([`Btf::dedup`]), with output
+//! byte-identical to libbpf 1.7's `btf__add_btf` and `btf__dedup`.
+//!
+//! The passes follow libbpf's order:
+//!
+//! 1. strings: unless the string section is already free of duplicates
+//!    ([`Btf::strs_deduped`]), rebuild it in the order strings are first
+//!    referenced (types in id order, fields in encoding order);
+//! 2. primitive types (INT, FLOAT, FWD, ENUM/ENUM64, with enum forward
+//!    declarations resolved to full enums);
+//! 3. structs, unions and typedefs: type-graph equivalence with a
+//!    hypothetical map, FWD ↔ STRUCT/UNION resolution along the way;
+//! 4. remaining FWDs resolved to the only struct/union of their name;
+//! 5. reference types (PTR, modifiers, FUNC, TYPE_TAG, DECL_TAG, ARRAY,
+//!    FUNC_PROTO), children first;
+//! 6. compaction (canonical types keep their relative order) and
+//!    remapping of every type reference.
+//!
+//! Candidates for a type are found through a hash of its "shape"; when more
+//! than one candidate would match, libbpf takes the first one in its hash
+//! map's chain, so [`table`] reproduces that order exactly.
+//!
+//! Nothing here recurses on input-controlled depth: graph comparison and the
+//! reference pass use explicit stacks; the "identical types" fallback
+//! recurses at most 16 levels, as in libbpf.
+
+mod append;
+mod table;
+
+pub use append::Merger;
+
+use std::sync::Arc;
+
+use crate::btf::{Btf, Kind, MAX_TYPE_ID, StringTable, Type, TypeKind};
+use crate::error::{Error, Result};
+use table::{CandTable, KeyMap};
+
+/// Options of [`Btf::dedup`].
+#[derive(Clone, Debug, Default)]
+pub struct DedupOptions {
+    /// Put every candidate in one hash chain (libbpf's `force_collisions`,
+    /// a testing aid): slower, same result.
+    pub force_collisions: bool,
+    /// Hash base typedefs the way the struct pass hashes split typedefs, so
+    /// split typedefs can dedup against base ones. libbpf 1.7.0 hashes base
+    /// typedefs like other reference types, so they never match; later
+    /// libbpf (commit 5b0f3729) fixes that. Off: same output as 1.7.0.
+    pub base_typedef_fix: bool,
+}
+
+/// What [`Btf::dedup`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DedupStats {
+    pub types_in: usize,
+    pub types_out: usize,
+    pub str_bytes_in: usize,
+    pub str_bytes_out: usize,
+}
+
+const UNPROCESSED: u32 = u32::MAX;
+const IN_PROGRESS: u32 = u32::MAX - 1;
+
+#[inline]
+fn is_mapped_val(v: u32) -> bool {
+    v <= MAX_TYPE_ID
+}
+
+#[inline]
+fn hc(h: u64, v: u32) -> u64 {
+    h.wrapping_mul(31).wrapping_add(v as u64)
+}
+
+// ---- type views (None is VOID, id 0) ----
+
+#[inline]
+fn kind_no(t: Option<&Type>) -> u8 {
+    t.map_or(0, |t| t.kind() as u8)
+}
+#[inline]
+fn name_of(t: Option<&Type>) -> u32 {
+    t.map_or(0, |t| t.name_off)
+}
+#[inline]
+fn info_of(t: Option<&Type>) -> u32 {
+    t.map_or(0, info)
+}
+
+/// `Type::info` in one match (hot in every comparison).
+#[inline]
+fn info(t: &Type) -> u32 {
+    let (k, vlen, kflag): (u32, usize, bool) = match &t.kind {
+        TypeKind::Int(_) => (1, 0, false),
+        TypeKind::Ptr(_) => (2, 0, false),
+        TypeKind::Array(_) => (3, 0, false),
+        TypeKind::Struct(c) => (4, c.members.len(), c.kflag),
+        TypeKind::Union(c) => (5, c.members.len(), c.kflag),
+        TypeKind::Enum(e) => (6, e.values.len(), e.signed),
+        TypeKind::Fwd { union } => (7, 0, *union),
+        TypeKind::Typedef(_) => (8, 0, false),
+        TypeKind::Volatile(_) => (9, 0, false),
+        TypeKind::Const(_) => (10, 0, false),
+        TypeKind::Restrict(_) => (11, 0, false),
+        TypeKind::Func { linkage, .. } => (12, *linkage as usize, false),
+        TypeKind::FuncProto(p) => (13, p.params.len(), false),
+        TypeKind::Var { .. } => (14, 0, false),
+        TypeKind::Datasec(d) => (15, d.vars.len(), false),
+        TypeKind::Float { .. } => (16, 0, false),
+        TypeKind::DeclTag { attr, .. } => (17, 0, *attr),
+        TypeKind::TypeTag { attr, .. } => (18, 0, *attr),
+        TypeKind::Enum64(e) => (19, e.values.len(), e.signed),
+    };
+    ((kflag as u32) << 31) | (k << 24) | (vlen as u32 & 0xffff)
+}
+#[inline]
+fn st_of(t: Option<&Type>) -> u32 {
+    t.map_or(0, |t| t.size_or_type())
+}
+
+/// The u32 after the common header of INT and DECL_TAG.
+fn int_tag_extra(t: &Type) -> u32 {
+    match &t.kind {
+        TypeKind::Int(i) => i.raw(),
+        TypeKind::DeclTag { component_idx, .. } => *component_idx as u32,
+        _ => 0,
+    }
+}
+
+// ---- signature hashes (over string offsets: strings are deduplicated) ----
+
+fn hash_common(t: &Type) -> u64 {
+    hc(hc(hc(0, t.name_off), info(t)), t.size_or_type())
+}
+fn hash_typedef(t: &Type) -> u64 {
+    hc(hc(0, t.name_off), info(t))
+}
+fn hash_int_tag(t: &Type) -> u64 {
+    hc(hash_common(t), int_tag_extra(t))
+}
+fn hash_enum(t: &Type) -> u64 {
+    // Only the name, so an enum forward declaration meets the full enum.
+    hc(0, t.name_off)
+}
+fn hash_struct(t: &Type) -> u64 {
+    let mut h = hash_common(t);
+    if let Some(c) = t.as_composite() {
+        for m in &c.members {
+            h = hc(hc(h, m.name_off), m.offset);
+        }
+    }
+    h
+}
+fn hash_array(t: &Type) -> u64 {
+    let mut h = hash_common(t);
+    if let TypeKind::Array(a) = &t.kind {
+        h = hc(hc(hc(h, a.elem.0), a.index.0), a.nelems);
+    }
+    h
+}
+fn hash_fnproto(t: &Type) -> u64 {
+    let mut h = hash_common(t);
+    if let TypeKind::FuncProto(p) = &t.kind {
+        for p in &p.params {
+            h = hc(hc(h, p.name_off), p.ty.0);
+        }
+    }
+    h
+}
+
+// ---- equality checks ----
+
+fn equal_common(a: Option<&Type>, b: Option<&Type>) -> bool {
+    name_of(a) == name_of(b) && info_of(a) == info_of(b) && st_of(a) == st_of(b)
+}
+fn equal_int_tag(a: &Type, b: &Type) -> bool {
+    equal_common(Some(a), Some(b)) && int_tag_extra(a) == int_tag_extra(b)
+}
+fn equal_typedef(a: &Type, b: &Type) -> bool {
+    a.name_off == b.name_off && info(a) == info(b)
+}
+fn equal_enum(a: &Type, b: &Type) -> bool {
+    if !equal_common(Some(a), Some(b)) {
+        return false;
+    }
+    match (&a.kind, &b.kind) {
+        (TypeKind::Enum(x), TypeKind::Enum(y)) => x.values == y.values,
+        (TypeKind::Enum64(x), TypeKind::Enum64(y)) => x.values == y.values,
+        _ => false,
+    }
+}
+fn is_any_enum(t: &Type) -> bool {
+    matches!(t.kind, TypeKind::Enum(_) | TypeKind::Enum64(_))
+}
+fn is_enum_fwd(t: &Type) -> bool {
+    is_any_enum(t) && t.vlen() == 0
+}
+fn compat_enum(a: &Type, b: &Type) -> bool {
+    if !is_enum_fwd(a) && !is_enum_fwd(b) {
+        return equal_enum(a, b);
+    }
+    // A forward declaration: size, kind (ENUM vs ENUM64) and values are not compared.
+    a.name_off == b.name_off && is_any_enum(a) && is_any_enum(b)
+}
+fn shallow_equal_struct(a: &Type, b: &Type) -> bool {
+    if !equal_common(Some(a), Some(b)) {
+        return false;
+    }
+    match (a.as_composite(), b.as_composite()) {
+        (Some(x), Some(y)) => {
+            x.members.iter().zip(&y.members).all(|(m, n)| m.name_off == n.name_off && m.offset == n.offset)
+        }
+        _ => false,
+    }
+}
+fn equal_array(a: &Type, b: &Type) -> bool {
+    equal_common(Some(a), Some(b)) && matches!((&a.kind, &b.kind), (TypeKind::Array(x), TypeKind::Array(y)) if x == y)
+}
+fn compat_array(a: &Type, b: &Type) -> bool {
+    equal_common(Some(a), Some(b))
+        && matches!((&a.kind, &b.kind), (TypeKind::Array(x), TypeKind::Array(y)) if x.nelems == y.nelems)
+}
+fn equal_fnproto(a: &Type, b: &Type) -> bool {
+    equal_common(Some(a), Some(b))
+        && matches!((&a.kind, &b.kind), (TypeKind::FuncProto(x), TypeKind::FuncProto(y)) if x.params == y.params)
+}
+fn compat_fnproto(a: &Type, b: &Type) -> bool {
+    // The return type is not compared.
+    a.name_off == b.name_off
+        && info(a) == info(b)
+        && matches!((&a.kind, &b.kind), (TypeKind::FuncProto(x), TypeKind::FuncProto(y))
+            if x.params.iter().zip(&y.params).all(|(p, q)| p.name_off == q.name_off))
+}
+fn fwd_kind(t: &Type) -> u8 {
+    if t.kflag() { Kind::Union as u8 } else { Kind::Struct as u8 }
+}
+
+/// Kinds handled by the reference pass.
+fn is_ref_kind(t: &Type) -> bool {
+    matches!(
+        t.kind,
+        TypeKind::Ptr(_)
+            | TypeKind::Const(_)
+            | TypeKind::Volatile(_)
+            | TypeKind::Restrict(_)
+            | TypeKind::Func { .. }
+            | TypeKind::TypeTag { .. }
+            | TypeKind::DeclTag { .. }
+            | TypeKind::Array(_)
+            | TypeKind::FuncProto(_)
+    )
+}
+
+/// The `k`-th referenced id of a reference type, in libbpf's order.
+fn ref_slot(t: &Type, k: usize) -> Option<u32> {
+    match &t.kind {
+        TypeKind::Ptr(x) | TypeKind::Const(x) | TypeKind::Volatile(x) | TypeKind::Restrict(x) => {
+            (k == 0).then_some(x.0)
+        }
+        TypeKind::Func { proto, .. } => (k == 0).then_some(proto.0),
+        TypeKind::TypeTag { ty, .. } | TypeKind::DeclTag { ty, .. } => (k == 0).then_some(ty.0),
+        TypeKind::Array(a) => match k {
+            0 => Some(a.elem.0),
+            1 => Some(a.index.0),
+            _ => None,
+        },
+        TypeKind::FuncProto(p) => {
+            if k == 0 {
+                Some(p.ret.0)
+            } else {
+                p.params.get(k - 1).map(|p| p.ty.0)
+            }
+        }
+        _ => None,
+    }
+}
+
+fn set_ref_slot(t: &mut Type, k: usize, v: u32) {
+    match &mut t.kind {
+        TypeKind::Ptr(x) | TypeKind::Const(x) | TypeKind::Volatile(x) | TypeKind::Restrict(x) => x.0 = v,
+        TypeKind::Func { proto, .. } => proto.0 = v,
+        TypeKind::TypeTag { ty, .. } | TypeKind::DeclTag { ty, .. } => ty.0 = v,
+        TypeKind::Array(a) => {
+            if k == 0 {
+                a.elem.0 = v
+            } else {
+                a.index.0 = v
+            }
+        }
+        TypeKind::FuncProto(p) => {
+            if k == 0 {
+                p.ret.0 = v
+            } else if let Some(p) = p.params.get_mut(k - 1) {
+                p.ty.0 = v
+            }
+        }
+        _ => {}
+    }
+}
+
+struct Dedup<'a> {
+    /// Base types by id (index 0 is VOID); empty without a base.
+    base: Vec<Option<&'a Type>>,
+    own: Vec<Type>,
+    start: u32,
+    /// Canonical map (libbpf `d->map`), over base and own ids.
+    map: Vec<u32>,
+    /// Hypothetical map of the current equivalence check; later the
+    /// compaction map.
+    hypot: Vec<u32>,
+    hypot_list: Vec<u32>,
+    hypot_adjust_canon: bool,
+    table: CandTable,
+    /// Scratch buffers.
+    cands: Vec<u32>,
+    stack: Vec<(u32, u32)>,
+}
+
+impl<'a> Dedup<'a> {
+    #[inline]
+    fn t(&self, id: u32) -> Option<&Type> {
+        if id >= self.start {
+            self.own.get((id - self.start) as usize)
+        } else {
+            self.base.get(id as usize).copied().flatten()
+        }
+    }
+
+    #[inline]
+    fn is_mapped(&self, id: u32) -> bool {
+        self.map.get(id as usize).is_some_and(|&v| is_mapped_val(v))
+    }
+
+    /// Follows the canonical map to its end (libbpf `resolve_type_id`).
+    fn resolve(&self, mut id: u32) -> u32 {
+        // A cycle cannot arise from the passes; the bound only guards
+        // against looping forever should one appear.
+        let mut steps = self.map.len();
+        while let Some(&m) = self.map.get(id as usize) {
+            if !is_mapped_val(m) || m == id || steps == 0 {
+                break;
+            }
+            id = m;
+            steps -= 1;
+        }
+        id
+    }
+
+    /// A FWD's resolved struct/union, if it has one (libbpf `resolve_fwd_id`).
+    fn resolve_fwd(&self, id: u32) -> u32 {
+        if kind_no(self.t(id)) != Kind::Fwd as u8 {
+            return id;
+        }
+        let r = self.resolve(id);
+        if kind_no(self.t(r)) != Kind::Fwd as u8 { r } else { id }
+    }
+
+    fn candidates(&mut self, h: u64) -> Vec<u32> {
+        let mut c = std::mem::take(&mut self.cands);
+        self.table.candidates(h, &mut c);
+        c
+    }
+
+    fn prep(&mut self, opts: &DedupOptions) {
+        for id in 1..self.start {
+            self.map[id as usize] = id;
+            let Some(t) = self.t(id) else { continue };
+            let h = match &t.kind {
+                TypeKind::Var { .. } | TypeKind::Datasec(_) => continue,
+                TypeKind::Typedef(_) if opts.base_typedef_fix => hash_typedef(t),
+                TypeKind::Const(_)
+                | TypeKind::Volatile(_)
+                | TypeKind::Restrict(_)
+                | TypeKind::Ptr(_)
+                | TypeKind::Fwd { .. }
+                | TypeKind::Typedef(_)
+                | TypeKind::Func { .. }
+                | TypeKind::Float { .. }
+                | TypeKind::TypeTag { .. } => hash_common(t),
+                TypeKind::Int(_) | TypeKind::DeclTag { .. } => hash_int_tag(t),
+                TypeKind::Enum(_) | TypeKind::Enum64(_) => hash_enum(t),
+                TypeKind::Struct(_) | TypeKind::Union(_) => hash_struct(t),
+                TypeKind::Array(_) => hash_array(t),
+                TypeKind::FuncProto(_) => hash_fnproto(t),
+            };
+            self.table.append(h, id);
+        }
+    }
+
+    fn prim_type(&mut self, id: u32) {
+        let Some(t) = self.t(id) else { return };
+        let kind = t.kind();
+        let h = match kind {
+            Kind::Int => hash_int_tag(t),
+            Kind::Enum | Kind::Enum64 => hash_enum(t),
+            Kind::Fwd | Kind::Float => hash_common(t),
+            _ => return,
+        };
+        let t_fwd = is_enum_fwd(t);
+        let cands = self.candidates(h);
+        let mut new_id = id;
+        for &c in &cands {
+            let (Some(t), Some(ct)) = (self.t(id), self.t(c)) else { continue };
+            match kind {
+                Kind::Int => {
+                    if equal_int_tag(t, ct) {
+                        new_id = c;
+                        break;
+                    }
+                }
+                Kind::Enum | Kind::Enum64 => {
+                    if equal_enum(t, ct) {
+                        new_id = c;
+                        break;
+                    }
+                    if compat_enum(t, ct) {
+                        if t_fwd {
+                            // A forward declaration resolves to the full enum.
+                            new_id = c;
+                            break;
+                        }
+                        // A canonical forward declaration now points to us
+                        // (and keeps being re-pointed by later full enums).
+                        self.map[c as usize] = id;
+                    }
+                }
+                _ => {
+                    if equal_common(Some(t), Some(ct)) {
+                        new_id = c;
+                        break;
+                    }
+                }
+            }
+        }
+        self.cands = cands;
+        self.map[id as usize] = new_id;
+        if new_id == id {
+            self.table.append(h, id);
+        }
+    }
+
+    fn clear_hypot(&mut self) {
+        for &x in &self.hypot_list {
+            self.hypot[x as usize] = UNPROCESSED;
+        }
+        self.hypot_list.clear();
+        self.hypot_adjust_canon = false;
+    }
+
+    /// libbpf `btf_dedup_identical_types`, including its ARRAY quirk: it
+    /// reads both array descriptors from the first type, so element and
+    /// index types are never compared.
+    fn identical(&self, mut id1: u32, mut id2: u32, depth: i32) -> bool {
+        let mut steps = self.map.len();
+        loop {
+            if depth <= 0 {
+                return false;
+            }
+            let (t1, t2) = (self.t(id1), self.t(id2));
+            let (k1, k2) = (kind_no(t1), kind_no(t2));
+            if k1 != k2 {
+                return false;
+            }
+            let (Some(a), Some(b)) = (t1, t2) else {
+                return true; // both VOID
+            };
+            match (&a.kind, &b.kind) {
+                (TypeKind::Int(_), _) => return equal_int_tag(a, b),
+                (TypeKind::Enum(_) | TypeKind::Enum64(_), _) => return compat_enum(a, b),
+                (TypeKind::Fwd { .. } | TypeKind::Float { .. }, _) => return equal_common(t1, t2),
+                (
+                    TypeKind::Const(_)
+                    | TypeKind::Volatile(_)
+                    | TypeKind::Restrict(_)
+                    | TypeKind::Ptr(_)
+                    | TypeKind::Typedef(_)
+                    | TypeKind::Func { .. }
+                    | TypeKind::TypeTag { .. },
+                    _,
+                ) => {
+                    if info(a) != info(b) || a.name_off != b.name_off {
+                        return false;
+                    }
+                    id1 = a.size_or_type();
+                    id2 = b.size_or_type();
+                    // libbpf would loop forever on a pointer cycle.
+                    if steps == 0 {
+                        return false;
+                    }
+                    steps -= 1;
+                }
+                (TypeKind::Array(_), _) => return compat_array(a, b),
+                (TypeKind::Struct(x) | TypeKind::Union(x), TypeKind::Struct(y) | TypeKind::Union(y)) => {
+                    if !shallow_equal_struct(a, b) {
+                        return false;
+                    }
+                    return x
+                        .members
+                        .iter()
+                        .zip(&y.members)
+                        .all(|(m, n)| m.ty == n.ty || self.identical(m.ty.0, n.ty.0, depth - 1));
+                }
+                (TypeKind::FuncProto(x), TypeKind::FuncProto(y)) => {
+                    if !compat_fnproto(a, b) {
+                        return false;
+                    }
+                    if x.ret != y.ret && !self.identical(x.ret.0, y.ret.0, depth - 1) {
+                        return false;
+                    }
+                    return x
+                        .params
+                        .iter()
+                        .zip(&y.params)
+                        .all(|(p, q)| p.ty == q.ty || self.identical(p.ty.0, q.ty.0, depth - 1));
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// Type-graph equivalence of `cand` (a new type) and `canon` (a
+    /// candidate canonical type), libbpf `btf_dedup_is_equiv`. Depth-first,
+    /// pre-order, stopping at the first mismatch, like libbpf's recursion.
+    fn is_equiv(&mut self, cand: u32, canon: u32) -> Result<bool> {
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.clear();
+        stack.push((cand, canon));
+        let mut res = Ok(true);
+        while let Some((a, b)) = stack.pop() {
+            match self.equiv_step(a, b, &mut stack) {
+                Ok(true) => {}
+                other => {
+                    res = other;
+                    break;
+                }
+            }
+        }
+        self.stack = stack;
+        res
+    }
+
+    /// One pair of the equivalence walk: Ok(false) on a mismatch, else
+    /// Ok(true) with the pairs still to compare pushed (last pushed = next).
+    fn equiv_step(&mut self, cand_id: u32, canon_id: u32, stack: &mut Vec<(u32, u32)>) -> Result<bool> {
+        if self.resolve(cand_id) == self.resolve(canon_id) {
+            return Ok(true);
+        }
+        let canon_id = self.resolve_fwd(canon_id);
+        let Some(&hyp) = self.hypot.get(canon_id as usize) else {
+            return Err(Error::Invalid(format!("dedup: type id {canon_id} out of range")));
+        };
+        if is_mapped_val(hyp) {
+            if hyp == cand_id {
+                return Ok(true);
+            }
+            // The compiler sometimes emits duplicate but identical types
+            // inside one unit; accept them by structural comparison.
+            return Ok(self.identical(hyp, cand_id, 16));
+        }
+        self.hypot[canon_id as usize] = cand_id;
+        self.hypot_list.push(canon_id);
+
+        let (ct, nt) = (self.t(cand_id), self.t(canon_id));
+        if name_of(ct) != name_of(nt) {
+            return Ok(false);
+        }
+        let (ck, nk) = (kind_no(ct), kind_no(nt));
+        let fwd = Kind::Fwd as u8;
+        if (ck == fwd || nk == fwd) && ck != nk {
+            let (real, fk) = match (ct, nt) {
+                (Some(c), _) if ck == fwd => (nk, fwd_kind(c)),
+                (_, Some(n)) => {
+                    let fk = fwd_kind(n);
+                    if fk == ck && canon_id < self.start {
+                        // Would need to resolve a base FWD: base is immutable.
+                        self.hypot_adjust_canon = true;
+                    }
+                    (ck, fk)
+                }
+                _ => return Ok(false),
+            };
+            return Ok(fk == real);
+        }
+        if ck != nk {
+            return Ok(false);
+        }
+        let (Some(c), Some(n)) = (ct, nt) else {
+            return Err(Error::Invalid("dedup: unexpected VOID in equivalence check".into()));
+        };
+        Ok(match (&c.kind, &n.kind) {
+            (TypeKind::Int(_), _) => equal_int_tag(c, n),
+            (TypeKind::Enum(_) | TypeKind::Enum64(_), _) => compat_enum(c, n),
+            (TypeKind::Fwd { .. } | TypeKind::Float { .. }, _) => equal_common(ct, nt),
+            (
+                TypeKind::Const(_)
+                | TypeKind::Volatile(_)
+                | TypeKind::Restrict(_)
+                | TypeKind::Ptr(_)
+                | TypeKind::Typedef(_)
+                | TypeKind::Func { .. }
+                | TypeKind::TypeTag { .. },
+                _,
+            ) => {
+                if info(c) != info(n) {
+                    return Ok(false);
+                }
+                stack.push((c.size_or_type(), n.size_or_type()));
+                true
+            }
+            (TypeKind::Array(x), TypeKind::Array(y)) => {
+                if !compat_array(c, n) {
+                    return Ok(false);
+                }
+                // index type first, then element type
+                stack.push((x.elem.0, y.elem.0));
+                stack.push((x.index.0, y.index.0));
+                true
+            }
+            (TypeKind::Struct(x) | TypeKind::Union(x), TypeKind::Struct(y) | TypeKind::Union(y)) => {
+                if !shallow_equal_struct(c, n) {
+                    return Ok(false);
+                }
+                stack.extend(x.members.iter().zip(&y.members).rev().map(|(m, o)| (m.ty.0, o.ty.0)));
+                true
+            }
+            (TypeKind::FuncProto(x), TypeKind::FuncProto(y)) => {
+                if !compat_fnproto(c, n) {
+                    return Ok(false);
+                }
+                stack.extend(x.params.iter().zip(&y.params).rev().map(|(p, q)| (p.ty.0, q.ty.0)));
+                stack.push((x.ret.0, y.ret.0));
+                true
+            }
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "dedup: cannot compare type [{cand_id}] of kind {} inside a type graph",
+                    c.kind().name()
+                )));
+            }
+        })
+    }
+
+    /// Records what a successful equivalence check established (libbpf
+    /// `btf_dedup_merge_hypot_map`).
+    fn merge_hypot(&mut self) {
+        let fwd = Kind::Fwd as u8;
+        for i in 0..self.hypot_list.len() {
+            let canon = self.hypot_list[i];
+            let targ = self.hypot[canon as usize];
+            let t_id = self.resolve(targ);
+            let c_id = self.resolve(canon);
+            let tk = kind_no(self.t(t_id));
+            let ck = kind_no(self.t(c_id));
+            if tk != fwd && ck == fwd {
+                self.map[c_id as usize] = t_id;
+            }
+            if self.hypot_adjust_canon {
+                continue;
+            }
+            if tk == fwd && ck != fwd {
+                self.map[t_id as usize] = c_id;
+            }
+            if (tk == Kind::Struct as u8 || tk == Kind::Union as u8)
+                && ck != fwd
+                && self.is_mapped(c_id)
+                && !self.is_mapped(t_id)
+            {
+                self.map[t_id as usize] = c_id;
+            }
+        }
+    }
+
+    fn struct_type(&mut self, id: u32) -> Result<()> {
+        if self.is_mapped(id) {
+            return Ok(());
+        }
+        let Some(t) = self.t(id) else { return Ok(()) };
+        let is_typedef = match t.kind {
+            TypeKind::Struct(_) | TypeKind::Union(_) => false,
+            TypeKind::Typedef(_) => true,
+            _ => return Ok(()),
+        };
+        let h = if is_typedef { hash_typedef(t) } else { hash_struct(t) };
+        let cands = self.candidates(h);
+        let mut new_id = id;
+        let mut res = Ok(());
+        for &c in &cands {
+            let (Some(t), Some(ct)) = (self.t(id), self.t(c)) else { continue };
+            // Guards against a FWD with a colliding hash as well.
+            let same = if is_typedef { equal_typedef(t, ct) } else { shallow_equal_struct(t, ct) };
+            if !same {
+                continue;
+            }
+            self.clear_hypot();
+            match self.is_equiv(id, c) {
+                Err(e) => {
+                    res = Err(e);
+                    break;
+                }
+                Ok(false) => continue,
+                Ok(true) => {}
+            }
+            self.merge_hypot();
+            if self.hypot_adjust_canon {
+                continue; // not really equivalent
+            }
+            new_id = c;
+            break;
+        }
+        self.cands = cands;
+        res?;
+        self.map[id as usize] = new_id;
+        if new_id == id {
+            self.table.append(h, id);
+        }
+        Ok(())
+    }
+
+    fn resolve_fwds(&mut self) {
+        let mut names: KeyMap<u32, u32> = KeyMap::default();
+        let end = self.start + self.own.len() as u32;
+        for id in 1..end {
+            let Some(t) = self.t(id) else { continue };
+            if !matches!(t.kind, TypeKind::Struct(_) | TypeKind::Union(_)) || self.map[id as usize] != id {
+                continue;
+            }
+            // 0 marks a name shared by several canonical structs/unions.
+            names.entry(t.name_off).and_modify(|v| *v = 0).or_insert(id);
+        }
+        for id in self.start..end {
+            let Some(t) = self.t(id) else { continue };
+            let TypeKind::Fwd { union } = t.kind else { continue };
+            if self.map[id as usize] != id {
+                continue;
+            }
+            let Some(&c) = names.get(&t.name_off) else { continue };
+            if c == 0 {
+                continue;
+            }
+            let ck = kind_no(self.t(c));
+            if (ck == Kind::Struct as u8 && union) || (ck == Kind::Union as u8 && !union) {
+                continue;
+            }
+            self.map[id as usize] = c;
+        }
+    }
+
+    fn loop_error(&self, id: u32) -> Error {
+        Error::Invalid(format!("dedup: reference loop through type [{id}] (not broken by a struct or union)"))
+    }
+
+    /// Dedups a reference type after its referenced types (libbpf
+    /// `btf_dedup_ref_type`, with an explicit stack). Returns its canonical id.
+    fn ref_type(&mut self, root: u32) -> Result<u32> {
+        match self.map.get(root as usize) {
+            None => return Err(Error::Invalid(format!("dedup: type id {root} out of range"))),
+            Some(&IN_PROGRESS) => return Err(self.loop_error(root)),
+            Some(&m) if is_mapped_val(m) => return Ok(self.resolve(root)),
+            _ => {}
+        }
+        let mut frames: Vec<(u32, usize)> = vec![(root, 0)];
+        self.map[root as usize] = IN_PROGRESS;
+        loop {
+            let Some(&(id, k)) = frames.last() else {
+                return Err(Error::Invalid("dedup: empty reference stack".into()));
+            };
+            let idx = (id - self.start) as usize;
+            let Some(t) = self.own.get(idx) else {
+                return Err(Error::Invalid(format!("dedup: type id {id} out of range")));
+            };
+            if !is_ref_kind(t) {
+                return Err(Error::Invalid(format!("dedup: unexpected {} type [{id}]", t.kind().name())));
+            }
+            if let Some(child) = ref_slot(t, k) {
+                match self.map.get(child as usize) {
+                    None => return Err(Error::Invalid(format!("dedup: type id {child} out of range"))),
+                    Some(&IN_PROGRESS) => return Err(self.loop_error(child)),
+                    Some(&m) if is_mapped_val(m) => {
+                        let r = self.resolve(child);
+                        set_ref_slot(&mut self.own[idx], k, r);
+                        if let Some(f) = frames.last_mut() {
+                            f.1 += 1;
+                        }
+                    }
+                    _ => {
+                        self.map[child as usize] = IN_PROGRESS;
+                        frames.push((child, 0));
+                    }
+                }
+                continue;
+            }
+            let new_id = self.finish_ref(id);
+            frames.pop();
+            match frames.last_mut() {
+                Some(f) => {
+                    let pidx = (f.0 - self.start) as usize;
+                    set_ref_slot(&mut self.own[pidx], f.1, new_id);
+                    f.1 += 1;
+                }
+                None => return Ok(new_id),
+            }
+        }
+    }
+
+    /// Hashes a reference type whose references are canonical and looks
+    /// for an equal canonical type.
+    fn finish_ref(&mut self, id: u32) -> u32 {
+        let idx = (id - self.start) as usize;
+        let t = &self.own[idx];
+        type Eq = fn(&Type, &Type) -> bool;
+        let (h, eq): (u64, Eq) = match &t.kind {
+            TypeKind::DeclTag { .. } => (hash_int_tag(t), equal_int_tag),
+            TypeKind::Array(_) => (hash_array(t), equal_array),
+            TypeKind::FuncProto(_) => (hash_fnproto(t), equal_fnproto),
+            _ => (hash_common(t), |a, b| equal_common(Some(a), Some(b))),
+        };
+        let cands = self.candidates(h);
+        let mut new_id = id;
+        let t = &self.own[idx];
+        for &c in &cands {
+            if self.t(c).is_some_and(|ct| eq(t, ct)) {
+                new_id = c;
+                break;
+            }
+        }
+        self.cands = cands;
+        self.map[id as usize] = new_id;
+        if new_id == id {
+            self.table.append(h, id);
+        }
+        new_id
+    }
+
+    /// Drops non-canonical types and rewrites every reference (libbpf's
+    /// compaction and remap passes). Checks everything before moving.
+    fn compact_and_remap(&mut self) -> Result<Vec<Type>> {
+        let total = self.map.len();
+        let start = self.start;
+        let mut newid = std::mem::take(&mut self.hypot);
+        newid.clear();
+        newid.resize(total, UNPROCESSED);
+        for (id, v) in newid.iter_mut().enumerate().take(start as usize) {
+            *v = id as u32;
+        }
+        let mut next = start;
+        for i in 0..self.own.len() {
+            let id = start + i as u32;
+            if self.map[id as usize] == id {
+                newid[id as usize] = next;
+                next += 1;
+            }
+        }
+        let lookup = |d: &Dedup, r: u32| -> Option<u32> {
+            newid.get(d.resolve(r) as usize).copied().filter(|&n| is_mapped_val(n))
+        };
+        for (i, t) in self.own.iter().enumerate() {
+            let id = start + i as u32;
+            if self.map[id as usize] != id {
+                continue;
+            }
+            let mut bad = None;
+            t.for_each_ref(|r| {
+                if lookup(self, r.0).is_none() {
+                    bad.get_or_insert(r.0);
+                }
+            });
+            if let Some(r) = bad {
+                return Err(Error::Invalid(format!("dedup: type [{r}] has no canonical type after dedup")));
+            }
+        }
+        let own = std::mem::take(&mut self.own);
+        let mut out = Vec::with_capacity((next - start) as usize);
+        for (i, mut t) in own.into_iter().enumerate() {
+            let id = start + i as u32;
+            if self.map[id as usize] != id {
+                continue;
+            }
+            t.for_each_ref_mut(|r| {
+                if let Some(n) = lookup(self, r.0) {
+                    r.0 = n;
+                }
+            });
+            out.push(t);
+        }
+        Ok(out)
+    }
+}
+
+/// Rebuilds the string section in first-reference order (libbpf
+/// `btf_dedup_strings`). Strings of the base are referenced there.
+fn dedup_strings(btf: &mut Btf) -> Result<()> {
+    if btf.strs_deduped() {
+        return Ok(());
+    }
+    let start = btf.start_str_off();
+    let base = btf.base().cloned();
+    let old = std::mem::take(btf.strings_mut());
+    let mut types = std::mem::take(btf.types_mut());
+    // The new section, and an index over it that borrows the old section's
+    // bytes (no per-string allocation). As libbpf: "" first unless split.
+    let mut out: Vec<u8> = Vec::with_capacity(old.len());
+    let mut index: table::BytesMap<'_, u32> = table::BytesMap::default();
+    if base.is_none() {
+        out.push(0);
+        index.insert(b"", 0);
+    }
+    // Old offset → new offset.
+    let mut seen: KeyMap<u32, u32> = KeyMap::default();
+    let mut err = None;
+    let first_id = btf.start_id();
+    for (i, t) in types.iter_mut().enumerate() {
+        t.for_each_str_mut(|off| {
+            if err.is_some() || *off == 0 || *off < start {
+                return;
+            }
+            if let Some(&n) = seen.get(off) {
+                *off = n;
+                return;
+            }
+            let Some(s) = old.get(*off - start) else {
+                err = Some(Error::BadStringOffset { id: first_id + i as u32, what: "string", str_off: *off });
+                return;
+            };
+            let n = match base.as_ref().and_then(|b| b.find_str(s)) {
+                Some(o) => o,
+                None => {
+                    let rel = *index.entry(s).or_insert_with(|| {
+                        let o = out.len() as u32;
+                        out.extend_from_slice(s);
+                        out.push(0);
+                        o
+                    });
+                    // No larger than the old section, which was valid.
+                    rel + start
+                }
+            };
+            seen.insert(*off, n);
+            *off = n;
+        });
+    }
+    drop(index);
+    if let Some(e) = err {
+        // Not reachable: `precheck` validated every offset first.
+        *btf.types_mut() = types;
+        *btf.strings_mut() = old;
+        return Err(e);
+    }
+    *btf.types_mut() = types;
+    *btf.strings_mut() = StringTable::from_bytes(out);
+    btf.set_strs_deduped(true);
+    Ok(())
+}
+
+/// Checks, before anything is modified, what would make the passes fail:
+/// string offsets and type ids out of range, and cycles of reference types (which libbpf
+/// reports as -ELOOP from its reference pass).
+fn precheck(btf: &Btf) -> Result<()> {
+    let start = btf.start_id();
+    let count = btf.type_count();
+    let own = btf.types();
+    let str_start = btf.start_str_off();
+    let str_len = btf.strings().len();
+    for (i, t) in own.iter().enumerate() {
+        let mut bad = None;
+        t.for_each_ref(|r| {
+            if r.0 >= count {
+                bad.get_or_insert(r.0);
+            }
+        });
+        if let Some(r) = bad {
+            return Err(Error::BadTypeId { id: start + i as u32, target: r, max: count - 1 });
+        }
+        let mut bad_str = None;
+        t.for_each_str(|off, what| {
+            // A string table always ends with a NUL, so an offset inside our
+            // own section names a string; base offsets are looked up.
+            let ok =
+                if off >= str_start { ((off - str_start) as usize) < str_len } else { btf.str_bytes(off).is_some() };
+            if bad_str.is_none() && !ok {
+                bad_str = Some(Error::BadStringOffset { id: start + i as u32, what, str_off: off });
+            }
+        });
+        if let Some(e) = bad_str {
+            return Err(e);
+        }
+    }
+    // Iterative DFS over reference-kind types only.
+    let mut state = vec![0u8; own.len()]; // 0 new, 1 on stack, 2 done
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for root in 0..own.len() {
+        if state[root] != 0 || !is_ref_kind(&own[root]) {
+            continue;
+        }
+        state[root] = 1;
+        stack.push((root, 0));
+        while let Some(&mut (i, ref mut k)) = stack.last_mut() {
+            match ref_slot(&own[i], *k) {
+                Some(c) => {
+                    *k += 1;
+                    if c < start {
+                        continue;
+                    }
+                    let j = (c - start) as usize;
+                    if !is_ref_kind(&own[j]) {
+                        continue;
+                    }
+                    match state[j] {
+                        0 => {
+                            state[j] = 1;
+                            stack.push((j, 0));
+                        }
+                        1 => {
+                            let pos = stack.iter().position(|f| f.0 == j).unwrap_or(0);
+                            let path: Vec<String> = stack[pos..]
+                                .iter()
+                                .map(|f| format!("[{}] {}", f.0 as u32 + start, own[f.0].kind().name()))
+                                .collect();
+                            return Err(Error::RefLoop { id: j as u32 + start, path: path.join(" -> ") });
+                        }
+                        _ => {}
+                    }
+                }
+                None => {
+                    state[i] = 2;
+                    stack.pop();
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Btf {
+    /// Deduplicates this BTF's own types and strings in place, exactly as
+    /// libbpf 1.7's `btf__dedup` (see the module documentation). A split
+    /// BTF is deduplicated against its base, which stays unchanged.
+    ///
+    /// Errors (a reference loop, an out-of-range type id) are detected
+    /// before anything is modified, except for a struct graph that reaches a
+    /// type of a kind that cannot appear there (VAR, DATASEC, DECL_TAG as a
+    /// member type, ...): libbpf fails on that mid-way; this BTF is then
+    /// still valid and describes the same types, but its strings may have
+    /// been compacted and some references replaced by equivalent ones.
+    pub fn dedup(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
+        let mut stats =
+            DedupStats { types_in: self.types().len(), str_bytes_in: self.strings().len(), ..Default::default() };
+        precheck(self)?;
+        dedup_strings(self)?;
+
+        let base_arc: Option<Arc<Btf>> = self.base().cloned();
+        let start = self.start_id();
+        let base: Vec<Option<&Type>> = match &base_arc {
+            Some(b) => (0..start).map(|id| b.type_by_id(crate::btf::TypeId(id))).collect(),
+            None => Vec::new(),
+        };
+        let own = std::mem::take(self.types_mut());
+        let total = start as usize + own.len();
+        let mut map = vec![UNPROCESSED; total];
+        map[0] = 0;
+        for (i, t) in own.iter().enumerate() {
+            if matches!(t.kind, TypeKind::Var { .. } | TypeKind::Datasec(_)) {
+                map[start as usize + i] = start + i as u32;
+            }
+        }
+        let mut d = Dedup {
+            base,
+            own,
+            start,
+            map,
+            hypot: vec![UNPROCESSED; total],
+            hypot_list: Vec::new(),
+            hypot_adjust_canon: false,
+            table: CandTable::new(opts.force_collisions),
+            cands: Vec::new(),
+            stack: Vec::new(),
+        };
+        let end = total as u32;
+        let result = (|| -> Result<Vec<Type>> {
+            if base_arc.is_some() {
+                d.prep(opts);
+            }
+            for id in start..end {
+                d.prim_type(id);
+            }
+            for id in start..end {
+                d.struct_type(id)?;
+            }
+            d.resolve_fwds();
+            for id in start..end {
+                d.ref_type(id)?;
+            }
+            d.compact_and_remap()
+        })();
+        match result {
+            Ok(types) => {
+                *self.types_mut() = types;
+            }
+            Err(e) => {
+                *self.types_mut() = std::mem::take(&mut d.own);
+                return Err(e);
+            }
+        }
+        stats.types_out = self.types().len();
+        stats.str_bytes_out = self.strings().len();
+        Ok(stats)
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::TypeId;
+
+    #[test]
+    fn fast_info_equals_type_info() {
+        let mut b = Btf::new();
+        let i = b.add_int("int", 4, 1).unwrap();
+        b.add_ptr(i).unwrap();
+        b.add_array(i, i, 3).unwrap();
+        b.add_struct("s", 8).unwrap();
+        b.add_field("a", i, 0, 3).unwrap();
+        b.add_union("u", 4).unwrap();
+        b.add_field("a", i, 0, 0).unwrap();
+        b.add_enum("e", 4).unwrap();
+        b.add_enum_value("A", -1).unwrap();
+        b.add_fwd("f", true).unwrap();
+        b.add_fwd("g", false).unwrap();
+        b.add_typedef("t", i).unwrap();
+        b.add_volatile(i).unwrap();
+        b.add_const(i).unwrap();
+        b.add_restrict(i).unwrap();
+        let p = b.add_func_proto(i).unwrap();
+        b.add_param("x", i).unwrap();
+        b.add_func("fn", 2, p).unwrap();
+        let v = b.add_var("v", 1, i).unwrap();
+        b.add_datasec(".data", 4).unwrap();
+        b.add_datasec_var(v, 0, 4).unwrap();
+        b.add_float("float", 4).unwrap();
+        b.add_decl_tag("tag", TypeId(4), 0).unwrap();
+        b.add_type_tag("user", i).unwrap();
+        b.add_enum64("e64", 8, true).unwrap();
+        b.add_enum64_value("B", 1 << 40).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        for t in b.types() {
+            assert_eq!(info(t), t.info(), "{t:?}");
+            kinds.insert(t.kind());
+        }
+        assert_eq!(kinds.len(), 19);
+    }
+}
