@@ -87,7 +87,7 @@ printf 'struct s { int a; long b; };\nstruct t { struct s *s; };\nlong f2(struct
     LLVM_OBJCOPY=objcopy pahole --btf_encode b.o && ld -r -o ab.o a.o b.o)
 BTF_TOOL=$BTFKIT
 BTF_TOOL_NAME="btfkit $("$BTFKIT" --version 2>/dev/null | awk '{print $2}') ($(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?'))"
-if ! "$BTFKIT" dedup "$smoke/ab.o" -o "$smoke/ab.btf" > "$smoke/dedup.out" 2>&1; then
+if ! "$BTFKIT" dedup "$smoke/ab.o" --detached "$smoke/ab.btf" > "$smoke/dedup.out" 2>&1; then
     echo "---- btfkit dedup on a 2-member archive failed:"; cat "$smoke/dedup.out"
     warn "================================================================"
     warn "FALLBACK: this btfkit has no working 'dedup' for BTF archives."
@@ -98,7 +98,7 @@ if ! "$BTFKIT" dedup "$smoke/ab.o" -o "$smoke/ab.btf" > "$smoke/dedup.out" 2>&1;
     export LIBBPF_DEDUP=$TOOLS/libbpf-dedup
     BTF_TOOL=$E2E/btfkit-fallback.sh
     BTF_TOOL_NAME="FALLBACK libbpf $(dpkg-query -W -f '${Version}' libbpf-dev 2>/dev/null) (btfkit dedup unavailable)"
-    "$BTF_TOOL" dedup "$smoke/ab.o" -o "$smoke/ab.btf" || die "fallback dedup failed too"
+    "$BTF_TOOL" dedup "$smoke/ab.o" --detached "$smoke/ab.btf" || die "fallback dedup failed too"
 fi
 log "vmlinux BTF step tool: $BTF_TOOL_NAME"
 HAVE_DIFF=0
@@ -323,11 +323,16 @@ R=$W/results.md
     f_unres()  { cat "$W/$1/unresolved"; }
     f_tool()   { cat "$W/$1/btf-tool" 2>/dev/null | sed 's/ [0-9a-f]\{16\}$//'; }
     f_relink() { cat "$W/$1/relink.secs" 2>/dev/null || echo -; }
+    f_cpu()    { awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.1f", s}' "$1"; }
+    f_bcpu()   { f_cpu "$W/$1/build.time"; }
+    f_scpu()   { f_cpu "$W/$1/linux/.btf-step.time"; }
     row "vmlinux BTF made by" f_tool
     row "build of vmlinux, wall (s)" f_build
+    row "build of vmlinux, CPU user+sys (s)" f_bcpu
     row "relink only (BTF tool changed), wall (s)" f_relink
     row "BTF step tool" f_steptool
     row "BTF step alone, wall (s)" f_step
+    row "BTF step alone, CPU user+sys (s)" f_scpu
     row "BTF step peak RSS" f_rss
     row "gen_btf in link-vmlinux.sh, wall (s) (std: incl. .tmp_vmlinux.btf link)" f_gen
     row "object files (*.o but vmlinux.o)" f_nobjs

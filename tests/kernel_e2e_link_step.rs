@@ -3,7 +3,7 @@
 //! (../shared/fixtures/kernel-archive/vmlinux.archive.stripped.xz, whose `.BTF` is a
 //! real per-object BTF archive), yields one BTF that BPF_BTF_LOAD accepts.
 //!
-//! The commands are the patch's own: `btfkit dedup ... -o .btf.vmlinux.bin`, then
+//! The commands are the patch's own: `btfkit dedup ... --detached .btf.vmlinux.bin`, then
 //! `objcopy --only-section=.BTF --update-section .BTF=... --strip-all` and
 //! link-vmlinux.sh's `objcopy --only-section=.BTF --set-section-flags .BTF=alloc,readonly
 //! --strip-all`.  The test first checks that the patch still contains them.
@@ -22,7 +22,7 @@ fn objcopy(args: &[&str], dir: &std::path::Path) {
 fn link_step_on_fixture_archive_loads() {
     // The patch must still run exactly these commands (keep this test in step with it).
     for line in [
-        "+\t${BTFKIT:-btfkit} dedup vmlinux.o init/version-timestamp.o -o ${2%.o}",
+        "+\t${BTFKIT:-btfkit} dedup vmlinux.o init/version-timestamp.o --detached ${2%.o}",
         "+\t${OBJCOPY} --only-section=.BTF --update-section .BTF=${2%.o} --strip-all vmlinux.o ${1}",
         "+\t\tKEEP(*.btf.vmlinux.bin.o(.BTF))",
         "+\t/DISCARD/ : { *(.BTF) }",
@@ -55,7 +55,7 @@ fn link_step_on_fixture_archive_loads() {
 
     let run = common::run_ok(
         common::btfkit()
-            .args(["dedup", "vmlinux.o", "init/version-timestamp.o", "-o", ".btf.vmlinux.bin"])
+            .args(["dedup", "vmlinux.o", "init/version-timestamp.o", "--detached", ".btf.vmlinux.bin"])
             .current_dir(&dir),
     );
     let _ = run;

@@ -1,16 +1,16 @@
 #!/bin/bash
-# btfkit-fallback.sh - stands in for `btfkit dedup IN... -o OUT` when the btfkit binary
+# btfkit-fallback.sh - stands in for `btfkit dedup IN... --detached OUT` when the btfkit binary
 # has no working `dedup` (kernel-e2e.sh says so loudly).  It concatenates the .BTF of
 # every input (ELF: objcopy --dump-section; raw: as is) into one archive and merges +
 # deduplicates it with libbpf (libbpf-dedup, built by kernel-e2e.sh from libbpf-dedup.c).
 set -euo pipefail
-[ "${1:-}" = dedup ] || { echo "btfkit-fallback: only 'dedup IN... -o OUT' is supported" >&2; exit 2; }
+[ "${1:-}" = dedup ] || { echo "btfkit-fallback: only 'dedup IN... --detached OUT' is supported" >&2; exit 2; }
 shift
 out= ins=()
 while [ $# -gt 0 ]; do
-    case $1 in -o|--output) out=$2; shift 2 ;; *) ins+=("$1"); shift ;; esac
+    case $1 in -o|--output|--detached) out=$2; shift 2 ;; *) ins+=("$1"); shift ;; esac
 done
-[ -n "$out" ] && [ ${#ins[@]} -gt 0 ] || { echo "btfkit-fallback: usage: dedup IN... -o OUT" >&2; exit 2; }
+[ -n "$out" ] && [ ${#ins[@]} -gt 0 ] || { echo "btfkit-fallback: usage: dedup IN... --detached OUT" >&2; exit 2; }
 echo "btfkit-fallback: WARNING: libbpf (not btfkit) deduplicates ${ins[*]}" >&2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 : > "$tmp/archive.btf"
