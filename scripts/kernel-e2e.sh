@@ -193,7 +193,8 @@ tool_id() {   # what produces vmlinux's BTF in variant $1 (a relink follows when
 build() {   # $1 variant
     local v=$1 d=$W/$1 extra=()
     [ "$v" = nodwarf ] && extra=(BTF_STRIP_DWARF=1)
-    if [ -e "$d/.stamp-build" ] && [ "$(cat "$d/btf-tool" 2>/dev/null)" != "$(tool_id "$v")" ]; then
+    # (compare the last word: the binary's hash, or pahole's version)
+    if [ -e "$d/.stamp-build" ] && [ "$(awk '{print $NF}' "$d/btf-tool" 2>/dev/null)" != "$(tool_id "$v" | awk '{print $NF}')" ]; then
         # Built, but its BTF came from another tool (e.g. the libbpf fallback before
         # `btfkit dedup` existed): redo only the link (link-vmlinux.sh), not the objects.
         log "$v: BTF tool changed ($(cat "$d/btf-tool" 2>/dev/null) -> $(tool_id "$v")): relink (log: $d/relink.log)"
