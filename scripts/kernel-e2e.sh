@@ -276,6 +276,10 @@ boot() {   # $1 variant
     tr -d '\r' < "$d/boot.log" | grep -a -E 'BTFKIT-E2E|Linux version|BTF|Kernel panic' || true
     [ "$rc" = 124 ] && warn "$v: qemu timed out after ${BOOT_TIMEOUT}s"
     grep -a -q 'BTFKIT-E2E: BTF_LOAD OK' "$d/boot.log" || { tail -30 "$d/boot.log"; die "$v: the kernel did not accept its own BTF"; }
+    # /sys/kernel/btf/vmlinux is vmlinux's .BTF (what `btfkit stat` above read on the host)
+    local booted
+    booted=$(tr -d '\r' < "$d/boot.log" | sed -n 's/.*BTF_LOAD OK fd=[0-9]* size=\([0-9]*\).*/\1/p' | head -1)
+    [ "$booted" = "$(stat -c %s "$d/vmlinux.btf")" ] || die "$v: booted BTF is $booted bytes, vmlinux's .BTF $(stat -c %s "$d/vmlinux.btf")"
     touch "$d/.stamp-boot"
 }
 
