@@ -62,8 +62,20 @@ pub enum Placement {
 /// are already resolved into the code; changing its size needs a relink
 /// (the kernel's link-vmlinux.sh step), not a section edit.
 pub fn replace_section(data: &[u8], path: &Path, name: &str, new: &[u8]) -> Result<(Vec<u8>, Placement)> {
-    let f = find_replaceable(data, path, name)?;
+    let f = find_replaceable(data, path, name, false)?;
     replace_found(data, &f, new, path)
+}
+
+/// Replaces a `.BTF` section's contents with the BTF `new` while keeping
+/// the section's size: `new` is padded (a zeroed header extension, see
+/// [`crate::write::pad_to`]) to the old size. Works for allocated sections
+/// too — a linked vmlinux keeps its layout and its `__start_BTF`/`__stop_BTF`
+/// — at the price of not reclaiming the space. Fails when `new` is larger.
+pub fn replace_btf_keep_size(data: &[u8], path: &Path, new: &[u8]) -> Result<Vec<u8>> {
+    let f = find_replaceable(data, path, ".BTF", true)?;
+    let padded = crate::write::pad_to(new, f.size as usize).map_err(|e| e.in_file(path))?;
+    let (out, _) = replace_found(data, &f, &padded, path)?;
+    Ok(out)
 }
 
 /// Where a replaceable section's header and data are.
@@ -81,11 +93,11 @@ struct Found {
 
 /// Checks that `name` exists and is not allocated (see [`replace_section`]),
 /// without changing anything.
-pub fn check_replaceable(data: &[u8], path: &Path, name: &str) -> Result<()> {
-    find_replaceable(data, path, name).map(|_| ())
+pub fn check_replaceable(data: &[u8], path: &Path, name: &str, allow_alloc: bool) -> Result<()> {
+    find_replaceable(data, path, name, allow_alloc).map(|_| ())
 }
 
-fn find_replaceable(data: &[u8], path: &Path, name: &str) -> Result<Found> {
+fn find_replaceable(data: &[u8], path: &Path, name: &str, allow_alloc: bool) -> Result<Found> {
     use object::read::elf::{FileHeader, SectionHeader};
     let elf_err = |why: String| Error::Elf { path: path.to_owned(), why };
     let kind = object::FileKind::parse(data).map_err(|e| elf_err(e.to_string()))?;
@@ -127,11 +139,12 @@ fn find_replaceable(data: &[u8], path: &Path, name: &str) -> Result<Found> {
     };
     f.is64 = is64;
     f.little = little;
-    if f.alloc {
+    if f.alloc && !allow_alloc {
         return Err(elf_err(format!(
             "{name} is an allocated section (SHF_ALLOC): in an executable it lies inside a loaded segment and is \
-             located through link-time symbols, so its size cannot change without relinking; write the BTF with \
-             --detached and link it in (as the kernel's link-vmlinux.sh does with .btf.vmlinux.bin.o)"
+             located through link-time symbols, so its size cannot change without relinking; use --keep-size to \
+             write it in place padded to its old size, or write the BTF with --detached and link it in (as the \
+             kernel's link-vmlinux.sh does with .btf.vmlinux.bin.o)"
         )));
     }
     if (f.offset as usize).checked_add(f.size as usize).is_none_or(|end| end > data.len()) {

@@ -1,6 +1,7 @@
 //! The `btfkit` command line: a thin layer over the library.
 
 use std::io::{self, BufWriter, Write};
+use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -169,6 +170,10 @@ btfkit dedup vmlinux.o --in-place")]
         /// Stop at trailing bytes after archive members with a warning instead of failing
         #[arg(long)]
         lenient: bool,
+        /// When rewriting an ELF, keep the .BTF section's size (pad the BTF's header with
+        /// zeros): works for an allocated .BTF in a linked vmlinux
+        #[arg(long)]
+        keep_size: bool,
         /// The input is a base+children archive (`archive build`): deduplicate every
         /// child against the base (in parallel) and write a base+children archive
         #[arg(long, conflicts_with_all = ["base", "in_place", "detached"])]
@@ -300,6 +305,7 @@ struct DedupArgs {
     detached: Option<PathBuf>,
     in_place: bool,
     lenient: bool,
+    keep_size: bool,
     force_collisions: bool,
 }
 
@@ -344,6 +350,15 @@ fn split_dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     Ok(())
 }
 
+/// The ELF with its .BTF replaced by `btf` (padded to the old size with `keep_size`).
+fn rewrite_elf(path: &Path, elf: &[u8], btf: &[u8], keep_size: bool) -> Result<Vec<u8>, Error> {
+    if keep_size {
+        btfkit::elf::replace_btf_keep_size(elf, path, btf)
+    } else {
+        btfkit::elf::replace_section(elf, path, ".BTF", btf).map(|(out, _)| out)
+    }
+}
+
 fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     use btfkit::output::write_atomic;
     let t0 = std::time::Instant::now();
@@ -368,7 +383,7 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     // Refuse an ELF that cannot be rewritten before doing any work.
     let writes_elf = a.in_place || a.output.as_ref().is_some_and(|o| o.as_os_str() != "-");
     if let (true, Some((p, src))) = (writes_elf, &single_elf) {
-        btfkit::elf::check_replaceable(&src.bytes, p, ".BTF")?;
+        btfkit::elf::check_replaceable(&src.bytes, p, ".BTF", a.keep_size)?;
     }
     let mut merger: Option<btfkit::dedup::Merger> = None;
     let (mut types_in, mut str_in, mut members) = (0usize, 0usize, 0usize);
@@ -398,15 +413,12 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     match (&a.output, elf_target) {
         (Some(o), _) if o.as_os_str() == "-" => out.write_all(&bytes)?,
         (Some(o), _) => match &single_elf {
-            Some((p, src)) => {
-                let (elf, _) = btfkit::elf::replace_section(&src.bytes, p, ".BTF", &bytes)?;
-                write_atomic(o, &elf)?;
-            }
+            Some((p, src)) => write_atomic(o, &rewrite_elf(p, &src.bytes, &bytes, a.keep_size)?)?,
             None => write_atomic(o, &bytes)?,
         },
         (None, Some(p)) => {
             let src = &single_elf.as_ref().expect("in-place has an ELF input").1;
-            let (elf, _) = btfkit::elf::replace_section(&src.bytes, &p, ".BTF", &bytes)?;
+            let elf = rewrite_elf(&p, &src.bytes, &bytes, a.keep_size)?;
             write_atomic(&p, &elf)?;
         }
         (None, None) => {}
@@ -424,8 +436,11 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
 
 fn run(cli: Cli) -> Result<u8, Fail> {
     let mut status = 0;
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    // Write to fd 1 directly: std's stdout is line-buffered, which rescans
+    // every block for newlines; we buffer ourselves and flush at the end.
+    // SAFETY: fd 1 stays open for the whole process; ManuallyDrop never closes it.
+    let stdout = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) });
+    let mut out = BufWriter::with_capacity(1 << 16, &*stdout);
     match cli.cmd {
         Cmd::Dump { file, input, format, pretty, sort, root } => {
             let btf = load(&file, &input)?;
@@ -441,6 +456,8 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                     r?;
                 }
             }
+            // The process ends right after: skip freeing ~10^5 small allocations.
+            std::mem::forget(btf);
         }
         Cmd::Stat { file, input, json } => {
             let btf = load(&file, &input)?;
@@ -462,8 +479,8 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             }
             status = if r.equivalent { 0 } else { 1 };
         }
-        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, split, force_collisions } => {
-            let args = DedupArgs { inputs, base, output, detached, in_place, lenient, force_collisions };
+        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, keep_size, split, force_collisions } => {
+            let args = DedupArgs { inputs, base, output, detached, in_place, lenient, keep_size, force_collisions };
             if split {
                 split_dedup_cmd(args, &mut out)?;
             } else {

@@ -113,3 +113,37 @@ pub fn write_type<E: Endian>(e: E, t: &Type, out: &mut Vec<u8>) {
         _ => {}
     }
 }
+
+/// Grows raw BTF `bytes` to exactly `target` bytes without changing what
+/// it describes: the slack goes into a zero-filled header extension (which
+/// the kernel and libbpf accept: unknown header bytes must be zero) and, for
+/// the last 0–3 bytes that keep the type section 4-byte aligned, into extra
+/// NULs at the end of the string section. Used to rewrite an allocated
+/// `.BTF` (whose size is fixed by the link) in place.
+pub fn pad_to(bytes: &[u8], target: usize) -> crate::Result<Vec<u8>> {
+    let h = crate::parse::parse_header(bytes, 0)?;
+    if target < bytes.len() {
+        return Err(crate::Error::Invalid(format!(
+            "the BTF ({} bytes) does not fit in {target} bytes",
+            bytes.len()
+        )));
+    }
+    let slack = target - bytes.len();
+    let (grow_hdr, grow_str) = (slack & !3, slack & 3);
+    let new_hdr_len = u32::try_from(h.hdr_len as usize + grow_hdr)
+        .map_err(|_| crate::Error::Invalid("padding too large for the header".into()))?;
+    let e = h.endian;
+    let w32 = |v: u32| match e {
+        Endianness::Little => LittleEndian.write_u32(v),
+        Endianness::Big => BigEndian.write_u32(v),
+    };
+    let hdr = h.hdr_len as usize;
+    let mut out = Vec::with_capacity(target);
+    out.extend_from_slice(&bytes[..hdr]);
+    out[4..8].copy_from_slice(&w32(new_hdr_len));
+    out[20..24].copy_from_slice(&w32(h.str_len + grow_str as u32));
+    out.resize(hdr + grow_hdr, 0);
+    out.extend_from_slice(&bytes[hdr..]);
+    out.resize(target, 0);
+    Ok(out)
+}

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use object::{Object, ObjectSection};
+use object::{Object, ObjectSection, ObjectSymbol};
 
 const A: &str = "struct list { struct list *next; int v; };\nstruct shared { long x; struct list *l; };\nint fa(struct shared *s) { return s->l->v; }\n";
 const B: &str = "struct list { struct list *next; int v; };\nstruct shared { long x; struct list *l; };\nstruct only_b { char c[4]; };\nlong fb(struct shared *s, struct only_b *o) { return s->x + o->c[0]; }\n";
@@ -114,4 +114,44 @@ fn real_kernel_archive_dedup_matches_libbpf_and_allocated_btf_is_refused() {
     let o = common::btfkit().arg("dedup").arg(&vmlinux).arg("--in-place").output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("allocated section"));
+
+    // --keep-size rewrites the allocated .BTF of the linked archive vmlinux in place,
+    // padded: same section layout, one deduplicated BTF that bpftool and btfkit read
+    // as libbpf's result.
+    let new = out.with_file_name("vmlinux.keep-size");
+    common::run_ok(common::btfkit().arg("dedup").arg(&vmlinux).arg("--keep-size").arg("-o").arg(&new));
+    assert_eq!(sections_except_btf(&new), sections_except_btf(&vmlinux));
+    let old_data = std::fs::read(&vmlinux).unwrap();
+    let new_data = std::fs::read(&new).unwrap();
+    let (fo, fnew) = (object::File::parse(&*old_data).unwrap(), object::File::parse(&*new_data).unwrap());
+    let btf_range = |f: &object::File| f.section_by_name(".BTF").and_then(|s| s.file_range()).unwrap();
+    assert_eq!(btf_range(&fo), btf_range(&fnew), ".BTF keeps its place and size");
+    let syms = |f: &object::File| f.symbols().map(|s| (s.name().unwrap_or("").to_string(), s.address())).collect::<Vec<_>>();
+    assert_eq!(syms(&fo), syms(&fnew), "symbols unchanged");
+    let ours = common::run_ok(common::btfkit().arg("dump").arg(&new));
+    let lib_raw = common::run_ok(common::btfkit().arg("dump").arg(shared.join("archive.dedup.libbpf-1.1.btf")));
+    assert!(ours == lib_raw, "btfkit dump of the rewritten vmlinux differs from libbpf's result");
+    if common::have("bpftool") {
+        let theirs = common::run_ok(Command::new("bpftool").args(["btf", "dump", "file"]).arg(&new));
+        let lib = common::run_ok(Command::new("bpftool").args(["btf", "dump", "file"]).arg(shared.join("archive.dedup.libbpf-1.1.btf")));
+        assert!(theirs == lib, "bpftool dump of the rewritten vmlinux differs from its dump of libbpf's result");
+        assert!(ours == lib);
+    }
+}
+
+/// The kernel accepts a BTF whose header carries zero padding (what --keep-size writes).
+#[test]
+fn kernel_accepts_padded_header() {
+    let Some(shared) = common::shared() else { return common::skip_soft("../shared not present") };
+    let raw = std::fs::read(shared.join("fixtures/kernel-archive/archive.dedup.libbpf-1.1.btf")).unwrap();
+    for extra in [0usize, 1, 3, 4, 4099, 3 << 20] {
+        let padded = btfkit::write::pad_to(&raw, raw.len() + extra).unwrap();
+        assert_eq!(padded.len(), raw.len() + extra);
+        let b = btfkit::parse::parse(&padded).unwrap();
+        let a = btfkit::parse::parse(&raw).unwrap();
+        assert_eq!(a.types(), b.types());
+        if extra == 3 << 20 {
+            common::assert_kernel_accepts("BTF with a 3 MiB zero header extension", &padded);
+        }
+    }
 }

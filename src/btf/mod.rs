@@ -40,6 +40,9 @@ pub struct Btf {
     types: Vec<Type>,
     strings: StringTable,
     base: Option<Arc<Btf>>,
+    /// Cached from the (immutable) base: first own type id, first own string offset.
+    start_id: u32,
+    start_str_off: u32,
     endian: Endianness,
     /// Header length to write (24, or larger with a zero or layout tail).
     hdr_len: u32,
@@ -75,6 +78,8 @@ impl Btf {
             types: Vec::new(),
             strings: StringTable::with_empty(),
             base: None,
+            start_id: 1,
+            start_str_off: 0,
             endian: Endianness::Little,
             hdr_len: HEADER_LEN,
             layout: None,
@@ -88,6 +93,8 @@ impl Btf {
             types: Vec::new(),
             strings: StringTable::empty(),
             endian: base.endian,
+            start_id: base.type_count(),
+            start_str_off: base.start_str_off + base.strings.len() as u32,
             base: Some(base),
             hdr_len: HEADER_LEN,
             layout: None,
@@ -107,7 +114,11 @@ impl Btf {
         // As libbpf: data whose string section is empty (split) or only ""
         // counts as deduplicated.
         let strs_deduped = strings.is_empty() || (base.is_none() && strings.len() == 1);
-        Btf { types, strings, base, endian, hdr_len, layout, strs_deduped }
+        let (start_id, start_str_off) = match &base {
+            Some(b) => (b.type_count(), b.start_str_off + b.strings.len() as u32),
+            None => (1, 0),
+        };
+        Btf { types, strings, base, start_id, start_str_off, endian, hdr_len, layout, strs_deduped }
     }
 
     /// Whether the string section is known to be free of duplicates
@@ -143,11 +154,9 @@ impl Btf {
     }
 
     /// The first id of this BTF's own types (1 without a base).
+    #[inline]
     pub fn start_id(&self) -> u32 {
-        match &self.base {
-            Some(b) => b.type_count(),
-            None => 1,
-        }
+        self.start_id
     }
 
     /// One past the last valid type id (libbpf's `btf__type_cnt`).
@@ -156,11 +165,9 @@ impl Btf {
     }
 
     /// Offset at which this BTF's own strings start (the base's string length).
+    #[inline]
     pub fn start_str_off(&self) -> u32 {
-        match &self.base {
-            Some(b) => b.start_str_off() + b.strings.len() as u32,
-            None => 0,
-        }
+        self.start_str_off
     }
 
     /// This BTF's own types, in id order starting at `start_id()`.

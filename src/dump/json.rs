@@ -75,7 +75,26 @@ impl JsonWriter {
     }
 
     fn puts(&mut self, s: &[u8]) {
+        // Bytes bpftool's writer escapes.
+        const fn table() -> [bool; 256] {
+            let mut t = [false; 256];
+            t[b'\t' as usize] = true;
+            t[b'\n' as usize] = true;
+            t[b'\r' as usize] = true;
+            t[0x0c] = true;
+            t[0x08] = true;
+            t[b'\\' as usize] = true;
+            t[b'"' as usize] = true;
+            t[b'\'' as usize] = true;
+            t
+        }
+        static ESCAPED: [bool; 256] = table();
         self.out.push(b'"');
+        if !s.iter().any(|&b| ESCAPED[b as usize]) {
+            self.out.extend_from_slice(s);
+            self.out.push(b'"');
+            return;
+        }
         let mut start = 0;
         for (i, &b) in s.iter().enumerate() {
             let esc: &[u8] = match b {
