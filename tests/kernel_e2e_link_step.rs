@@ -6,7 +6,7 @@
 //! The commands are the patch's own: `btfkit dedup ... --detached .btf.vmlinux.bin`, then
 //! `objcopy --only-section=.BTF --update-section .BTF=... --strip-all` and
 //! link-vmlinux.sh's `objcopy --only-section=.BTF --set-section-flags .BTF=alloc,readonly
-//! --strip-all`.  The test first checks that the patch still contains them.
+//! --strip-all` and its e_type patch.  The test first checks that the patch still contains them.
 
 mod common;
 
@@ -67,6 +67,13 @@ fn link_step_on_fixture_archive_loads() {
         &["--only-section=.BTF", "--set-section-flags", ".BTF=alloc,readonly", "--strip-all", ".tmp_vmlinux.btf", ".btf.vmlinux.bin.o"],
         &dir,
     );
+    // link-vmlinux.sh: `printf '\1\0' | dd of=${2} conv=notrunc bs=1 seek=16` (e_type = ET_REL).
+    // In a kernel build ${1} comes from vmlinux.o and is ET_REL already; here vmlinux.o
+    // is the fixture's linked vmlinux (ET_EXEC), so this step matters.
+    let obj = dir.join(".btf.vmlinux.bin.o");
+    let mut elf = std::fs::read(&obj).unwrap();
+    elf[16..18].copy_from_slice(&[1, 0]);
+    std::fs::write(&obj, &elf).unwrap();
     objcopy(&["--dump-section", ".BTF=linked.btf", ".btf.vmlinux.bin.o", "junk.o"], &dir);
 
     let raw = std::fs::read(dir.join(".btf.vmlinux.bin")).unwrap();
