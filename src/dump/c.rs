@@ -572,13 +572,13 @@ fn input_len(btf: &Btf) -> u64 {
 /// Most output bytes accepted: far above what real BTF yields (a vmlinux.h
 /// is about as large as its BTF), far below an exponential blow-up.
 fn output_limit(btf: &Btf) -> usize {
-    let lim = (64u64 << 20).saturating_add(input_len(btf).saturating_mul(32));
+    let lim = (16u64 << 20).saturating_add(input_len(btf).saturating_mul(32));
     usize::try_from(lim).unwrap_or(usize::MAX)
 }
 
 /// Most recursive steps accepted (see [`Dumper::work`]).
 fn work_limit(btf: &Btf) -> u64 {
-    (16u64 << 20).saturating_add((btf.type_count() as u64).saturating_mul(256))
+    (4u64 << 20).saturating_add((btf.type_count() as u64).saturating_mul(256))
 }
 
 /// libbpf's `determine_ptr_size`, falling back to 8.
