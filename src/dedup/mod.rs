@@ -448,7 +448,22 @@ impl<'a> Dedup<'a> {
     /// libbpf `btf_dedup_identical_types`, including its ARRAY quirk: it
     /// reads both array descriptors from the first type, so element and
     /// index types are never compared.
-    fn identical(&self, mut id1: u32, mut id2: u32, depth: i32) -> bool {
+    fn identical(&self, id1: u32, id2: u32, depth: i32) -> bool {
+        self.identical_memo(id1, id2, depth, &mut std::collections::HashMap::new())
+    }
+
+    /// [`Dedup::identical`] with its struct/prototype results memoized per
+    /// `(id1, id2, depth)`: the result only depends on those (the types
+    /// do not change during the walk), and without the memo a DAG of
+    /// structs whose members share types takes time exponential in
+    /// `depth` (16): members^16 comparisons.
+    fn identical_memo(
+        &self,
+        mut id1: u32,
+        mut id2: u32,
+        depth: i32,
+        memo: &mut std::collections::HashMap<(u32, u32, i32), bool>,
+    ) -> bool {
         let mut steps = self.map.len();
         loop {
             if depth <= 0 {
@@ -492,24 +507,32 @@ impl<'a> Dedup<'a> {
                     if !shallow_equal_struct(a, b) {
                         return false;
                     }
-                    return x
+                    if let Some(&r) = memo.get(&(id1, id2, depth)) {
+                        return r;
+                    }
+                    let r = x
                         .members
                         .iter()
                         .zip(&y.members)
-                        .all(|(m, n)| m.ty == n.ty || self.identical(m.ty.0, n.ty.0, depth - 1));
+                        .all(|(m, n)| m.ty == n.ty || self.identical_memo(m.ty.0, n.ty.0, depth - 1, memo));
+                    memo.insert((id1, id2, depth), r);
+                    return r;
                 }
                 (TypeKind::FuncProto(x), TypeKind::FuncProto(y)) => {
                     if !compat_fnproto(a, b) {
                         return false;
                     }
-                    if x.ret != y.ret && !self.identical(x.ret.0, y.ret.0, depth - 1) {
-                        return false;
+                    if let Some(&r) = memo.get(&(id1, id2, depth)) {
+                        return r;
                     }
-                    return x
-                        .params
-                        .iter()
-                        .zip(&y.params)
-                        .all(|(p, q)| p.ty == q.ty || self.identical(p.ty.0, q.ty.0, depth - 1));
+                    let r = (x.ret == y.ret || self.identical_memo(x.ret.0, y.ret.0, depth - 1, memo))
+                        && x
+                            .params
+                            .iter()
+                            .zip(&y.params)
+                            .all(|(p, q)| p.ty == q.ty || self.identical_memo(p.ty.0, q.ty.0, depth - 1, memo));
+                    memo.insert((id1, id2, depth), r);
+                    return r;
                 }
                 _ => return false,
             }

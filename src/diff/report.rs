@@ -83,6 +83,8 @@ const MAX_PAIRS_PER_DESCRIBE: usize = 64;
 const MAX_PAIRING_WORK: usize = 4096;
 /// Modifier steps followed when naming a type.
 const MAX_DISPLAY_STEPS: usize = 16;
+/// Length after which a prototype's parameter list is cut short.
+const MAX_DISPLAY_LEN: usize = 4096;
 
 fn kind_word(k: Kind) -> String {
     k.name().to_ascii_lowercase()
@@ -263,6 +265,12 @@ impl<'u, 'a> Ctx<'u, 'a> {
                 for (i, prm) in p.params.iter().enumerate() {
                     if i > 0 {
                         s.push_str(", ");
+                    }
+                    // Parameters may be prototypes with 65535 parameters
+                    // each: without a cap one title could take gigabytes.
+                    if s.len() > MAX_DISPLAY_LEN {
+                        s.push_str("...");
+                        break;
                     }
                     if prm.ty.0 == 0 {
                         s.push_str("...");

@@ -298,8 +298,91 @@ pub fn disambig_hash(btf: &Btf, id: u32, include_members: bool) -> u64 {
     prefixes.iter().rev().fold(base, |child, &p| hasher(p, child))
 }
 
+/// The next type of a reference chain as the sort keys follow it (array
+/// element, modifier/typedef/tag target), or None at a chain's end.
+fn chain_next(t: &Type) -> Option<u32> {
+    match &t.kind {
+        TypeKind::Array(a) => Some(a.elem.0),
+        TypeKind::TypeTag { ty: n, .. }
+        | TypeKind::Const(n)
+        | TypeKind::Ptr(n)
+        | TypeKind::Volatile(n)
+        | TypeKind::Restrict(n)
+        | TypeKind::Typedef(n)
+        | TypeKind::DeclTag { ty: n, .. } => Some(n.0),
+        _ => None,
+    }
+}
+
+/// Memoized walk down a reference chain. `step(id)` is `Ok(child)` to go
+/// on or `Err(value)` at the chain's end; `combine(id, child_value)` makes
+/// `id`'s value. A chain that loops back on itself gets `cyc` where it
+/// closes. Each id is computed once, so all chains together take linear
+/// time (calling [`type_rank`] and friends per id is quadratic on long
+/// chains).
+struct ChainMemo<T> {
+    memo: Vec<Option<T>>,
+    on_path: Vec<bool>,
+    path: Vec<u32>,
+}
+
+impl<T: Copy> ChainMemo<T> {
+    fn new(n: usize) -> Self {
+        ChainMemo { memo: vec![None; n], on_path: vec![false; n], path: Vec::new() }
+    }
+
+    fn get(
+        &mut self,
+        id: u32,
+        cyc: T,
+        mut step: impl FnMut(u32) -> std::result::Result<u32, T>,
+        combine: impl Fn(u32, T) -> T,
+    ) -> T {
+        self.path.clear();
+        let mut cur = id;
+        let mut v = loop {
+            if let Some(Some(v)) = self.memo.get(cur as usize) {
+                break *v;
+            }
+            if self.on_path.get(cur as usize).copied().unwrap_or(false) {
+                break cyc;
+            }
+            match step(cur) {
+                Err(v) => {
+                    if let Some(slot) = self.memo.get_mut(cur as usize) {
+                        *slot = Some(v);
+                    }
+                    break v;
+                }
+                Ok(child) => {
+                    if let Some(f) = self.on_path.get_mut(cur as usize) {
+                        *f = true;
+                    }
+                    self.path.push(cur);
+                    cur = child;
+                }
+            }
+        };
+        while let Some(p) = self.path.pop() {
+            v = combine(p, v);
+            if let Some(f) = self.on_path.get_mut(p as usize) {
+                *f = false;
+            }
+            if let Some(slot) = self.memo.get_mut(p as usize) {
+                *slot = Some(v);
+            }
+        }
+        v
+    }
+}
+
 /// The ids bpftool 7.5+ dumps, in its sorted order. Like bpftool, all ids
 /// (void included) are sorted and the first sorted entry is skipped.
+///
+/// The keys are those of [`type_rank`], [`sort_name`] and
+/// [`disambig_hash`], computed with memoized chain walks (linear time).
+/// On a reference chain that loops (which bpftool would follow until its
+/// stack overflows) the hash of the loop is taken as 0 where it closes.
 pub fn sorted_order(btf: &Btf) -> Vec<u32> {
     struct Datum<'a> {
         index: u32,
@@ -309,18 +392,82 @@ pub fn sorted_order(btf: &Btf) -> Vec<u32> {
         hash: u64,
     }
     let n = btf.type_count();
-    let mut v: Vec<Datum> = (0..n)
-        .map(|i| {
-            let own = ty(btf, i).map(|t| name_of(btf, t.name_off)).unwrap_or(b"");
-            Datum {
-                index: i,
-                rank: type_rank(btf, i, false),
-                sort_name: sort_name(btf, i, false),
-                own_name: own,
-                hash: disambig_hash(btf, i, true),
-            }
-        })
-        .collect();
+    // type_rank(id, true) over chains.
+    let mut rank_m: ChainMemo<i32> = ChainMemo::new(n as usize);
+    let rank_step = |id: u32| -> std::result::Result<u32, i32> {
+        let Some(t) = ty(btf, id) else { return Err(MAX_RANK) };
+        match &t.kind {
+            TypeKind::Enum(_) | TypeKind::Enum64(_) => Err(1),
+            TypeKind::Int(_) | TypeKind::Float { .. } => Err(2),
+            TypeKind::Struct(_) | TypeKind::Union(_) => Err(3),
+            TypeKind::FuncProto(_) => Err(4),
+            _ => chain_next(t).ok_or(MAX_RANK),
+        }
+    };
+    // sort_name(id, true) over chains.
+    let mut name_m: ChainMemo<&[u8]> = ChainMemo::new(n as usize);
+    let name_step = |id: u32| -> std::result::Result<u32, &[u8]> {
+        let Some(t) = ty(btf, id) else { return Err(b"") };
+        match &t.kind {
+            TypeKind::Enum(_) | TypeKind::Enum64(_) => Err(name_of(btf, t.name_off)),
+            _ => chain_next(t).ok_or_else(|| name_of(btf, t.name_off)),
+        }
+    };
+    // disambig_hash(id, include_members) over chains.
+    let hash_end = |id: u32, include_members: bool, members: &mut dyn FnMut(u32) -> u64| -> std::result::Result<u32, u64> {
+        let Some(t) = ty(btf, id) else { return Err(0) };
+        let h = name_hasher(0, btf, t.name_off);
+        match &t.kind {
+            TypeKind::Enum(e) => Err(e.values.iter().fold(h, |h, v| name_hasher(h, btf, v.name_off))),
+            TypeKind::Enum64(e) => Err(e.values.iter().fold(h, |h, v| name_hasher(h, btf, v.name_off))),
+            TypeKind::Struct(c) | TypeKind::Union(c) => Err(if include_members {
+                c.members.iter().fold(h, |h, m| hasher(name_hasher(h, btf, m.name_off), members(m.ty.0)))
+            } else {
+                h
+            }),
+            _ => chain_next(t).ok_or(h),
+        }
+    };
+    let hash_combine = |id: u32, child: u64| -> u64 {
+        let Some(t) = ty(btf, id) else { return child };
+        let h = name_hasher(0, btf, t.name_off);
+        let prefix = match &t.kind {
+            TypeKind::Array(a) => hasher(h, a.nelems as u64),
+            _ => h,
+        };
+        hasher(prefix, child)
+    };
+    let mut hash_m: ChainMemo<u64> = ChainMemo::new(n as usize);
+    let mut hash_mm: ChainMemo<u64> = ChainMemo::new(n as usize);
+    let mut v: Vec<Datum> = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let t = ty(btf, i);
+        let own = t.map(|t| name_of(btf, t.name_off)).unwrap_or(b"");
+        let rank = match t {
+            None => MAX_RANK,
+            Some(t) if t.name_off != 0 => rank_m.get(i, MAX_RANK, rank_step, |_, r| r),
+            Some(t) => match &t.kind {
+                TypeKind::Enum(_) | TypeKind::Enum64(_) => 0,
+                TypeKind::Int(_) | TypeKind::Float { .. } => 2,
+                _ => MAX_RANK,
+            },
+        };
+        let sort_name = match t {
+            None => &b""[..],
+            Some(t) => match &t.kind {
+                TypeKind::Enum(e) if t.name_off == 0 && !e.values.is_empty() => name_of(btf, e.values[0].name_off),
+                TypeKind::Enum64(e) if t.name_off == 0 && !e.values.is_empty() => name_of(btf, e.values[0].name_off),
+                _ => match chain_next(t) {
+                    Some(c) => name_m.get(c, b"", name_step, |_, s| s),
+                    None => name_of(btf, t.name_off),
+                },
+            },
+        };
+        let hm = &mut hash_m;
+        let mut members = |m: u32| hm.get(m, 0, |id| hash_end(id, false, &mut |_| 0), hash_combine);
+        let hash = hash_mm.get(i, 0, |id| hash_end(id, true, &mut members), hash_combine);
+        v.push(Datum { index: i, rank, sort_name, own_name: own, hash });
+    }
     v.sort_by(|a, b| {
         a.rank
             .cmp(&b.rank)
@@ -396,6 +543,14 @@ struct Dumper<'a> {
     upstream: bool,
     /// Memoized `btf__align_of` (-1: not computed).
     align: Vec<i32>,
+    /// Recursive steps taken so far, and the most allowed: libbpf's walk
+    /// is not memoized for FUNC_PROTO/array/modifier chains, so a small
+    /// DAG (FUNC_PROTO params of FUNC_PROTO type, anonymous structs
+    /// nested by value) takes exponential time and output.
+    work: u64,
+    work_limit: u64,
+    /// Largest output accepted (see [`output_limit`]).
+    out_limit: usize,
 }
 
 const PREFIXES: &[u8] = b"\t\t\t\t\t\t\t\t\t\t\t\t\t";
@@ -406,6 +561,24 @@ fn pfx(lvl: usize) -> &'static [u8] {
 
 fn deep() -> Error {
     Error::Invalid(format!("type graph nested deeper than {MAX_DEPTH} levels"))
+}
+
+/// Bytes of BTF behind `btf` (types and strings, bases included).
+fn input_len(btf: &Btf) -> u64 {
+    let own = crate::write::type_section_len(btf) as u64 + btf.strings().len() as u64;
+    own.saturating_add(btf.base().map_or(0, |b| input_len(b)))
+}
+
+/// Most output bytes accepted: far above what real BTF yields (a vmlinux.h
+/// is about as large as its BTF), far below an exponential blow-up.
+fn output_limit(btf: &Btf) -> usize {
+    let lim = (16u64 << 20).saturating_add(input_len(btf).saturating_mul(32));
+    usize::try_from(lim).unwrap_or(usize::MAX)
+}
+
+/// Most recursive steps accepted (see [`Dumper::work`]).
+fn work_limit(btf: &Btf) -> u64 {
+    (4u64 << 20).saturating_add((btf.type_count() as u64).saturating_mul(256))
 }
 
 /// libbpf's `determine_ptr_size`, falling back to 8.
@@ -484,6 +657,9 @@ impl<'a> Dumper<'a> {
             align: vec![-1; n],
             upstream: false,
             pool: Vec::new(),
+            work: 0,
+            work_limit: work_limit(btf),
+            out_limit: output_limit(btf),
         }
     }
 
@@ -503,9 +679,26 @@ impl<'a> Dumper<'a> {
         self.out.extend_from_slice(s.as_bytes());
     }
 
-    fn enter(&mut self) -> Result<()> {
+    /// One recursive step at type `id`: checks depth, work and output.
+    fn enter(&mut self, id: u32) -> Result<()> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH { Err(deep()) } else { Ok(()) }
+        if self.depth > MAX_DEPTH {
+            return Err(deep());
+        }
+        self.work += 1;
+        if self.work > self.work_limit {
+            return Err(Error::Invalid(format!(
+                "type [{id}]: C dump needs more than {} steps (type graph blows up)",
+                self.work_limit
+            )));
+        }
+        if self.out.len() > self.out_limit {
+            return Err(Error::Invalid(format!(
+                "type [{id}]: C output exceeds {} bytes (type graph blows up)",
+                self.out_limit
+            )));
+        }
+        Ok(())
     }
 
     fn leave(&mut self) {
@@ -624,7 +817,7 @@ impl<'a> Dumper<'a> {
                 | TypeKind::TypeTag { ty: n, .. } => cur = n.0,
                 TypeKind::Array(a) => cur = a.elem.0,
                 TypeKind::Struct(c) | TypeKind::Union(c) => {
-                    self.enter()?;
+                    self.enter(cur)?;
                     let r = self.composite_align(c);
                     self.leave();
                     let r = r?;
@@ -755,7 +948,7 @@ impl<'a> Dumper<'a> {
     // ---- ordering ----
 
     fn order_type(&mut self, id: u32, through_ptr: bool) -> Result<i32> {
-        self.enter()?;
+        self.enter(id)?;
         let r = self.order_type_inner(id, through_ptr);
         self.leave();
         r
@@ -850,7 +1043,7 @@ impl<'a> Dumper<'a> {
     // ---- emitting ----
 
     fn emit_type(&mut self, id: u32, cont_id: u32) -> Result<()> {
-        self.enter()?;
+        self.enter(id)?;
         let r = self.emit_type_inner(id, cont_id);
         self.leave();
         r
@@ -975,12 +1168,23 @@ impl<'a> Dumper<'a> {
         self.emit_type_name(id);
     }
 
-    fn emit_bit_padding(&mut self, cur_off: i64, next_off: i64, next_align: i32, in_bitfield: bool, lvl: usize) {
+    /// Padding fields from bit `cur_off` to `next_off`. A struct may be
+    /// 4 GiB large: its padding would be 2^29 `long: 64;` lines, so the
+    /// output limit is checked as they are written.
+    fn emit_bit_padding(
+        &mut self,
+        id: u32,
+        cur_off: i64,
+        next_off: i64,
+        next_align: i32,
+        in_bitfield: bool,
+        lvl: usize,
+    ) -> Result<()> {
         let pads: [(&[u8], i64); 4] =
             [(b"long", self.ptr_sz as i64 * 8), (b"int", 32), (b"short", 16), (b"char", 8)];
         let mut cur_off = cur_off;
         if cur_off >= next_off {
-            return;
+            return Ok(());
         }
         let (mut pad_type, mut pad_bits, mut new_off) = (pads[0].0, pads[0].1, 0);
         for &(name, bits) in &pads {
@@ -1009,6 +1213,12 @@ impl<'a> Dumper<'a> {
             cur_off = new_off;
         }
         while cur_off != next_off {
+            if self.out.len() > self.out_limit {
+                return Err(Error::Invalid(format!(
+                    "type [{id}]: C output exceeds {} bytes (padding up to bit {next_off})",
+                    self.out_limit
+                )));
+            }
             let bits = (next_off - cur_off).min(pad_bits);
             if bits == pad_bits {
                 self.out.push(b'\n');
@@ -1038,6 +1248,7 @@ impl<'a> Dumper<'a> {
                 break;
             }
         }
+        Ok(())
     }
 
     fn emit_struct_def(&mut self, id: u32, t: &'a Type, lvl: usize) -> Result<()> {
@@ -1059,7 +1270,7 @@ impl<'a> Dumper<'a> {
             let m_off = c.bit_offset(m) as i64;
             let m_align = if packed { 1 } else { self.align_of(m.ty.0)? };
             let in_bitfield = prev_bitfield && m_sz != 0;
-            self.emit_bit_padding(off, m_off, m_align, in_bitfield, lvl + 1);
+            self.emit_bit_padding(id, off, m_off, m_align, in_bitfield, lvl + 1)?;
             self.out.push(b'\n');
             self.p(pfx(lvl + 1));
             self.emit_type_decl(m.ty.0, fname, lvl + 1)?;
@@ -1075,7 +1286,7 @@ impl<'a> Dumper<'a> {
             self.p(b";");
         }
         if is_struct {
-            self.emit_bit_padding(off, c.size as i64 * 8, align, false, lvl + 1);
+            self.emit_bit_padding(id, off, c.size as i64 * 8, align, false, lvl + 1)?;
         }
         if !c.members.is_empty() || c.size != 0 {
             self.out.push(b'\n');
@@ -1193,7 +1404,7 @@ impl<'a> Dumper<'a> {
                 _ => break,
             }
         }
-        self.enter()?;
+        self.enter(id)?;
         let r = self.emit_type_chain(&mut decls, fname, lvl);
         self.leave();
         self.pool.push(decls);
@@ -1249,7 +1460,7 @@ impl<'a> Dumper<'a> {
                 TypeKind::Struct(_) | TypeKind::Union(_) => {
                     self.emit_mods(decls);
                     if t.name_off == 0 {
-                        self.enter()?;
+                        self.enter(id)?;
                         let r = self.emit_struct_def(id, t, lvl);
                         self.leave();
                         r?;
@@ -1303,7 +1514,7 @@ impl<'a> Dumper<'a> {
                     if !multidim {
                         self.p(b"(");
                     }
-                    self.enter()?;
+                    self.enter(id)?;
                     let r = self.emit_type_chain(decls, fname, lvl);
                     self.leave();
                     r?;
@@ -1317,7 +1528,7 @@ impl<'a> Dumper<'a> {
                     self.drop_mods(decls);
                     if !decls.is_empty() {
                         self.p(b" (");
-                        self.enter()?;
+                        self.enter(id)?;
                         let r = self.emit_type_chain(decls, fname, lvl);
                         self.leave();
                         r?;

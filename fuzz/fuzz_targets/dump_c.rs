@@ -1,0 +1,22 @@
+//! C dump of whatever parses: default options, sorted, and from a root
+//! (chosen by the first input byte). Errors are fine, panics are not.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+use btfkit::btf::TypeId;
+use btfkit::dump::c::{Options, render};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(btf) = btfkit::parse::parse(data) {
+        let mut out = Vec::new();
+        let _ = render(&btf, &Options::default(), &mut out);
+        let _ = render(&btf, &Options { sort: true, ..Default::default() }, &mut out);
+        let _ = render(&btf, &Options { upstream_libbpf_1_1: true, ..Default::default() }, &mut out);
+        let n = btf.type_count();
+        if n > 1 {
+            let root = 1 + (data.first().copied().unwrap_or(0) as u32) % (n - 1);
+            let _ = render(&btf, &Options { roots: vec![TypeId(root)], ..Default::default() }, &mut out);
+            let _ = render(&btf, &Options { roots: vec![TypeId(n - 1), TypeId(1)], sort: true, ..Default::default() }, &mut out);
+        }
+    }
+});
