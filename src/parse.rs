@@ -511,8 +511,8 @@ fn validate_type(btf: &Btf, id: TypeId, t: &Type, off: usize) -> Result<()> {
             }
         }
         TypeKind::DeclTag { ty, component_idx, .. } => {
-            if t.name_off == 0 {
-                return Err(bad("decl tag has no value".into()));
+            if btf.str_bytes(t.name_off).is_none_or(|v| v.is_empty()) {
+                return Err(bad("decl tag has an empty value".into()));
             }
             if *component_idx < -1 {
                 return Err(bad(format!("component_idx {component_idx} below -1")));

@@ -587,3 +587,20 @@ fn unused_bits_rejected() {
     let (e, _) = err(&d);
     assert!(matches!(e, Error::BadType { offset: T_INT, id: 1, kind: "INT", .. }), "{e:?}");
 }
+
+/// A DECL_TAG whose value is an empty string at a non-zero offset is rejected
+/// like one at offset 0 (the kernel rejects both; dedup would move "" to 0).
+#[test]
+fn empty_decl_tag_value_anywhere_is_rejected() {
+    let mut b = btfkit::Btf::new();
+    let int = b.add_int("int", 4, btfkit::btf::int_encoding::SIGNED).unwrap();
+    // "\0int\0" + a second empty string at offset 5.
+    b.strings_mut().push_unique(b"");
+    let empty_off = 5;
+    assert_eq!(b.str_bytes(empty_off), Some(&b""[..]));
+    b.push_type(btfkit::Type::new(empty_off, btfkit::TypeKind::DeclTag { ty: int, component_idx: -1, attr: false }))
+        .unwrap();
+    let err = btfkit::parse::parse(&btfkit::write::to_bytes(&b)).unwrap_err();
+    assert!(matches!(err, btfkit::Error::BadType { id: 2, .. }), "{err}");
+    assert!(err.to_string().contains("empty value"), "{err}");
+}
