@@ -7,7 +7,7 @@ mod types;
 use std::sync::Arc;
 
 pub use object::Endianness;
-pub use strings::StringTable;
+pub use strings::{StrHasher, StringTable};
 pub use types::*;
 
 use crate::error::{Error, Result};

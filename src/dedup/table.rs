@@ -45,43 +45,9 @@ impl Hasher for KeyHasher {
 
 pub(crate) type KeyMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
 
-/// Hasher for byte strings: 8 bytes at a time, rotate, xor, multiply.
-#[derive(Default)]
-pub(crate) struct BytesHasher(pub(crate) u64);
+/// Hasher for byte strings: the string table's own.
+pub(crate) use crate::btf::StrHasher as BytesHasher;
 
-impl BytesHasher {
-    #[inline]
-    fn mix(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for BytesHasher {
-    #[inline]
-    fn finish(&self) -> u64 {
-        let x = self.0;
-        x ^ (x >> 29) ^ (x << 17)
-    }
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut c = bytes.chunks_exact(8);
-        for w in &mut c {
-            self.mix(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
-        }
-        let r = c.remainder();
-        if !r.is_empty() {
-            let mut b = [0u8; 8];
-            b[..r.len()].copy_from_slice(r);
-            self.mix(u64::from_le_bytes(b));
-        }
-    }
-    #[inline]
-    fn write_usize(&mut self, v: usize) {
-        self.mix(v as u64);
-    }
-}
-
-/// Map from borrowed byte strings.
 pub(crate) type BytesMap<'a, V> = HashMap<&'a [u8], V, BuildHasherDefault<BytesHasher>>;
 
 /// Marks a chain value as an index into `CandTable::many` (type ids never
