@@ -10,7 +10,7 @@ use std::sync::Arc;
 use btfkit::btf::int_encoding;
 use btfkit::dump::c::{self, Options};
 use btfkit::{input, Btf, TypeId};
-use common::{have, run_ok, skip};
+use common::{have, run_ok, skip, skip_soft};
 
 /// The first differing line of two outputs, with context.
 fn first_diff(ours: &[u8], theirs: &[u8]) -> String {
@@ -249,7 +249,7 @@ fn debian_vmlinux() -> Option<PathBuf> {
 #[test]
 fn debian_vmlinux_matches_bpftool() {
     let Some(v) = debian_vmlinux() else {
-        skip("shared fixtures (debian-6.1/vmlinux.btf) missing");
+        skip_soft("shared fixtures (debian-6.1/vmlinux.btf) missing");
         return;
     };
     if !oracles() {
@@ -268,7 +268,7 @@ fn debian_vmlinux_matches_bpftool() {
 #[test]
 fn debian_elf_modules_match_bpftool() {
     let Some(v) = debian_vmlinux() else {
-        skip("shared fixtures missing");
+        skip_soft("shared fixtures missing");
         return;
     };
     if !oracles() {
@@ -305,7 +305,7 @@ fn find_btf_files(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn all_debian_modules_match_bpftool() {
     let Some(v) = debian_vmlinux() else {
-        skip("shared fixtures missing");
+        skip_soft("shared fixtures missing");
         return;
     };
     if !oracles() {

@@ -169,7 +169,7 @@ fn debian_vmlinux_matches_bpftool() {
     }
     match debian_vmlinux() {
         Some(p) => vmlinux_case(&p),
-        None => skip("../shared/fixtures/debian-6.1/vmlinux.btf missing"),
+        None => skip_soft("../shared/fixtures/debian-6.1/vmlinux.btf missing"),
     }
 }
 
@@ -179,7 +179,7 @@ fn debian_elf_modules_match_bpftool() {
         return;
     }
     let (Some(vmlinux), mods) = (debian_vmlinux(), debian_elf_modules()) else {
-        return skip("../shared/fixtures/debian-6.1 missing");
+        return skip_soft("../shared/fixtures/debian-6.1 missing");
     };
     assert_eq!(mods.len(), 3, "expected crc7.ko, virtio_net.ko, ext4.ko");
     let base = Arc::new(load(&vmlinux, None));
@@ -272,10 +272,10 @@ fn debian_all_modules_match_bpftool() {
         return;
     }
     let Some(vmlinux) = debian_vmlinux() else {
-        return skip("../shared/fixtures/debian-6.1/vmlinux.btf missing");
+        return skip_soft("../shared/fixtures/debian-6.1/vmlinux.btf missing");
     };
     let Some(files) = debian_module_files() else {
-        return skip("../shared/fixtures/debian-6.1/modules.tar.xz missing or not unpackable");
+        return skip_soft("../shared/fixtures/debian-6.1/modules.tar.xz missing or not unpackable");
     };
     assert_eq!(files.len(), 4023, "expected all 4,023 Debian module BTFs");
     let t = Instant::now();
@@ -348,7 +348,7 @@ fn batch_check_detects_a_difference() {
         return;
     }
     let (Some(vmlinux), Some(files)) = (debian_vmlinux(), debian_module_files()) else {
-        return skip("../shared/fixtures/debian-6.1 missing");
+        return skip_soft("../shared/fixtures/debian-6.1 missing");
     };
     let dir = scratch("oracle-batch-sanity");
     let base = Arc::new(load(&vmlinux, None));
