@@ -105,7 +105,7 @@ fn cli_split_dedup_against_base() {
         return;
     };
     let Some(mods) = common::debian_modules() else {
-        common::skip("debian modules could not be unpacked");
+        common::skip_data("debian modules could not be unpacked");
         return;
     };
     let base = shared.join("fixtures/debian-6.1/vmlinux.btf");

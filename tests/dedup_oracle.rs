@@ -82,7 +82,7 @@ fn debian_modules_split() {
         return;
     };
     let Some(mods) = common::debian_modules() else {
-        common::skip("debian modules could not be unpacked");
+        common::skip_data("debian modules could not be unpacked");
         return;
     };
     let base_raw = std::fs::read(shared.join("fixtures/debian-6.1/vmlinux.btf")).expect("read");
@@ -152,7 +152,7 @@ fn debian_modules_split() {
 #[test]
 fn kernel_archive() {
     let Some(path) = common::kernel_archive_file("archive.btf.xz") else {
-        common::skip("kernel archive fixture missing");
+        common::skip_data("kernel archive fixture missing");
         return;
     };
     let data = std::fs::read(&path).expect("read archive");
@@ -198,7 +198,7 @@ fn force_collisions_same_result() {
     // small BTF: the host vmlinux is too big, so use the archive's first members if present.
     let _ = v;
     let Some(path) = common::kernel_archive_file("archive.btf.xz") else {
-        common::skip("kernel archive fixture missing");
+        common::skip_data("kernel archive fixture missing");
         return;
     };
     let data = std::fs::read(&path).expect("read archive");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use btfkit::btf::int_encoding;
 use btfkit::dump::c::{self, Options};
 use btfkit::{input, Btf, TypeId};
-use common::{have, run_ok, skip, skip_soft};
+use common::{have, run_ok, skip, skip_data, skip_soft};
 
 /// The first differing line of two outputs, with context.
 fn first_diff(ours: &[u8], theirs: &[u8]) -> String {
@@ -312,7 +312,7 @@ fn all_debian_modules_match_bpftool() {
         return;
     }
     let Some(mods) = common::debian_modules() else {
-        skip("could not unpack modules.tar.xz");
+        skip_data("could not unpack modules.tar.xz");
         return;
     };
     let mut files = Vec::new();

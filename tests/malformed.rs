@@ -525,7 +525,7 @@ fn cli_bad_file_exits_2_and_names_it() {
 fn cli_closed_pipe_exits_0_quietly() {
     // A dump much larger than a pipe buffer, so the write fails after we hang up.
     let Some(big) = debian_vmlinux().or_else(host_vmlinux) else {
-        return skip("no large BTF (Debian vmlinux or /sys/kernel/btf/vmlinux)");
+        return skip_data("no large BTF (Debian vmlinux or /sys/kernel/btf/vmlinux)");
     };
     for fmt in ["raw", "json"] {
         let mut child = btfkit()

@@ -22,6 +22,17 @@ pub fn skip(why: &str) {
     eprintln!("skipped: {why}");
 }
 
+/// For data from ../shared: a soft skip when ../shared is absent (the
+/// project must pass without it), a [`skip`] (fatal under
+/// BTFKIT_REQUIRE_ORACLES=1) when it is present but the data is not usable.
+pub fn skip_data(why: &str) {
+    if shared().is_none() {
+        skip_soft(&format!("{why} (../shared not present)"));
+    } else {
+        skip(why);
+    }
+}
+
 /// Like [`skip`] but never fails: for data that CI may legitimately lack.
 pub fn skip_soft(why: &str) {
     eprintln!("skipped: {why}");
