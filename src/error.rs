@@ -39,6 +39,8 @@ pub enum Error {
     BadTypeId { id: u32, target: u32, max: u32 },
     #[error("type [{id}]: reference loop through {path} that does not go through a pointer")]
     RefLoop { id: u32, path: String },
+    #[error("type [{id}]: reference loop through {path} that does not go through a struct or union; dedup cannot resolve it (libbpf's cannot either)")]
+    DedupLoop { id: u32, path: String },
     #[error("too many types: {0}")]
     TooManyTypes(usize),
     #[error("string table too large ({0} bytes)")]

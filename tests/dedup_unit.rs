@@ -539,3 +539,23 @@ fn identical_types_array_quirk_is_reproduced() {
     let out = dd(&b);
     assert_eq!(count(&out, Kind::Struct), 1, "{:?}", shape(&out));
 }
+
+/// A loop through a pointer but through no struct or union (PTR -> ARRAY ->
+/// PTR) is valid BTF (the kernel loads it) but neither dedup resolves it:
+/// ours says so by name, libbpf fails too.
+#[test]
+fn pointer_array_loop_is_refused_like_libbpf() {
+    let mut b = Btf::new();
+    let int = b.add_int("int", 4, SIGNED).unwrap();
+    let p = b.add_ptr(TypeId(3)).unwrap();
+    let arr = b.add_array(p, int, 2).unwrap();
+    assert_eq!(arr, TypeId(3));
+    let raw = write::to_bytes(&b);
+    let mut ours = parse::parse(&raw).expect("a loop through a pointer is valid BTF");
+    let err = ours.dedup(&DedupOptions::default()).unwrap_err();
+    assert!(matches!(&err, btfkit::Error::DedupLoop { path, .. } if path.contains("PTR") && path.contains("ARRAY")), "{err}");
+    assert!(err.to_string().contains("struct or union"), "{err}");
+    assert_eq!(ours, parse::parse(&raw).unwrap(), "a refused dedup leaves the BTF unchanged");
+    let mut lb = LBtf::new(&raw);
+    assert!(lb.dedup(false) < 0, "libbpf refuses it too");
+}

@@ -97,3 +97,335 @@ fn harness_sees_rejections() {
         }
     }
 }
+
+// ---- deduplicated and merged output ----
+
+use std::sync::Arc;
+
+use btfkit::dedup::{DedupOptions, Merger};
+use btfkit::btf::Endianness;
+
+/// Merges `copies` copies of `raw` and deduplicates them, as `btfkit dedup` does.
+fn merged_dedup(raw: &[u8], copies: usize) -> Vec<u8> {
+    let mut m = Merger::new(parse::parse(raw).unwrap());
+    for _ in 1..copies {
+        m.append(parse::parse(raw).unwrap()).unwrap();
+    }
+    let mut btf = m.finish();
+    btf.dedup(&DedupOptions::default()).unwrap();
+    write::to_bytes_endian(&btf, Endianness::Little)
+}
+
+#[test]
+fn deduplicated_vmlinux_loads() {
+    let mut cases: Vec<(String, Vec<u8>, usize)> = Vec::new();
+    match common::host_vmlinux() {
+        Some(p) => {
+            let raw = std::fs::read(&p).unwrap();
+            cases.push(("host vmlinux ×1".into(), raw.clone(), 1));
+            cases.push(("host vmlinux ×4".into(), raw, 4));
+        }
+        None => common::skip("host vmlinux BTF (/sys/kernel/btf/vmlinux) not readable"),
+    }
+    match common::shared() {
+        Some(s) => {
+            let raw = std::fs::read(s.join("fixtures/debian-6.1/vmlinux.btf")).unwrap();
+            cases.push(("Debian 6.1 vmlinux ×2".into(), raw, 2));
+        }
+        None => common::skip_soft("../shared not present"),
+    }
+    for (what, raw, copies) in cases {
+        let out = merged_dedup(&raw, copies);
+        common::assert_kernel_accepts(&what, &out);
+    }
+}
+
+/// A split BTF as one standalone BTF: the base's types and strings followed
+/// by the split's (split ids and string offsets already continue the base's).
+fn flatten(base: &[u8], split: &[u8]) -> Vec<u8> {
+    let u32_at = |b: &[u8], o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap()) as usize;
+    let sections = |b: &[u8]| {
+        let hdr = u32_at(b, 4);
+        let (toff, tlen, soff, slen) = (u32_at(b, 8), u32_at(b, 12), u32_at(b, 16), u32_at(b, 20));
+        (b[hdr + toff..hdr + toff + tlen].to_vec(), b[hdr + soff..hdr + soff + slen].to_vec())
+    };
+    let (bt, bs) = sections(base);
+    let (st, ss) = sections(split);
+    let tlen = (bt.len() + st.len()) as u32;
+    let slen = (bs.len() + ss.len()) as u32;
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xeb9fu16.to_le_bytes());
+    out.extend_from_slice(&[1, 0]);
+    for v in [24u32, 0, tlen, tlen, slen] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for part in [bt, st, bs, ss] {
+        out.extend_from_slice(&part);
+    }
+    out
+}
+
+#[test]
+fn flatten_is_a_faithful_standalone_copy() {
+    // The helper above must itself be right for the next test to mean anything.
+    let Some(s) = common::shared() else { return common::skip_soft("../shared not present") };
+    let Some(dir) = common::debian_modules() else { return common::skip_data("Debian modules could not be unpacked") };
+    let base_raw = std::fs::read(s.join("fixtures/debian-6.1/vmlinux.btf")).unwrap();
+    let base = Arc::new(parse::parse(&base_raw).unwrap());
+    let split_raw = std::fs::read(dir.join("modules/fs/ext4/ext4.btf")).unwrap();
+    let split = parse::parse_split(&split_raw, base.clone()).unwrap();
+    let flat = parse::parse(&flatten(&base_raw, &split_raw)).unwrap();
+    assert_eq!(flat.type_count(), split.type_count());
+    for id in [1, base.type_count() - 1, base.type_count(), split.type_count() - 1] {
+        let (a, b) = (flat.type_by_id(TypeId(id)).unwrap(), split.type_by_id(TypeId(id)).unwrap());
+        assert_eq!(a, b, "type {id}");
+        assert_eq!(flat.name(a.name_off), split.name(b.name_off), "name of type {id}");
+    }
+}
+
+#[test]
+fn split_dedup_output_loads_over_its_base() {
+    // BPF_BTF_LOAD takes no base, so each deduplicated module is loaded
+    // flattened onto the base it was deduplicated against.
+    let Some(s) = common::shared() else { return common::skip_soft("../shared not present") };
+    let Some(dir) = common::debian_modules() else { return common::skip_data("Debian modules could not be unpacked") };
+    let base_raw = std::fs::read(s.join("fixtures/debian-6.1/vmlinux.btf")).unwrap();
+    let base = Arc::new(parse::parse(&base_raw).unwrap());
+    let mut files: Vec<_> = walk(&dir.join("modules"));
+    files.sort();
+    assert!(files.len() > 4000, "expected the 4,023 Debian modules, found {}", files.len());
+    let mut checked = 0;
+    for f in files.iter().step_by(97) {
+        let raw = std::fs::read(f).unwrap();
+        let mut split = parse::parse_split(&raw, base.clone()).unwrap();
+        // A module merged with itself: dedup has real work to do.
+        split.append(&parse::parse_split(&raw, base.clone()).unwrap()).unwrap();
+        split.dedup(&DedupOptions::default()).unwrap();
+        let out = write::to_bytes(&split);
+        common::assert_kernel_accepts(&format!("{} ×2 deduplicated over its base", f.display()), &flatten(&base_raw, &out));
+        checked += 1;
+    }
+    eprintln!("{checked} deduplicated modules loaded");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "btf") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Every committed fixture the kernel accepts must still be accepted after a
+/// round trip, a dedup, and a merge with itself plus dedup (in either byte order
+/// on input; the kernel wants its own).
+#[test]
+fn fixture_outputs_load() {
+    let dir = common::root().join("tests/fixtures/gen");
+    let mut accepted = 0;
+    // kinds.gcc.btf is left out: gcc 12's INT and FWD encodings are invalid
+    // for the kernel and for our parser.
+    for name in ["kinds.btf", "enums.btf", "kinds.bpfeb.btf", "kinds.bpf.o"] {
+        let path = dir.join(name);
+        let btf = btfkit::input::load(&path, None).unwrap();
+        let input = write::to_bytes_endian(&btf, Endianness::Little);
+        if let common::KernelLoad::Rejected(log) = common::kernel_load(&input) {
+            eprintln!("{name}: the kernel rejects the input itself, outputs not checked: {}", log.lines().last().unwrap_or(""));
+            continue;
+        }
+        accepted += 1;
+        let mut d = btf.clone();
+        d.dedup(&DedupOptions::default()).unwrap();
+        common::assert_kernel_accepts(&format!("{name} deduplicated"), &write::to_bytes_endian(&d, Endianness::Little));
+        common::assert_kernel_accepts(&format!("{name} ×3 deduplicated"), &merged_dedup(&input, 3));
+    }
+    eprintln!("{accepted} fixtures accepted by the kernel, and their outputs");
+}
+
+// ---- random type graphs ----
+
+const NAMES: [&str; 5] = ["", "a", "b", "c", "d"];
+
+/// One generated type of a unit (see [`add_unit`]).
+#[derive(Clone, Debug)]
+struct Spec {
+    sel: u8,
+    name: u8,
+    x: u8,
+    y: u8,
+    members: Vec<(u8, u8)>,
+}
+
+fn spec() -> impl proptest::strategy::Strategy<Value = Spec> {
+    use proptest::prelude::*;
+    (0u8..10, 0u8..5, any::<u8>(), any::<u8>(), proptest::collection::vec((0u8..5, any::<u8>()), 0..4))
+        .prop_map(|(sel, name, x, y, members)| Spec { sel, name, x, y, members })
+}
+
+/// Adds one "compilation unit" built from `specs`, valid for the kernel by
+/// construction: by-value references only go backwards to sized types,
+/// members are laid out one after another, names are identifiers. Structs
+/// whose bit is set in `fwd_mask` become FWDs of the same name, as in a unit
+/// that only saw a declaration; units built from the same specs with other
+/// masks give dedup duplicates to merge and FWDs to resolve.
+fn add_unit(b: &mut Btf, specs: &[Spec], fwd_mask: u64) {
+    let base = b.type_count();
+    let int = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+    // Size of each type of the unit by value; None: not usable by value.
+    let mut sizes: Vec<Option<u32>> = vec![Some(4)];
+    let back = |sizes: &[Option<u32>], v: u8, allow_void: bool| -> (TypeId, u32) {
+        let sized: Vec<usize> = (0..sizes.len()).filter(|&k| sizes[k].is_some()).collect();
+        let n = sized.len() + allow_void as usize;
+        let k = v as usize % n;
+        if k == sized.len() {
+            (TypeId(0), 0)
+        } else {
+            (TypeId(base + sized[k] as u32), sizes[sized[k]].unwrap_or(0))
+        }
+    };
+    let any_in_unit = |v: u8| TypeId(base + v as u32 % (specs.len() as u32 + 1));
+    // Any type before the i-th of the unit, or void.
+    let back_any = |v: u8, i: usize| {
+        let k = v as u32 % (i as u32 + 2);
+        if k == i as u32 + 1 { TypeId(0) } else { TypeId(base + k) }
+    };
+    for (i, s) in specs.iter().enumerate() {
+        let name = NAMES[s.name as usize];
+        let named = if name.is_empty() { "n" } else { name };
+        let size = match s.sel {
+            0 => {
+                // Forwards only to a struct, union or FWD (a loop of pointers
+                // alone is invalid); backwards to anything.
+                let fwd = any_in_unit(s.x);
+                let k = (fwd.0 - base) as usize;
+                let t = if k > i && matches!(specs[k - 1].sel, 4..=6) { fwd } else { back_any(s.x, i) };
+                b.add_ptr(t).unwrap();
+                Some(8)
+            }
+            1 => {
+                let (t, sz) = back(&sizes, s.x, true);
+                b.add_const(t).unwrap();
+                (t.0 != 0).then_some(sz)
+            }
+            2 => {
+                let (t, sz) = back(&sizes, s.x, false);
+                b.add_typedef(named, t).unwrap();
+                Some(sz)
+            }
+            3 => {
+                let (t, sz) = back(&sizes, s.x, false);
+                let n = s.y as u32 % 4;
+                b.add_array(t, int, n).unwrap();
+                Some(sz * n)
+            }
+            4 | 5 if fwd_mask >> (i % 64) & 1 == 1 => {
+                b.add_fwd(named, s.sel == 5).unwrap();
+                None
+            }
+            4 | 5 => {
+                let members: Vec<(&str, TypeId, u32)> = s
+                    .members
+                    .iter()
+                    .map(|(mn, mt)| {
+                        let (t, sz) = back(&sizes, *mt, false);
+                        (NAMES[*mn as usize], t, sz)
+                    })
+                    .collect();
+                let total = if s.sel == 4 {
+                    members.iter().map(|m| m.2).sum()
+                } else {
+                    members.iter().map(|m| m.2).max().unwrap_or(0)
+                };
+                if s.sel == 4 { b.add_struct(name, total) } else { b.add_union(name, total) }.unwrap();
+                let mut off = 0;
+                for (mn, t, sz) in members {
+                    b.add_field(mn, t, off * 8, 0).unwrap();
+                    if s.sel == 4 {
+                        off += sz;
+                    }
+                }
+                Some(total)
+            }
+            6 => {
+                b.add_fwd(named, s.x & 1 == 1).unwrap();
+                None
+            }
+            7 => {
+                b.add_enum(name, 4).unwrap();
+                for v in 0..(s.x % 3) {
+                    b.add_enum_value(&format!("{named}{i}_{v}"), v as i64).unwrap();
+                }
+                Some(4)
+            }
+            8 => {
+                let (r, _) = back(&sizes, s.x, true);
+                b.add_func_proto(r).unwrap();
+                for (mn, mt) in &s.members {
+                    let (t, _) = back(&sizes, *mt, false);
+                    b.add_param(NAMES[*mn as usize], t).unwrap();
+                }
+                None
+            }
+            _ => {
+                let (n, sz) = if s.y & 1 == 0 { ("long", 8) } else { ("char", 1) };
+                b.add_int(n, sz, 0).unwrap();
+                Some(sz)
+            }
+        };
+        sizes.push(size);
+    }
+}
+
+/// Random multi-unit graphs that the kernel accepts must still be accepted
+/// after merge + dedup; and most generated inputs must be accepted, or the
+/// property says nothing.
+#[test]
+fn random_graphs_deduplicated_load() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    if let common::KernelLoad::NotPermitted(e) = common::kernel_load(&write::to_bytes(&built())) {
+        if common::require_oracles() && common::is_root() {
+            panic!("BPF_BTF_LOAD not permitted as root: {e}");
+        }
+        return eprintln!("skipped: BPF_BTF_LOAD not permitted ({e})");
+    }
+    let inputs = std::cell::Cell::new(0u32);
+    let accepted = std::cell::Cell::new(0u32);
+    let mut runner = TestRunner::new(Config { cases: 400, failure_persistence: None, ..Config::default() });
+    let strategy = (proptest::collection::vec(spec(), 1..14), proptest::collection::vec(any::<u64>(), 1..4));
+    let result = runner.run(&strategy, |(specs, masks)| {
+        let mut b = Btf::new();
+        for m in &masks {
+            add_unit(&mut b, &specs, *m);
+        }
+        let input = write::to_bytes(&b);
+        inputs.set(inputs.get() + 1);
+        match common::kernel_load(&input) {
+            common::KernelLoad::Accepted => accepted.set(accepted.get() + 1),
+            common::KernelLoad::Rejected(log) => {
+                eprintln!("generated input rejected: {}", log.lines().last().unwrap_or(""));
+                return Ok(());
+            }
+            common::KernelLoad::NotPermitted(e) => return Err(TestCaseError::fail(e)),
+        }
+        b.dedup(&DedupOptions::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let out = write::to_bytes(&b);
+        match common::kernel_load(&out) {
+            common::KernelLoad::Accepted => Ok(()),
+            other => Err(TestCaseError::fail(format!("deduplicated output not accepted: {other:?}"))),
+        }
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    eprintln!("{} of {} generated graphs accepted by the kernel; all their dedup outputs too", accepted.get(), inputs.get());
+    assert!(accepted.get() * 10 >= inputs.get() * 9, "the generator makes too many invalid graphs");
+}

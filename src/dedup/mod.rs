@@ -1032,11 +1032,16 @@ fn precheck(btf: &Btf) -> Result<()> {
                         }
                         1 => {
                             let pos = stack.iter().position(|f| f.0 == j).unwrap_or(0);
-                            let path: Vec<String> = stack[pos..]
+                            let mut path: Vec<String> = stack[pos..]
                                 .iter()
+                                .take(8)
                                 .map(|f| format!("[{}] {}", f.0 as u32 + start, own[f.0].kind().name()))
                                 .collect();
-                            return Err(Error::RefLoop { id: j as u32 + start, path: path.join(" -> ") });
+                            if stack.len() - pos > 8 {
+                                path.push(format!("... ({} types)", stack.len() - pos));
+                            }
+                            path.push(format!("[{}]", j as u32 + start));
+                            return Err(Error::DedupLoop { id: j as u32 + start, path: path.join(" -> ") });
                         }
                         _ => {}
                     }

@@ -121,6 +121,7 @@ pub fn btfkit() -> Command {
 }
 
 /// Outcome of offering BTF to the running kernel.
+#[derive(Debug)]
 pub enum KernelLoad {
     Accepted,
     /// The kernel rejected it: its verifier log.
