@@ -350,6 +350,20 @@ fn split_dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     Ok(())
 }
 
+/// How errors name the merge of `inputs` (`members` BTFs in all).
+fn merged_label(inputs: &[PathBuf], members: usize) -> PathBuf {
+    let mut label = match inputs {
+        [one] => one.display().to_string(),
+        [a, b] => format!("{} + {}", a.display(), b.display()),
+        [a, rest @ ..] => format!("{} + {} more files", a.display(), rest.len()),
+        [] => String::new(),
+    };
+    if members > 1 {
+        label.push_str(&format!(" (merged, {members} BTFs)"));
+    }
+    PathBuf::from(label)
+}
+
 /// The ELF with its .BTF replaced by `btf` (padded to the old size with `keep_size`).
 fn rewrite_elf(path: &Path, elf: &[u8], btf: &[u8], keep_size: bool) -> Result<Vec<u8>, Error> {
     if keep_size {
@@ -404,7 +418,8 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let mut btf = merger.finish();
     let t_merge = t0.elapsed();
     let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
-    let stats = btf.dedup(&opts)?;
+    // Type ids in a dedup error are ids of the merged BTF: name what was merged.
+    let stats = btf.dedup(&opts).map_err(|e| e.in_file(merged_label(&a.inputs, members)))?;
     let bytes = btfkit::write::to_bytes(&btf);
     if let Some(d) = &a.detached {
         write_atomic(d, &bytes)?;

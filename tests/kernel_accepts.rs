@@ -266,7 +266,7 @@ struct Spec {
 
 fn spec() -> impl proptest::strategy::Strategy<Value = Spec> {
     use proptest::prelude::*;
-    (0u8..10, 0u8..5, any::<u8>(), any::<u8>(), proptest::collection::vec((0u8..5, any::<u8>()), 0..4))
+    (0u8..12, 0u8..5, any::<u8>(), any::<u8>(), proptest::collection::vec((0u8..5, any::<u8>()), 0..4))
         .prop_map(|(sel, name, x, y, members)| Spec { sel, name, x, y, members })
 }
 
@@ -339,8 +339,9 @@ fn add_unit(b: &mut Btf, specs: &[Spec], fwd_mask: u64) {
                         (NAMES[*mn as usize], t, sz)
                     })
                     .collect();
+                // Every member 8-byte aligned (the kernel checks some kinds' alignment).
                 let total = if s.sel == 4 {
-                    members.iter().map(|m| m.2).sum()
+                    members.iter().map(|m| m.2.div_ceil(8) * 8).sum()
                 } else {
                     members.iter().map(|m| m.2).max().unwrap_or(0)
                 };
@@ -349,7 +350,7 @@ fn add_unit(b: &mut Btf, specs: &[Spec], fwd_mask: u64) {
                 for (mn, t, sz) in members {
                     b.add_field(mn, t, off * 8, 0).unwrap();
                     if s.sel == 4 {
-                        off += sz;
+                        off += sz.div_ceil(8) * 8;
                     }
                 }
                 Some(total)
@@ -363,7 +364,9 @@ fn add_unit(b: &mut Btf, specs: &[Spec], fwd_mask: u64) {
                 for v in 0..(s.x % 3) {
                     b.add_enum_value(&format!("{named}{i}_{v}"), v as i64).unwrap();
                 }
-                Some(4)
+                // No values: a forward declaration, incomplete as in C (dedup
+                // may resolve it to an ENUM64 of the same name, as libbpf's does).
+                (s.x % 3 != 0).then_some(4)
             }
             8 => {
                 let (r, _) = back(&sizes, s.x, true);
@@ -374,6 +377,17 @@ fn add_unit(b: &mut Btf, specs: &[Spec], fwd_mask: u64) {
                 }
                 None
             }
+            10 => {
+                b.add_float("double", 8).unwrap();
+                Some(8)
+            }
+            11 => {
+                b.add_enum64(name, 8, s.y & 1 == 1).unwrap();
+                for v in 0..(s.x % 3) {
+                    b.add_enum64_value(&format!("{named}{i}_e{v}"), (v as u64) << 40).unwrap();
+                }
+                (s.x % 3 != 0).then_some(8)
+            }
             _ => {
                 let (n, sz) = if s.y & 1 == 0 { ("long", 8) } else { ("char", 1) };
                 b.add_int(n, sz, 0).unwrap();
@@ -381,6 +395,25 @@ fn add_unit(b: &mut Btf, specs: &[Spec], fwd_mask: u64) {
             }
         };
         sizes.push(size);
+    }
+    // After the unit's own types (so ids above stay one per spec): a FUNC
+    // for every prototype whose parameters all have names, a tag on every
+    // named struct, and one variable in a data section.
+    for (i, s) in specs.iter().enumerate() {
+        let id = TypeId(base + 1 + i as u32);
+        if s.sel == 8 && s.members.iter().all(|(mn, _)| *mn != 0) {
+            let f = b.add_func(&format!("f{i}"), 1, id).unwrap();
+            b.add_decl_tag("kfunc", f, -1).unwrap();
+        }
+        if s.sel == 4 && sizes[i + 1].is_some() && s.name != 0 {
+            b.add_decl_tag("tagged", id, -1).unwrap();
+        }
+    }
+    let (t, sz) = back(&sizes, specs.len() as u8, false);
+    if sz > 0 {
+        let v = b.add_var("var", 1, t).unwrap();
+        b.add_datasec(".data", sz).unwrap();
+        b.add_datasec_var(v, 0, sz).unwrap();
     }
 }
 
@@ -399,7 +432,9 @@ fn random_graphs_deduplicated_load() {
     }
     let inputs = std::cell::Cell::new(0u32);
     let accepted = std::cell::Cell::new(0u32);
-    let mut runner = TestRunner::new(Config { cases: 400, failure_persistence: None, ..Config::default() });
+    // BTFKIT_KERNEL_CASES=N runs more cases.
+    let cases = std::env::var("BTFKIT_KERNEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
     let strategy = (proptest::collection::vec(spec(), 1..14), proptest::collection::vec(any::<u64>(), 1..4));
     let result = runner.run(&strategy, |(specs, masks)| {
         let mut b = Btf::new();

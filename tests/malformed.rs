@@ -604,3 +604,26 @@ fn empty_decl_tag_value_anywhere_is_rejected() {
     assert!(matches!(err, btfkit::Error::BadType { id: 2, .. }), "{err}");
     assert!(err.to_string().contains("empty value"), "{err}");
 }
+
+#[test]
+fn cli_dedup_error_names_the_input_and_writes_nothing() {
+    let dir = scratch("malformed-dedup");
+    // [2] PTR -> [3] ARRAY -> [2]: parses (the loop goes through a pointer),
+    // but no dedup can resolve it.
+    let mut b = Btf::new();
+    let int = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+    let p = b.add_ptr(btfkit::TypeId(3)).unwrap();
+    b.add_array(p, int, 2).unwrap();
+    let input = dir.join("loop.btf");
+    std::fs::write(&input, write::to_bytes(&b)).unwrap();
+    let target = dir.join("out.btf");
+    std::fs::write(&target, b"original").unwrap();
+    for inputs in [vec![&input], vec![&input, &input]] {
+        let out = btfkit().arg("dedup").args(&inputs).arg("-o").arg(&target).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("loop.btf") && err.contains("type [2]") && err.contains("struct or union"), "{err}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"original", "the target is untouched");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
