@@ -487,12 +487,18 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Cmd::Diff { a, b, base_a, base_b, format } => {
             let (a, b) = (load(&a, &InputArgs::with_base(base_a))?, load(&b, &InputArgs::with_base(base_b))?);
             let r = btfkit::diff::diff(&a, &b);
-            if format == "json" {
-                writeln!(out, "{}", r.to_json())?;
-            } else {
-                out.write_all(r.to_text().as_bytes())?;
-            }
             status = if r.equivalent { 0 } else { 1 };
+            let written = if format == "json" {
+                writeln!(out, "{}", r.to_json())
+            } else {
+                out.write_all(r.to_text().as_bytes())
+            }
+            .and_then(|()| out.flush());
+            match written {
+                // `btfkit diff A B | head`: the answer is still the status.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(status),
+                w => w?,
+            }
         }
         Cmd::Dedup { inputs, base, output, detached, in_place, lenient, keep_size, split, force_collisions } => {
             let args = DedupArgs { inputs, base, output, detached, in_place, lenient, keep_size, force_collisions };

@@ -549,6 +549,20 @@ fn cli_closed_pipe_exits_0_quietly() {
             assert!(first.starts_with(b"[1] "), "{:?}", String::from_utf8_lossy(&first));
         }
     }
+    // `btfkit diff A B | head`: still quiet, and the status still says "different".
+    if let (Some(a), Some(b)) = (host_vmlinux(), debian_vmlinux()) {
+        let mut child =
+            btfkit().arg("diff").arg(&a).arg(&b).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 64];
+        stdout.read_exact(&mut first).unwrap();
+        drop(stdout);
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(1), "diff of different BTFs exits 1 on a closed pipe too; stderr: {err}");
+        assert!(err.is_empty(), "quiet on a closed pipe: {err}");
+    }
 }
 
 /// ARRAY and FWD have no use for the size/type word; a non-zero one is

@@ -236,11 +236,23 @@ impl Btf {
                 interner.rollback(old_strs);
                 return Err(e);
             }
+            let src_end = src_start as u64 + n as u64; // one past other's last id
+            let mut bad = None;
             t.for_each_ref_mut(|id| {
                 if id.0 != 0 && id.0 >= src_start {
+                    if id.0 as u64 >= src_end {
+                        bad.get_or_insert(id.0);
+                    }
                     id.0 = (id.0 - src_start).wrapping_add(first);
                 }
             });
+            if let Some(target) = bad {
+                self.types_mut().truncate(old_types);
+                self.strings_mut().truncate(old_strs);
+                interner.rollback(old_strs);
+                let max = (src_end - 1) as u32;
+                return Err(Error::BadTypeId { id: src_start + i as u32, target, max });
+            }
             self.types_mut().push(t);
         }
         Ok(TypeId(first))
@@ -274,6 +286,24 @@ mod tests {
         assert!(ix.overflow.is_empty());
         let g2 = ix.intern(&mut b, b"gamma").unwrap();
         assert_eq!(g2, g);
+    }
+
+    #[test]
+    fn append_checks_the_source_ids() {
+        let mut src = Btf::new();
+        let i = src.add_int("int", 4, 1).unwrap();
+        src.add_ptr(i).unwrap();
+        // Out of range for `src`, unchecked by the builder-level push.
+        src.types_mut().push(Type::new(0, crate::btf::TypeKind::Ptr(TypeId(9))));
+        let mut dst = Btf::new();
+        dst.add_int("long", 8, 1).unwrap();
+        let before = dst.clone();
+        let e = dst.append(&src).unwrap_err();
+        assert!(matches!(e, Error::BadTypeId { id: 3, target: 9, max: 3 }), "{e:?}");
+        assert_eq!(dst, before, "a failed append leaves the target unchanged");
+        let mut m = Merger::new(before.clone());
+        assert!(m.append(src).is_err());
+        assert_eq!(m.finish(), before);
     }
 
     #[test]
