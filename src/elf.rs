@@ -107,6 +107,43 @@ fn find_replaceable(data: &[u8], path: &Path, name: &str, allow_alloc: bool) -> 
         let secs = h.sections(e, data).map_err(|e| e.to_string())?;
         for (i, s) in secs.iter().enumerate() {
             if secs.section_name(e, s).map_err(|e| e.to_string())? == name.as_bytes() {
+                if s.sh_type(e) == object::elf::SHT_NOBITS {
+                    return Err(format!("{name} has no contents in the file (SHT_NOBITS)"));
+                }
+                let (off, size): (u64, u64) = (s.sh_offset(e).into(), s.sh_size(e).into());
+                // Writing over the section must not touch anything else.
+                let end = off.saturating_add(size);
+                let overlaps = |a: u64, b: u64| size > 0 && b > a && off < b && a < end;
+                let ehsize = std::mem::size_of::<H>() as u64;
+                let phoff: u64 = h.e_phoff(e).into();
+                let ph_end = phoff.saturating_add(h.e_phnum(e) as u64 * h.e_phentsize(e) as u64);
+                let shoff: u64 = h.e_shoff(e).into();
+                let sh_end = shoff.saturating_add(secs.len() as u64 * h.e_shentsize(e) as u64);
+                let mut clash = None;
+                if overlaps(0, ehsize) {
+                    clash = Some("the ELF header".to_string());
+                } else if overlaps(phoff, ph_end) {
+                    clash = Some("the program headers".to_string());
+                } else if overlaps(shoff, sh_end) {
+                    clash = Some("the section headers".to_string());
+                } else {
+                    for (j, o) in secs.iter().enumerate() {
+                        if j == i || o.sh_type(e) == object::elf::SHT_NOBITS {
+                            continue;
+                        }
+                        let (a, n): (u64, u64) = (o.sh_offset(e).into(), o.sh_size(e).into());
+                        if overlaps(a, a.saturating_add(n)) {
+                            let oname = secs.section_name(e, o).map(|b| String::from_utf8_lossy(b).into_owned());
+                            clash = Some(format!("section [{j}] {}", oname.unwrap_or_default()));
+                            break;
+                        }
+                    }
+                }
+                if let Some(what) = clash {
+                    return Err(format!(
+                        "{name} (file offset {off}, size {size}) overlaps {what}: refusing to write over it"
+                    ));
+                }
                 let f = Found {
                     index: i,
                     offset: s.sh_offset(e).into(),

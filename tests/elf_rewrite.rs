@@ -63,3 +63,33 @@ fn allocated_btf_is_refused_with_reason() {
     let err = elf::replace_section(&data, &p, ".BTF", b"x").unwrap_err().to_string();
     assert!(err.contains("allocated section") && err.contains("--detached"), "{err}");
 }
+
+/// A `.BTF` whose file range overlaps something else (here: moved onto the
+/// ELF header, or onto the next section) is refused before anything is
+/// written: writing over it would corrupt the file. Found by the elf_rewrite
+/// fuzz target.
+#[test]
+fn overlapping_btf_section_is_refused() {
+    let obj = std::fs::read(common::root().join("tests/fixtures/gen/kinds.bpf.o")).unwrap();
+    let f = object::File::parse(&*obj).unwrap();
+    let btf = f.section_by_name(".BTF").unwrap();
+    // The first section with contents (right after the ELF header).
+    let other = f
+        .sections()
+        .filter(|s| s.name().is_ok_and(|n| n != ".BTF") && s.file_range().is_some_and(|r| r.1 > 0))
+        .min_by_key(|s| s.file_range().unwrap().0)
+        .unwrap();
+    let (other_off, _) = other.file_range().unwrap();
+    // Elf64_Ehdr: e_shoff at 40; Elf64_Shdr: 64 bytes, sh_offset at 24.
+    let shoff = u64::from_le_bytes(obj[40..48].try_into().unwrap()) as usize;
+    let at = shoff + btf.index().0 * 64 + 24;
+    for (new_off, what) in [(0u64, "the ELF header"), (other_off, "section [")] {
+        let mut bad = obj.clone();
+        bad[at..at + 8].copy_from_slice(&new_off.to_le_bytes());
+        let err = elf::replace_section(&bad, Path::new("bad.o"), ".BTF", b"tiny").unwrap_err().to_string();
+        assert!(err.contains("bad.o") && err.contains("overlaps") && err.contains(what), "{err}");
+        assert!(elf::replace_btf_keep_size(&bad, Path::new("bad.o"), &btf_of(&obj)).is_err());
+    }
+    // The untouched object is fine.
+    assert!(elf::replace_section(&obj, Path::new("ok.o"), ".BTF", b"tiny").is_ok());
+}
