@@ -3,6 +3,8 @@
 //! named struct/union layout, and be idempotent.
 
 mod dedup_common;
+#[path = "common/graph_spec.rs"]
+mod graph_spec;
 
 use std::collections::BTreeSet;
 
@@ -10,26 +12,8 @@ use btfkit::btf::int_encoding::SIGNED;
 use btfkit::dedup::DedupOptions;
 use btfkit::{Btf, TypeId, TypeKind, parse, write};
 use dedup_common::LBtf;
+use graph_spec::{NAMES, Spec, spec};
 use proptest::prelude::*;
-
-const NAMES: [&str; 5] = ["", "a", "b", "c", "d"];
-
-/// One generated type: a selector and raw numbers, interpreted relative to
-/// the unit's types so that every by-value reference points backwards
-/// (pointers may point anywhere in the unit).
-#[derive(Clone, Debug)]
-struct Spec {
-    sel: u8,
-    name: u8,
-    x: u8,
-    y: u8,
-    members: Vec<(u8, u8)>,
-}
-
-fn spec() -> impl Strategy<Value = Spec> {
-    (0u8..10, 0u8..5, any::<u8>(), any::<u8>(), prop::collection::vec((0u8..5, any::<u8>()), 0..4))
-        .prop_map(|(sel, name, x, y, members)| Spec { sel, name, x, y, members })
-}
 
 /// Adds one unit. `fwd_mask` turns some structs into FWDs of the same name
 /// (an incomplete type in that unit).
@@ -132,7 +116,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
-    fn dedup_matches_libbpf(specs in prop::collection::vec(spec(), 1..14), masks in prop::collection::vec(any::<u64>(), 1..4)) {
+    fn dedup_matches_libbpf(specs in prop::collection::vec(spec(10), 1..14), masks in prop::collection::vec(any::<u64>(), 1..4)) {
         let mut b = Btf::new();
         add_unit(&mut b, &specs, 0);
         for m in &masks {

@@ -1,9 +1,12 @@
 //! Every BTF btfkit writes must load into the running kernel (BPF_BTF_LOAD).
 
 mod common;
+#[path = "common/graph_spec.rs"]
+mod graph_spec;
 
 use btfkit::btf::int_encoding;
 use btfkit::{parse, write, Btf, TypeId};
+use graph_spec::{NAMES, Spec, spec};
 
 /// A builder-made BTF touching every kind the kernel accepts in a base BTF.
 fn built() -> Btf {
@@ -252,24 +255,6 @@ fn fixture_outputs_load() {
 
 // ---- random type graphs ----
 
-const NAMES: [&str; 5] = ["", "a", "b", "c", "d"];
-
-/// One generated type of a unit (see [`add_unit`]).
-#[derive(Clone, Debug)]
-struct Spec {
-    sel: u8,
-    name: u8,
-    x: u8,
-    y: u8,
-    members: Vec<(u8, u8)>,
-}
-
-fn spec() -> impl proptest::strategy::Strategy<Value = Spec> {
-    use proptest::prelude::*;
-    (0u8..12, 0u8..5, any::<u8>(), any::<u8>(), proptest::collection::vec((0u8..5, any::<u8>()), 0..4))
-        .prop_map(|(sel, name, x, y, members)| Spec { sel, name, x, y, members })
-}
-
 /// Adds one "compilation unit" built from `specs`, valid for the kernel by
 /// construction: by-value references only go backwards to sized types,
 /// members are laid out one after another, names are identifiers. Structs
@@ -435,7 +420,7 @@ fn random_graphs_deduplicated_load() {
     // BTFKIT_KERNEL_CASES=N runs more cases.
     let cases = std::env::var("BTFKIT_KERNEL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
     let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
-    let strategy = (proptest::collection::vec(spec(), 1..14), proptest::collection::vec(any::<u64>(), 1..4));
+    let strategy = (proptest::collection::vec(spec(12), 1..14), proptest::collection::vec(any::<u64>(), 1..4));
     let result = runner.run(&strategy, |(specs, masks)| {
         let mut b = Btf::new();
         for m in &masks {
