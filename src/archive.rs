@@ -112,6 +112,56 @@ pub fn parse_members_over(data: &[u8], layout: &Layout, file_offset: usize, base
         .collect()
 }
 
+/// Members parsed at a time by [`for_each_member`].
+const WINDOW: usize = 64;
+
+/// Parses the members (each split over `base` when given) and hands them to
+/// `f` in member order. Members are parsed in parallel, a window of them at
+/// a time, the next window while `f` consumes the current one: memory holds
+/// two windows, not the whole archive, and parsing overlaps the consumer.
+/// After each window, `done` gets the byte range of `data` it spanned, which
+/// is not read again (the caller may release those pages).
+pub fn for_each_member(
+    data: &[u8],
+    layout: &Layout,
+    file_offset: usize,
+    base: Option<Arc<Btf>>,
+    mut f: impl FnMut(Btf) -> Result<()> + Send,
+    done: impl Fn(std::ops::Range<usize>),
+) -> Result<()> {
+    let span = |w: &[Member]| match (w.first(), w.last()) {
+        (Some(a), Some(b)) => a.offset..b.offset + b.size,
+        _ => 0..0,
+    };
+    let parse_window = |w: &[Member]| -> Result<Vec<Btf>> {
+        w.par_iter()
+            .map(|m| {
+                let opts = ParseOptions { base: base.clone(), allow_trailing: false, file_offset: file_offset + m.offset };
+                parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
+            })
+            .collect()
+    };
+    let mut windows = layout.members.chunks(WINDOW);
+    let Some(mut window) = windows.next() else { return Ok(()) };
+    let mut current = parse_window(window)?;
+    loop {
+        let next = windows.next();
+        let (consumed, parsed) = rayon::join(
+            || current.drain(..).try_for_each(&mut f),
+            || next.map(parse_window),
+        );
+        consumed?;
+        done(span(window));
+        match (parsed, next) {
+            (Some(p), Some(w)) => {
+                current = p?;
+                window = w;
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
 /// Parses a base+children archive: member 0 is the base, every other
 /// member is split BTF over it.
 pub fn parse_split_members(data: &[u8], layout: &Layout, file_offset: usize) -> Result<(Arc<Btf>, Vec<Btf>)> {
@@ -137,15 +187,28 @@ pub fn build(blobs: &[Vec<u8>]) -> Vec<u8> {
 
 /// Merges all members into one BTF and deduplicates it (the RFC's
 /// behaviour). With a `base`, every member is split BTF over it.
-pub fn merge(data: &[u8], layout: &Layout, file_offset: usize, base: Option<Arc<Btf>>) -> Result<Btf> {
-    let mut members = parse_members_over(data, layout, file_offset, base)?.into_iter();
-    let Some(first) = members.next() else {
+/// `done` is passed on to [`for_each_member`].
+pub fn merge(
+    data: &[u8],
+    layout: &Layout,
+    file_offset: usize,
+    base: Option<Arc<Btf>>,
+    done: impl Fn(std::ops::Range<usize>),
+) -> Result<Btf> {
+    let mut merger: Option<crate::dedup::Merger> = None;
+    let add = |m| {
+        match &mut merger {
+            None => merger = Some(crate::dedup::Merger::new(m)),
+            Some(merger) => {
+                merger.append(m)?;
+            }
+        }
+        Ok(())
+    };
+    for_each_member(data, layout, file_offset, base, add, done)?;
+    let Some(merger) = merger else {
         return Err(Error::Invalid("empty archive".into()));
     };
-    let mut merger = crate::dedup::Merger::new(first);
-    for m in members {
-        merger.append(m)?;
-    }
     let mut btf = merger.finish();
     btf.dedup(&crate::dedup::DedupOptions::default())?;
     Ok(btf)

@@ -46,6 +46,26 @@ pub struct Source {
 }
 
 impl Source {
+    /// Tells the kernel that the pages wholly inside `range` (of
+    /// [`Source::btf_data`]) are no longer needed, so a mapped file stops
+    /// counting against memory as it is consumed. Their contents stay what
+    /// they were: the mapping is shared and read-only, so the kernel reads
+    /// them back from the file if they are touched again. A no-op for data
+    /// in memory (decompressed) and where unsupported.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        const PAGE: usize = 4096;
+        let Bytes::Mapped(m) = &self.bytes else { return };
+        let start = (self.btf_offset + range.start).div_ceil(PAGE) * PAGE;
+        let end = ((self.btf_offset + range.end).min(m.len()) / PAGE) * PAGE;
+        if end > start {
+            // SAFETY: `m` is a shared read-only file mapping (Mmap::map), so
+            // MADV_DONTNEED only drops our page-table entries: later reads
+            // see the file's contents again, never zeroes. Callers pass
+            // ranges they have finished reading.
+            let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+        }
+    }
+
     /// The BTF bytes (section or whole file).
     pub fn btf_data(&self) -> &[u8] {
         &self.bytes[self.btf_offset..self.btf_offset + self.btf_len]
@@ -178,8 +198,30 @@ pub fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded> {
         let (btf, _) = parse::parse_with(&data[..first], &popts)?;
         return Ok(Loaded { btf, members: layout.members.len(), merged: false, padding, stopped: layout.stopped });
     }
-    let btf = crate::archive::merge(data, &layout, src.btf_offset, opts.base.clone())?;
+    let btf = crate::archive::merge(data, &layout, src.btf_offset, opts.base.clone(), |r| src.release(r))?;
     Ok(Loaded { btf, members: layout.members.len(), merged: true, padding, stopped: layout.stopped })
+}
+
+/// Hands every BTF in a file to `f`, in order: the members of an archive
+/// (split over `base` when given), or the one BTF of a plain file. Like
+/// [`load_members`], but members are parsed a window at a time while `f`
+/// consumes the previous window, so the whole archive is never held parsed.
+pub fn for_each_member(
+    path: &Path,
+    base: Option<Arc<Btf>>,
+    lenient: bool,
+    f: impl FnMut(Btf) -> Result<()> + Send,
+) -> Result<()> {
+    let src = open(path)?;
+    let data = src.btf_data();
+    let res = (|| {
+        let layout = crate::archive::walk(data, src.btf_offset, lenient)?;
+        if let Some((off, why)) = &layout.stopped {
+            eprintln!("btfkit: warning: {}: stopped reading the archive at offset {off}: {why}", path.display());
+        }
+        crate::archive::for_each_member(data, &layout, src.btf_offset, base, f, |r| src.release(r))
+    })();
+    res.map_err(|e| e.in_file(path))
 }
 
 /// Every BTF in a file: the members of an archive in order (split over

@@ -402,17 +402,18 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let mut merger: Option<btfkit::dedup::Merger> = None;
     let (mut types_in, mut str_in, mut members) = (0usize, 0usize, 0usize);
     for p in &a.inputs {
-        for b in input::load_members(p, base.clone(), a.lenient)? {
+        input::for_each_member(p, base.clone(), a.lenient, |b| {
             types_in += b.types().len();
             str_in += b.strings().len();
             members += 1;
             match &mut merger {
                 None => merger = Some(btfkit::dedup::Merger::new(b)),
                 Some(m) => {
-                    m.append(b).map_err(|e| e.in_file(p))?;
+                    m.append(b)?;
                 }
             }
-        }
+            Ok(())
+        })?;
     }
     let Some(merger) = merger else { return Err(Error::Invalid("no input".into()).into()) };
     let mut btf = merger.finish();

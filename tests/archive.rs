@@ -111,3 +111,50 @@ fn base_and_children_archive_round_trips() {
     assert_eq!(*b, *base);
     assert_eq!(children, kids);
 }
+
+/// Members are parsed a window at a time: every member reaches the consumer
+/// once, in order, each window's byte range is reported once, and a bad
+/// member in a later window stops the walk with its own offset.
+#[test]
+fn for_each_member_streams_in_order_and_stops_at_a_bad_member() {
+    let blobs: Vec<Vec<u8>> = (0..150).map(|i| write::to_bytes(&small(&format!("s{i}")))).collect();
+    let data = archive::build(&blobs);
+    let layout = archive::walk(&data, 0, false).unwrap();
+    assert_eq!(layout.members.len(), 150);
+    let mut names = Vec::new();
+    let spans = std::sync::Mutex::new(Vec::new());
+    archive::for_each_member(
+        &data,
+        &layout,
+        0,
+        None,
+        |b| {
+            names.push(b.name(b.types()[1].name_off).into_owned());
+            Ok(())
+        },
+        |r| spans.lock().unwrap().push(r),
+    )
+    .unwrap();
+    assert_eq!(names, (0..150).map(|i| format!("s{i}")).collect::<Vec<_>>());
+    let spans = spans.into_inner().unwrap();
+    assert_eq!(spans.first().map(|r| r.start), Some(0));
+    assert_eq!(spans.last().map(|r| r.end), Some(data.len()));
+    assert!(spans.windows(2).all(|w| w[0].end == w[1].start), "{spans:?}");
+    // The merged result equals appending the members one by one.
+    let merged = archive::merge(&data, &layout, 0, None, |_| {}).unwrap();
+    let mut one_by_one = btfkit::parse::parse(&blobs[0]).unwrap();
+    for b in &blobs[1..] {
+        one_by_one.append(&btfkit::parse::parse(b).unwrap()).unwrap();
+    }
+    one_by_one.dedup(&Default::default()).unwrap();
+    assert_eq!(write::to_bytes(&merged), write::to_bytes(&one_by_one));
+
+    // Member 100 (in the second window) gets an unknown kind.
+    let mut bad = data.clone();
+    let at = layout.members[100].offset + 24 + 4 + 3; // first type's info word, kind byte
+    bad[at] = 0x1f;
+    let mut seen = 0;
+    let err = archive::for_each_member(&bad, &layout, 0, None, |_| { seen += 1; Ok(()) }, |_| {}).unwrap_err();
+    assert!(err.to_string().contains(&format!("offset {}", layout.members[100].offset + 24)), "{err}");
+    assert!(seen <= 100, "members after the bad one are not consumed: {seen}");
+}
