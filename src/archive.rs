@@ -72,8 +72,8 @@ pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
                 });
             }
         };
-        if let Some(first) = layout.members.first() {
-            if first.header.endian != header.endian {
+        if let Some(first) = layout.members.first()
+            && first.header.endian != header.endian {
                 return Err(Error::Invalid(format!(
                     "offset {}: archive member {} is {:?}-endian but member 0 is {:?}-endian",
                     file_offset + pos,
@@ -82,7 +82,6 @@ pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
                     first.header.endian
                 )));
             }
-        }
         let size = header.total_len() as usize;
         layout.members.push(Member { index: layout.members.len(), offset: pos, size, pad_before: pad, header });
         pos += size;

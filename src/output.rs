@@ -40,11 +40,10 @@ fn write_atomic_inner(path: &Path, bytes: &[u8], fail_after: Option<usize>) -> R
         }
         f.sync_all()?;
         fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(d) = File::open(dir) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(d) = File::open(dir) {
                 let _ = d.sync_all();
             }
-        }
         Ok(())
     })();
     if let Err(e) = result {

@@ -239,11 +239,10 @@ impl Btf {
 
     /// Finds a string in the base (whole strings only) or in own strings.
     pub fn find_str(&self, s: &[u8]) -> Option<u32> {
-        if let Some(b) = &self.base {
-            if let Some(off) = b.find_str(s) {
+        if let Some(b) = &self.base
+            && let Some(off) = b.find_str(s) {
                 return Some(off);
             }
-        }
         self.strings.find(s).map(|o| o + self.start_str_off())
     }
 
@@ -257,11 +256,10 @@ impl Btf {
         if s.contains(&0) {
             return Err(Error::Invalid("string contains a NUL byte".into()));
         }
-        if let Some(b) = &self.base {
-            if let Some(off) = b.find_str(s) {
+        if let Some(b) = &self.base
+            && let Some(off) = b.find_str(s) {
                 return Ok(off);
             }
-        }
         let start = self.start_str_off();
         if self.strings.is_empty() && self.base.is_some() {
             // libbpf's strset for split BTF starts with "" too.
@@ -276,11 +274,10 @@ impl Btf {
 
     /// Looks a type up by name (first match, in id order, own types then base).
     pub fn find_by_name(&self, name: &str) -> Option<TypeId> {
-        if let Some(b) = &self.base {
-            if let Some(id) = b.find_by_name(name) {
+        if let Some(b) = &self.base
+            && let Some(id) = b.find_by_name(name) {
                 return Some(id);
             }
-        }
         self.iter().find(|(_, t)| t.name_off != 0 && self.str_bytes(t.name_off) == Some(name.as_bytes())).map(|(id, _)| id)
     }
 

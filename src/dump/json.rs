@@ -179,7 +179,7 @@ pub fn dump_ids(btf: &Btf, ids: &[TypeId], pretty: bool, out: &mut impl Write) -
 
 fn dump_type(btf: &Btf, id: TypeId, w: &mut JsonWriter) {
     w.start_object();
-    w.uint_field("id", id.0 as u32);
+    w.uint_field("id", id.0);
     let Some(t) = btf.type_by_id(id) else {
         w.string_field("kind", b"UNKNOWN");
         w.string_field("name", b"(anon)");
@@ -190,7 +190,7 @@ fn dump_type(btf: &Btf, id: TypeId, w: &mut JsonWriter) {
     w.string_field("name", name_or_anon(btf, t.name_off));
     match &t.kind {
         TypeKind::Int(i) => {
-            w.uint_field("size", i.size as u32);
+            w.uint_field("size", i.size);
             w.uint_field("bits_offset", i.offset as u32);
             w.uint_field("nr_bits", i.bits as u32);
             w.string_field("encoding", int_encoding_str(i.encoding).as_bytes());
@@ -200,25 +200,25 @@ fn dump_type(btf: &Btf, id: TypeId, w: &mut JsonWriter) {
         | TypeKind::Volatile(x)
         | TypeKind::Restrict(x)
         | TypeKind::Typedef(x)
-        | TypeKind::TypeTag { ty: x, .. } => w.uint_field("type_id", x.0 as u32),
+        | TypeKind::TypeTag { ty: x, .. } => w.uint_field("type_id", x.0),
         TypeKind::Array(a) => {
-            w.uint_field("type_id", a.elem.0 as u32);
-            w.uint_field("index_type_id", a.index.0 as u32);
-            w.uint_field("nr_elems", a.nelems as u32);
+            w.uint_field("type_id", a.elem.0);
+            w.uint_field("index_type_id", a.index.0);
+            w.uint_field("nr_elems", a.nelems);
         }
         TypeKind::Struct(c) | TypeKind::Union(c) => {
-            w.uint_field("size", c.size as u32);
+            w.uint_field("size", c.size);
             w.uint_field("vlen", c.members.len() as u32);
             w.name("members");
             w.start_array();
             for m in &c.members {
                 w.start_object();
                 w.string_field("name", name_or_anon(btf, m.name_off));
-                w.uint_field("type_id", m.ty.0 as u32);
-                w.uint_field("bits_offset", c.bit_offset(m) as u32);
+                w.uint_field("type_id", m.ty.0);
+                w.uint_field("bits_offset", c.bit_offset(m));
                 let bs = c.bitfield_size(m);
                 if bs != 0 {
-                    w.uint_field("bitfield_size", bs as u32);
+                    w.uint_field("bitfield_size", bs);
                 }
                 w.end_object();
             }
@@ -226,7 +226,7 @@ fn dump_type(btf: &Btf, id: TypeId, w: &mut JsonWriter) {
         }
         TypeKind::Enum(e) => {
             w.string_field("encoding", if e.signed { "SIGNED" } else { "UNSIGNED" });
-            w.uint_field("size", e.size as u32);
+            w.uint_field("size", e.size);
             w.uint_field("vlen", e.values.len() as u32);
             w.name("values");
             w.start_array();
@@ -246,7 +246,7 @@ fn dump_type(btf: &Btf, id: TypeId, w: &mut JsonWriter) {
         }
         TypeKind::Enum64(e) => {
             w.string_field("encoding", if e.signed { "SIGNED" } else { "UNSIGNED" });
-            w.uint_field("size", e.size as u32);
+            w.uint_field("size", e.size);
             w.uint_field("vlen", e.values.len() as u32);
             w.name("values");
             w.start_array();
@@ -266,43 +266,43 @@ fn dump_type(btf: &Btf, id: TypeId, w: &mut JsonWriter) {
             w.string_field("fwd_kind", if *union { "union" } else { "struct" });
         }
         TypeKind::Func { proto, linkage } => {
-            w.uint_field("type_id", proto.0 as u32);
+            w.uint_field("type_id", proto.0);
             w.string_field("linkage", func_linkage_str(*linkage).as_bytes());
         }
         TypeKind::FuncProto(p) => {
-            w.uint_field("ret_type_id", p.ret.0 as u32);
+            w.uint_field("ret_type_id", p.ret.0);
             w.uint_field("vlen", p.params.len() as u32);
             w.name("params");
             w.start_array();
             for p in &p.params {
                 w.start_object();
                 w.string_field("name", name_or_anon(btf, p.name_off));
-                w.uint_field("type_id", p.ty.0 as u32);
+                w.uint_field("type_id", p.ty.0);
                 w.end_object();
             }
             w.end_array();
         }
         TypeKind::Var { ty, linkage } => {
-            w.uint_field("type_id", ty.0 as u32);
+            w.uint_field("type_id", ty.0);
             w.string_field("linkage", var_linkage_str(*linkage).as_bytes());
         }
         TypeKind::Datasec(d) => {
-            w.uint_field("size", d.size as u32);
+            w.uint_field("size", d.size);
             w.uint_field("vlen", d.vars.len() as u32);
             w.name("vars");
             w.start_array();
             for v in &d.vars {
                 w.start_object();
-                w.uint_field("type_id", v.ty.0 as u32);
-                w.uint_field("offset", v.offset as u32);
-                w.uint_field("size", v.size as u32);
+                w.uint_field("type_id", v.ty.0);
+                w.uint_field("offset", v.offset);
+                w.uint_field("size", v.size);
                 w.end_object();
             }
             w.end_array();
         }
-        TypeKind::Float { size } => w.uint_field("size", *size as u32),
+        TypeKind::Float { size } => w.uint_field("size", *size),
         TypeKind::DeclTag { ty, component_idx, .. } => {
-            w.uint_field("type_id", ty.0 as u32);
+            w.uint_field("type_id", ty.0);
             w.int_field("component_idx", *component_idx as i64);
         }
     }
