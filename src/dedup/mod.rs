@@ -109,7 +109,7 @@ fn info(t: &Type) -> u32 {
         TypeKind::TypeTag { attr, .. } => (18, 0, *attr),
         TypeKind::Enum64(e) => (19, e.values.len(), e.signed),
     };
-    ((kflag as u32) << 31) | (k << 24) | (vlen as u32 & 0xffff)
+    ((kflag as u32) << 31) | (k << 24) | (vlen as u32 & 0xffff) | t.quirks.as_deref().map_or(0, |q| q.info)
 }
 #[inline]
 fn st_of(t: Option<&Type>) -> u32 {
@@ -119,7 +119,7 @@ fn st_of(t: Option<&Type>) -> u32 {
 /// The u32 after the common header of INT and DECL_TAG.
 fn int_tag_extra(t: &Type) -> u32 {
     match &t.kind {
-        TypeKind::Int(i) => i.raw(),
+        TypeKind::Int(_) => t.int_data(),
         TypeKind::DeclTag { component_idx, .. } => *component_idx as u32,
         _ => 0,
     }
