@@ -312,6 +312,16 @@ impl Type {
         self.quirks.as_deref().copied().unwrap_or_default()
     }
 
+    /// A FWD's non-zero size/type word (zero in kernel-valid BTF). libbpf's
+    /// type-id iterator counts it as a type id, so `btf__add_btf` shifts it
+    /// and `btf__dedup` remaps it; the merge and dedup do the same.
+    pub fn fwd_word_mut(&mut self) -> Option<&mut u32> {
+        match (&self.kind, self.quirks.as_deref_mut()) {
+            (TypeKind::Fwd { .. }, Some(q)) if q.size_or_type != 0 => Some(&mut q.size_or_type),
+            _ => None,
+        }
+    }
+
     /// An INT's raw data word (with its unused bits), 0 for other kinds.
     pub fn int_data(&self) -> u32 {
         match &self.kind {

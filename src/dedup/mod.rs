@@ -901,6 +901,15 @@ impl<'a> Dedup<'a> {
                     r.0 = n;
                 }
             });
+            // libbpf remaps a FWD's size/type word like a type id (reading out of
+            // bounds when it is not one; we leave such a word as it is).
+            if let Some(w) = t.fwd_word_mut() {
+                if (*w as usize) < total {
+                    if let Some(n) = lookup(self, *w) {
+                        *w = n;
+                    }
+                }
+            }
             out.push(t);
         }
         Ok(out)
