@@ -40,8 +40,8 @@ enum ArchiveArg {
 /// How strictly input BTF is checked (`--validate`).
 #[derive(Copy, Clone, Default, PartialEq, Eq, ValueEnum)]
 enum ValidateArg {
-    /// What the kernel's BTF verifier accepts (INT encodings, unused fields zero, kind_flag/vlen
-    /// rules, decl tags, ...)
+    /// The kernel BTF verifier's rules (INT encodings, unused fields zero, kind_flag/vlen rules,
+    /// decl tags, ...)
     #[default]
     Kernel,
     /// What libbpf 1.7 (btf__new) and so bpftool accept: ids, string offsets, layout and

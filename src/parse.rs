@@ -168,17 +168,21 @@ fn header_with<E: Endian>(e: E, data: &[u8], base_off: usize) -> Result<Header> 
 /// consumers that follow such chains rely on).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Validation {
-    /// What the kernel's BTF verifier accepts (the default): in addition,
+    /// The kernel BTF verifier's rules, those btfkit checks (the default): in addition,
     /// INT size/encoding/bit layout, unused fields, vlen and kind_flag zero
     /// where the kind has none, FUNC linkage, ENUM sizes, member offsets
     /// within the struct, bitfield sizes, decl tag values and components.
     #[default]
     Kernel,
-    /// What libbpf 1.7's `btf__new` accepts (what bpftool and gcc 12 live
-    /// with): only the checks listed above for both levels. Bits in fields a
-    /// kind does not use are kept in [`Type::quirks`] and written back.
-    /// Little-endian hosts only read a big-endian BTF with a 24-byte header,
-    /// as libbpf does.
+    /// What libbpf 1.7's `btf__new` accepts for the types (what bpftool and
+    /// gcc 12 live with): only the checks listed above for both levels. Bits
+    /// in fields a kind does not use are kept in [`Type::quirks`] and written
+    /// back. A BTF of the other byte order needs a 24-byte header, as libbpf
+    /// requires. Deliberate differences from libbpf: reference loops and a
+    /// FUNC_PROTO's return type id are checked (libbpf checks neither), and
+    /// the header keeps the kernel's rules (libbpf also takes any version and
+    /// flags, gaps between sections, trailing bytes and non-zero unknown
+    /// header bytes, which the canonical writer could not reproduce).
     Libbpf,
 }
 

@@ -274,6 +274,90 @@ fn run_mutants(name: &str, cases: u32) -> Tally {
     tally
 }
 
+/// Mutants both levels of acceptance agree on are dumped as bpftool 7.1
+/// dumps them (raw, JSON, C), odd fields included. bpftool runs as a
+/// process per mutant, so this uses fewer cases.
+fn mutants_dump_like_bpftool(name: &str, cases: u32) {
+    if !bpftool_ok() {
+        return;
+    }
+    quiet_libbpf();
+    let raw = btf_bytes(name);
+    let (spans, h) = type_spans(&raw);
+    let dir = scratch(&format!("validation-mutant-dumps-{name}"));
+    let file = dir.join("m.btf");
+    let strategy = prop::collection::vec((any::<u32>(), 0u8..9, any::<u32>(), any::<u32>()), 1..4);
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let counts = std::cell::RefCell::new([0usize; 5]);
+    let result = runner.run(&strategy, |edits| {
+        let m = mutate(&raw, &spans, &h, &edits);
+        let Ok(btf) = parse_lenient(&m) else { return Ok(()) };
+        std::fs::write(&file, &m).unwrap();
+        let bpftool = |args: &[&str], fmt_c: bool| {
+            let mut c = std::process::Command::new("bpftool");
+            c.args(args).args(["btf", "dump", "file"]).arg(&file);
+            if fmt_c {
+                c.args(["format", "c"]);
+            }
+            c.output().unwrap()
+        };
+        let mut c = counts.borrow_mut();
+        c[0] += 1;
+        for (fmt, args) in [(0, &[][..]), (1, &["-j"][..])] {
+            let theirs = bpftool(args, false);
+            prop_assert!(theirs.status.success(), "bpftool rejects what libbpf 1.7 accepts");
+            let mut ours = Vec::new();
+            if fmt == 0 {
+                btfkit::dump::raw::dump(&btf, &mut ours).unwrap();
+            } else {
+                btfkit::dump::json::dump(&btf, false, &mut ours).unwrap();
+            }
+            prop_assert!(ours == theirs.stdout, "{}", first_diff(&ours, &theirs.stdout));
+        }
+        let theirs = bpftool(&[], true);
+        let mut ours = Vec::new();
+        let r = btfkit::dump::c::render(&btf, &Default::default(), &mut ours);
+        match (theirs.status.success(), r.is_ok()) {
+            (true, true) => {
+                prop_assert!(ours == theirs.stdout, "format c: {}", first_diff(&ours, &theirs.stdout));
+                c[1] += 1;
+            }
+            (false, false) => c[2] += 1,
+            // bpftool's btf_dump (libbpf 1.1) gives up on some shapes, e.g. a
+            // member whose type is a DATASEC ("unsupported BTF_KIND:15").
+            (false, true) => c[3] += 1,
+            // btfkit bounds the C text (see docs/ROBUSTNESS.md, Bounds): a
+            // mutated size can ask for hundreds of MB of padding.
+            (true, false) => {
+                let e = r.unwrap_err().to_string();
+                prop_assert!(e.contains("exceeds"), "format c: btfkit refuses what bpftool dumps: {e}");
+                c[4] += 1
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{name}: {e}");
+    }
+    let c = counts.into_inner();
+    eprintln!(
+        "{name}: {} accepted mutants dump like bpftool (raw, JSON); format c: {} equal, {} refused by both, {} only by bpftool, {} only by btfkit (output bound)",
+        c[0], c[1], c[2], c[3], c[4]
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn gcc_mutants_dump_like_bpftool() {
+    mutants_dump_like_bpftool("kinds.gcc.btf", 250);
+}
+
+#[test]
+fn kinds_mutants_dump_like_bpftool() {
+    mutants_dump_like_bpftool("kinds.btf", 250);
+}
+
 #[test]
 fn mutants_of_kinds_agree_with_libbpf() {
     let t = run_mutants("kinds.btf", 3000);
@@ -310,6 +394,26 @@ fn foreign_endian_needs_24_byte_header() {
     assert_eq!(e.is_ok(), !native_is_le, "{e:?}");
     if let Err(e) = e {
         assert!(e.to_string().contains("24-byte header"), "{e}");
+    }
+}
+
+/// The header keeps the kernel's rules at both levels (a documented
+/// difference: libbpf ignores the version and flags, and allows trailing
+/// bytes, which btfkit's canonical writer could not give back).
+#[test]
+fn header_rules_are_the_kernels_at_both_levels() {
+    quiet_libbpf();
+    let raw = btf_bytes("kinds.btf");
+    let mut version = raw.clone();
+    version[2] = 2;
+    let mut flags = raw.clone();
+    flags[3] = 1;
+    let mut trailing = raw.clone();
+    trailing.extend_from_slice(&[0; 4]);
+    for (what, m) in [("version 2", version), ("flags 1", flags), ("4 trailing bytes", trailing)] {
+        assert!(LBtf::try_new(&m).is_some(), "{what}: libbpf rejects");
+        assert!(parse::parse(&m).is_err(), "{what}: kernel level accepts");
+        assert!(parse_lenient(&m).is_err(), "{what}: libbpf level accepts");
     }
 }
 
@@ -412,6 +516,9 @@ fn gcc_kernel_level_rejects_clearly() {
         assert_eq!(out.status.code(), Some(2), "{name}");
         let msg = String::from_utf8_lossy(&out.stderr);
         assert!(msg.contains(name) && msg.contains("offset") && msg.contains("type [") && msg.contains("FWD"), "{msg}");
+        if name == "kinds.gcc.btf" {
+            assert!(msg.contains("offset 1228: type [57] (FWD): size/type field 6 must be 0"), "{msg}");
+        }
         let same = run_cli(&["dump", "--validate", "kernel"], &path);
         assert_eq!(same.stderr, out.stderr);
         // The library names the type too.
