@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::btf::{Btf, Endianness};
 use crate::error::{Error, Result};
-use crate::parse::{self, Header, ParseOptions};
+use crate::parse::{self, Header, ParseOptions, Validation};
 
 /// One member of an archive.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,16 +96,24 @@ pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
 /// Parses every member as a standalone base BTF, in parallel. The result
 /// is in member order and independent of the number of threads.
 pub fn parse_members(data: &[u8], layout: &Layout, file_offset: usize) -> Result<Vec<Btf>> {
-    parse_members_over(data, layout, file_offset, None)
+    parse_members_over(data, layout, file_offset, None, Validation::Kernel)
 }
 
-/// Parses every member, each split over `base` when given, in parallel.
-pub fn parse_members_over(data: &[u8], layout: &Layout, file_offset: usize, base: Option<Arc<Btf>>) -> Result<Vec<Btf>> {
+/// Parses every member, each split over `base` when given, in parallel,
+/// checked at the given validation level.
+pub fn parse_members_over(
+    data: &[u8],
+    layout: &Layout,
+    file_offset: usize,
+    base: Option<Arc<Btf>>,
+    validation: Validation,
+) -> Result<Vec<Btf>> {
     layout
         .members
         .par_iter()
         .map(|m| {
-            let opts = ParseOptions { base: base.clone(), allow_trailing: false, file_offset: file_offset + m.offset };
+            let opts =
+                ParseOptions { base: base.clone(), allow_trailing: false, file_offset: file_offset + m.offset, validation };
             parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
         })
         .collect()
@@ -125,6 +133,7 @@ pub fn for_each_member(
     layout: &Layout,
     file_offset: usize,
     base: Option<Arc<Btf>>,
+    validation: Validation,
     mut f: impl FnMut(Btf) -> Result<()> + Send,
     done: impl Fn(std::ops::Range<usize>),
 ) -> Result<()> {
@@ -135,7 +144,12 @@ pub fn for_each_member(
     let parse_window = |w: &[Member]| -> Result<Vec<Btf>> {
         w.par_iter()
             .map(|m| {
-                let opts = ParseOptions { base: base.clone(), allow_trailing: false, file_offset: file_offset + m.offset };
+                let opts = ParseOptions {
+                    base: base.clone(),
+                    allow_trailing: false,
+                    file_offset: file_offset + m.offset,
+                    validation,
+                };
                 parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
             })
             .collect()
@@ -164,15 +178,30 @@ pub fn for_each_member(
 /// Parses a base+children archive: member 0 is the base, every other
 /// member is split BTF over it.
 pub fn parse_split_members(data: &[u8], layout: &Layout, file_offset: usize) -> Result<(Arc<Btf>, Vec<Btf>)> {
+    parse_split_members_with(data, layout, file_offset, Validation::Kernel)
+}
+
+/// [`parse_split_members`] at the given validation level.
+pub fn parse_split_members_with(
+    data: &[u8],
+    layout: &Layout,
+    file_offset: usize,
+    validation: Validation,
+) -> Result<(Arc<Btf>, Vec<Btf>)> {
     let Some(first) = layout.members.first() else {
         return Err(Error::Invalid("empty archive".into()));
     };
-    let base_opts = ParseOptions { base: None, allow_trailing: false, file_offset: file_offset + first.offset };
+    let base_opts = ParseOptions { base: None, allow_trailing: false, file_offset: file_offset + first.offset, validation };
     let base = Arc::new(parse::parse_with(&data[first.offset..first.offset + first.size], &base_opts)?.0);
     let children = layout.members[1..]
         .par_iter()
         .map(|m| {
-            let opts = ParseOptions { base: Some(base.clone()), allow_trailing: false, file_offset: file_offset + m.offset };
+            let opts = ParseOptions {
+                base: Some(base.clone()),
+                allow_trailing: false,
+                file_offset: file_offset + m.offset,
+                validation,
+            };
             parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -192,6 +221,7 @@ pub fn merge(
     layout: &Layout,
     file_offset: usize,
     base: Option<Arc<Btf>>,
+    validation: Validation,
     done: impl Fn(std::ops::Range<usize>),
 ) -> Result<Btf> {
     let mut merger: Option<crate::dedup::Merger> = None;
@@ -204,7 +234,7 @@ pub fn merge(
         }
         Ok(())
     };
-    for_each_member(data, layout, file_offset, base, add, done)?;
+    for_each_member(data, layout, file_offset, base, validation, add, done)?;
     let Some(merger) = merger else {
         return Err(Error::Invalid("empty archive".into()));
     };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::btf::Btf;
 use crate::elf;
 use crate::error::{Error, Result};
-use crate::parse::{self, ParseOptions};
+use crate::parse::{self, ParseOptions, Validation};
 
 /// Largest decompressed size accepted (guards against decompression bombs).
 pub const MAX_DECOMPRESSED: u64 = 4 << 30;
@@ -144,8 +144,13 @@ pub fn from_bytes(bytes: Bytes, path: &Path) -> Result<Source> {
 /// Loads a single BTF (base, or split over `base`) from a file. A BTF
 /// archive is an error here; see [`load_with`].
 pub fn load(path: &Path, base: Option<Arc<Btf>>) -> Result<Btf> {
+    load_validated(path, base, Validation::Kernel)
+}
+
+/// [`load`] with the types checked at the given validation level.
+pub fn load_validated(path: &Path, base: Option<Arc<Btf>>, validation: Validation) -> Result<Btf> {
     let src = open(path)?;
-    let opts = ParseOptions { base, allow_trailing: false, file_offset: src.btf_offset };
+    let opts = ParseOptions { base, allow_trailing: false, file_offset: src.btf_offset, validation };
     parse::parse_with(src.btf_data(), &opts).map(|(b, _)| b).map_err(|e| e.in_file(path))
 }
 
@@ -164,8 +169,11 @@ pub enum ArchiveMode {
 pub struct LoadOptions {
     pub base: Option<Arc<Btf>>,
     pub archive: ArchiveMode,
-    /// Stop at trailing garbage after archive members instead of failing.
+    /// Stop at trailing garbage after archive members instead of failing
+    /// (the archive walk; unrelated to `validation`).
     pub lenient: bool,
+    /// How strictly each BTF's types are checked.
+    pub validation: Validation,
 }
 
 /// A loaded BTF and how it was made.
@@ -194,11 +202,17 @@ pub fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded> {
     let padding = layout.members.iter().map(|m| m.pad_before).sum::<usize>() + layout.pad_after;
     if layout.members.len() <= 1 || opts.archive == ArchiveMode::First {
         let first = layout.members.first().map(|m| m.size).unwrap_or(data.len());
-        let popts = ParseOptions { base: opts.base.clone(), allow_trailing: false, file_offset: src.btf_offset };
+        let popts = ParseOptions {
+            base: opts.base.clone(),
+            allow_trailing: false,
+            file_offset: src.btf_offset,
+            validation: opts.validation,
+        };
         let (btf, _) = parse::parse_with(&data[..first], &popts)?;
         return Ok(Loaded { btf, members: layout.members.len(), merged: false, padding, stopped: layout.stopped });
     }
-    let btf = crate::archive::merge(data, &layout, src.btf_offset, opts.base.clone(), |r| src.release(r))?;
+    let btf =
+        crate::archive::merge(data, &layout, src.btf_offset, opts.base.clone(), opts.validation, |r| src.release(r))?;
     Ok(Loaded { btf, members: layout.members.len(), merged: true, padding, stopped: layout.stopped })
 }
 
@@ -210,6 +224,7 @@ pub fn for_each_member(
     path: &Path,
     base: Option<Arc<Btf>>,
     lenient: bool,
+    validation: Validation,
     f: impl FnMut(Btf) -> Result<()> + Send,
 ) -> Result<()> {
     let src = open(path)?;
@@ -219,7 +234,7 @@ pub fn for_each_member(
         if let Some((off, why)) = &layout.stopped {
             eprintln!("btfkit: warning: {}: stopped reading the archive at offset {off}: {why}", path.display());
         }
-        crate::archive::for_each_member(data, &layout, src.btf_offset, base, f, |r| src.release(r))
+        crate::archive::for_each_member(data, &layout, src.btf_offset, base, validation, f, |r| src.release(r))
     })();
     res.map_err(|e| e.in_file(path))
 }
@@ -227,14 +242,20 @@ pub fn for_each_member(
 /// Every BTF in a file: the members of an archive in order (split over
 /// `base` when given), or the one BTF of a plain file.
 pub fn load_members(path: &Path, base: Option<Arc<Btf>>, lenient: bool) -> Result<Vec<Btf>> {
-    let src = open(path)?;
-    let data = src.btf_data();
-    let res = (|| {
-        let layout = crate::archive::walk(data, src.btf_offset, lenient)?;
-        if let Some((off, why)) = &layout.stopped {
-            eprintln!("btfkit: warning: {}: stopped reading the archive at offset {off}: {why}", path.display());
-        }
-        crate::archive::parse_members_over(data, &layout, src.btf_offset, base)
-    })();
-    res.map_err(|e| e.in_file(path))
+    load_members_with(path, base, lenient, Validation::Kernel)
+}
+
+/// [`load_members`] with the types checked at the given validation level.
+pub fn load_members_with(
+    path: &Path,
+    base: Option<Arc<Btf>>,
+    lenient: bool,
+    validation: Validation,
+) -> Result<Vec<Btf>> {
+    let mut all = Vec::new();
+    for_each_member(path, base, lenient, validation, |b| {
+        all.push(b);
+        Ok(())
+    })?;
+    Ok(all)
 }

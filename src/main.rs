@@ -37,6 +37,27 @@ enum ArchiveArg {
     First,
 }
 
+/// How strictly input BTF is checked (`--validate`).
+#[derive(Copy, Clone, Default, PartialEq, Eq, ValueEnum)]
+enum ValidateArg {
+    /// The kernel BTF verifier's rules (INT encodings, unused fields zero, kind_flag/vlen rules,
+    /// decl tags, ...)
+    #[default]
+    Kernel,
+    /// What libbpf 1.7 (btf__new) and so bpftool accept: ids, string offsets, layout and
+    /// FUNC -> FUNC_PROTO checked, the rest tolerated and kept as is (e.g. gcc 12 -gbtf output)
+    Libbpf,
+}
+
+impl From<ValidateArg> for btfkit::parse::Validation {
+    fn from(v: ValidateArg) -> Self {
+        match v {
+            ValidateArg::Kernel => btfkit::parse::Validation::Kernel,
+            ValidateArg::Libbpf => btfkit::parse::Validation::Libbpf,
+        }
+    }
+}
+
 /// Options shared by every command that reads BTF.
 #[derive(clap::Args)]
 struct InputArgs {
@@ -49,11 +70,14 @@ struct InputArgs {
     /// Stop at trailing bytes after archive members with a warning instead of failing
     #[arg(long)]
     lenient: bool,
+    /// How strictly to check the input BTF (base included)
+    #[arg(long, value_enum, default_value = "kernel")]
+    validate: ValidateArg,
 }
 
 impl InputArgs {
-    fn with_base(base: Option<PathBuf>) -> InputArgs {
-        InputArgs { base, archive: ArchiveArg::Merge, lenient: false }
+    fn with_base(base: Option<PathBuf>, validate: ValidateArg) -> InputArgs {
+        InputArgs { base, archive: ArchiveArg::Merge, lenient: false, validate }
     }
 }
 
@@ -68,6 +92,9 @@ enum ArchiveCmd {
         json: bool,
         #[arg(long)]
         lenient: bool,
+        /// How strictly to check the members
+        #[arg(long, value_enum, default_value = "kernel")]
+        validate: ValidateArg,
     },
     /// Concatenate a base BTF and split BTFs of modules into a base+children archive
     #[command(after_help = "Example:\n  btfkit archive build --base /sys/kernel/btf/vmlinux ext4.ko xfs.ko.zst -o kernel.btfa\n\nLayout: member 0 is the base, every other member is a split BTF over it, back to back.")]
@@ -142,6 +169,9 @@ enum Cmd {
         base_b: Option<PathBuf>,
         #[arg(short, long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
+        /// How strictly to check both inputs (and their bases)
+        #[arg(long, value_enum, default_value = "kernel")]
+        validate: ValidateArg,
     },
     /// Merge BTFs in order (libbpf btf__add_btf) and deduplicate them (btf__dedup)
     #[command(after_help = "Inputs are raw BTF or ELF files; a BTF archive contributes all its members, in order.\n\
@@ -181,6 +211,10 @@ btfkit dedup vmlinux.o --in-place")]
         /// libbpf's force_collisions (testing aid: slow, same result)
         #[arg(long)]
         force_collisions: bool,
+        /// How strictly to check the inputs (and the base); odd bits that libbpf tolerates
+        /// are kept in the output, as libbpf's dedup keeps them
+        #[arg(long, value_enum, default_value = "kernel")]
+        validate: ValidateArg,
     },
 }
 
@@ -202,11 +236,13 @@ impl From<io::Error> for Fail {
 
 /// Loads FILE as the input options say, with a note on stderr for archives.
 fn load(file: &Path, args: &InputArgs) -> Result<Btf, Error> {
+    let validation = args.validate.into();
     let base = match &args.base {
-        Some(b) => Some(Arc::new(input::load(b, None)?)),
+        Some(b) => Some(Arc::new(input::load_validated(b, None, validation)?)),
         None => None,
     };
     let opts = input::LoadOptions {
+        validation,
         base,
         archive: match args.archive {
             ArchiveArg::Merge => input::ArchiveMode::Merge,
@@ -238,14 +274,15 @@ fn load(file: &Path, args: &InputArgs) -> Result<Btf, Error> {
 
 fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
     match cmd {
-        ArchiveCmd::List { file, json, lenient } => {
+        ArchiveCmd::List { file, json, lenient, validate } => {
             let src = input::open(&file)?;
             let data = src.btf_data();
             let layout = archive::walk(data, src.btf_offset, lenient).map_err(|e| e.in_file(&file))?;
             // Members are standalone BTFs, or (base+children archives) split BTFs over member 0.
-            let members = match archive::parse_members(data, &layout, src.btf_offset) {
+            let v = validate.into();
+            let members = match archive::parse_members_over(data, &layout, src.btf_offset, None, v) {
                 Ok(m) => m,
-                Err(e) => match archive::parse_split_members(data, &layout, src.btf_offset) {
+                Err(e) => match archive::parse_split_members_with(data, &layout, src.btf_offset, v) {
                     Ok((base, children)) => {
                         eprintln!("btfkit: note: base+children archive: members 1.. are split BTF over member 0");
                         std::iter::once((*base).clone()).chain(children).collect()
@@ -307,6 +344,7 @@ struct DedupArgs {
     lenient: bool,
     keep_size: bool,
     force_collisions: bool,
+    validate: ValidateArg,
 }
 
 /// `dedup --split`: every child of a base+children archive deduplicated
@@ -323,8 +361,8 @@ fn split_dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let src = input::open(file)?;
     let data = src.btf_data();
     let layout = archive::walk(data, src.btf_offset, a.lenient).map_err(|e| e.in_file(file))?;
-    let (base, children) =
-        archive::parse_split_members(data, &layout, src.btf_offset).map_err(|e| e.in_file(file))?;
+    let (base, children) = archive::parse_split_members_with(data, &layout, src.btf_offset, a.validate.into())
+        .map_err(|e| e.in_file(file))?;
     let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
     let types_in: usize = children.iter().map(|c| c.types().len()).sum();
     let deduped = children
@@ -380,7 +418,7 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
         return Err(Error::Invalid("dedup needs -o OUT, --detached OUT or --in-place".into()).into());
     }
     let base = match &a.base {
-        Some(b) => Some(Arc::new(input::load(b, None)?)),
+        Some(b) => Some(Arc::new(input::load_validated(b, None, a.validate.into())?)),
         None => None,
     };
     // The ELF to rewrite: the only input, when it is an ELF file.
@@ -402,7 +440,7 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let mut merger: Option<btfkit::dedup::Merger> = None;
     let (mut types_in, mut str_in, mut members) = (0usize, 0usize, 0usize);
     for p in &a.inputs {
-        input::for_each_member(p, base.clone(), a.lenient, |b| {
+        input::for_each_member(p, base.clone(), a.lenient, a.validate.into(), |b| {
             types_in += b.types().len();
             str_in += b.strings().len();
             members += 1;
@@ -485,8 +523,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             }
         }
         Cmd::Archive(cmd) => archive_cmd(cmd, &mut out)?,
-        Cmd::Diff { a, b, base_a, base_b, format } => {
-            let (a, b) = (load(&a, &InputArgs::with_base(base_a))?, load(&b, &InputArgs::with_base(base_b))?);
+        Cmd::Diff { a, b, base_a, base_b, format, validate } => {
+            let (a, b) = (
+                load(&a, &InputArgs::with_base(base_a, validate))?,
+                load(&b, &InputArgs::with_base(base_b, validate))?,
+            );
             let r = btfkit::diff::diff(&a, &b);
             status = if r.equivalent { 0 } else { 1 };
             let written = if format == "json" {
@@ -501,8 +542,9 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 w => w?,
             }
         }
-        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, keep_size, split, force_collisions } => {
-            let args = DedupArgs { inputs, base, output, detached, in_place, lenient, keep_size, force_collisions };
+        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, keep_size, split, force_collisions, validate } => {
+            let args =
+                DedupArgs { inputs, base, output, detached, in_place, lenient, keep_size, force_collisions, validate };
             if split {
                 split_dedup_cmd(args, &mut out)?;
             } else {

@@ -157,9 +157,40 @@ fn header_with<E: Endian>(e: E, data: &[u8], base_off: usize) -> Result<Header> 
     Ok(h)
 }
 
+/// How strictly [`parse_with`] checks the types.
+///
+/// Both levels check everything btfkit needs to be memory safe and
+/// terminating: the header and section layout (the kernel's rules: version 1,
+/// no flags, zero unknown header bytes, sections back to back), counts
+/// against the bytes present, known kinds, type ids in range, string offsets
+/// inside the string section, FUNC → FUNC_PROTO, and no reference loop
+/// without a pointer (typedef/modifier/array/by-value member cycles, which
+/// consumers that follow such chains rely on).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Validation {
+    /// The kernel BTF verifier's rules, those btfkit checks (the default): in addition,
+    /// INT size/encoding/bit layout, unused fields, vlen and kind_flag zero
+    /// where the kind has none, FUNC linkage, ENUM sizes, member offsets
+    /// within the struct, bitfield sizes, decl tag values and components.
+    #[default]
+    Kernel,
+    /// What libbpf 1.7's `btf__new` accepts for the types (what bpftool and
+    /// gcc 12 live with): only the checks listed above for both levels. Bits
+    /// in fields a kind does not use are kept in [`Type::quirks`] and written
+    /// back. A BTF of the other byte order needs a 24-byte header, as libbpf
+    /// requires. Deliberate differences from libbpf: reference loops and a
+    /// FUNC_PROTO's return type id are checked (libbpf checks neither), and
+    /// the header keeps the kernel's rules (libbpf also takes any version and
+    /// flags, gaps between sections, trailing bytes and non-zero unknown
+    /// header bytes, which the canonical writer could not reproduce).
+    Libbpf,
+}
+
 /// Options for [`parse_with`].
 #[derive(Clone, Debug, Default)]
 pub struct ParseOptions {
+    /// How strictly types are checked (kernel rules by default).
+    pub validation: Validation,
     /// Base BTF for split BTF.
     pub base: Option<Arc<Btf>>,
     /// Accept bytes after the end of the BTF (the caller handles them, e.g. archives).
@@ -200,11 +231,18 @@ pub fn parse_with(data: &[u8], opts: &ParseOptions) -> Result<(Btf, usize)> {
             )));
         }
     }
+    if opts.validation == Validation::Libbpf && h.endian != Endianness::default() && h.hdr_len != HEADER_LEN {
+        return Err(Error::BadHeaderLen {
+            offset: opts.file_offset + 4,
+            hdr_len: h.hdr_len,
+            why: "libbpf reads a BTF of the other byte order only with a 24-byte header",
+        });
+    }
     let btf = match h.endian {
         Endianness::Little => parse_body(LittleEndian, data, &h, opts)?,
         Endianness::Big => parse_body(BigEndian, data, &h, opts)?,
     };
-    validate(&btf, data, &h, opts.file_offset)?;
+    validate(&btf, &h, opts)?;
     Ok((btf, total))
 }
 
@@ -274,7 +312,7 @@ fn parse_body<E: Endian + Send + Sync>(e: E, data: &[u8], h: &Header, opts: &Par
     // error in id order wins, so messages do not depend on scheduling.
     let parse_range = |range: std::ops::Range<usize>| -> Result<Vec<Type>> {
         range
-            .map(|i| parse_type(e, &tdata[offs[i]..], start_id + i as u32, fo + t_start + offs[i]))
+            .map(|i| parse_type(e, &tdata[offs[i]..], start_id + i as u32, fo + t_start + offs[i], opts.validation))
             .collect()
     };
     let types: Vec<Type> = if offs.len() < PAR_MIN {
@@ -317,7 +355,8 @@ fn encoded_len_at<E: Endian>(e: E, d: &[u8]) -> Option<usize> {
     Some(12 + extra)
 }
 
-fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
+fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize, level: Validation) -> Result<Type> {
+    let strict = level == Validation::Kernel;
     if d.len() < 12 {
         return Err(Error::TruncatedType { offset: off, id, need: 12, have: d.len() });
     }
@@ -331,7 +370,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         return Err(Error::UnknownKind { offset: off, id, kind: kind_no });
     };
     let bad = |why: String| Error::BadType { offset: off, id, kind: kind.name(), why };
-    if info & 0x60ff_0000 != 0 {
+    if strict && info & 0x60ff_0000 != 0 {
         return Err(bad(format!("unused bits set in info {info:#010x}")));
     }
     let elem = match kind {
@@ -350,14 +389,14 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         kind,
         Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::FuncProto | Kind::Datasec | Kind::Func
     );
-    if !has_vlen && vlen != 0 {
+    if strict && !has_vlen && vlen != 0 {
         return Err(bad(format!("vlen {vlen} must be 0")));
     }
     let kflag_ok = matches!(
         kind,
         Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd | Kind::DeclTag | Kind::TypeTag
     );
-    if kflag && !kflag_ok {
+    if strict && kflag && !kflag_ok {
         return Err(bad("kind_flag must be 0".into()));
     }
     let x = &d[12..need];
@@ -366,14 +405,14 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
     let kind = match kind {
         Kind::Int => {
             let v = r(0);
-            if v & 0xf000_ff00 != 0 {
+            if strict && v & 0xf000_ff00 != 0 {
                 return Err(bad(format!("unused bits set in int data {v:#010x}")));
             }
-            TypeKind::Int(Int { size: st, encoding: (v >> 24) as u8, offset: (v >> 16) as u8, bits: v as u8 })
+            TypeKind::Int(Int { size: st, encoding: (v >> 24) as u8 & 0xf, offset: (v >> 16) as u8, bits: v as u8 })
         }
         Kind::Ptr => TypeKind::Ptr(tid(st)),
         Kind::Array => {
-            if st != 0 {
+            if strict && st != 0 {
                 return Err(bad(format!("size/type field {st} must be 0")));
             }
             TypeKind::Array(Array { elem: tid(r(0)), index: tid(r(4)), nelems: r(8) })
@@ -403,7 +442,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
                 .collect(),
         }),
         Kind::Fwd => {
-            if st != 0 {
+            if strict && st != 0 {
                 return Err(bad(format!("size/type field {st} must be 0")));
             }
             TypeKind::Fwd { union: kflag }
@@ -430,15 +469,29 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         Kind::TypeTag => TypeKind::TypeTag { ty: tid(st), attr: kflag },
         Kind::Unknown => return Err(Error::UnknownKind { offset: off, id, kind: 0 }),
     };
-    Ok(Type { name_off, kind })
+    let mut t = Type::new(name_off, kind);
+    if !strict {
+        // Whatever the model does not reproduce from the kind data is kept
+        // as is (the strict checks above guarantee there is none).
+        let q = Quirks {
+            info: info ^ t.info(),
+            size_or_type: if matches!(t.kind, TypeKind::Array(_) | TypeKind::Fwd { .. }) { st } else { 0 },
+            int_data: if let TypeKind::Int(_) = t.kind { r(0) & 0xf000_ff00 } else { 0 },
+        };
+        if !q.is_empty() {
+            t.quirks = Some(Box::new(q));
+        }
+    }
+    Ok(t)
 }
 
 /// Checks what libbpf's `btf_sanity_check` checks (string offsets, type ids,
-/// FUNC → FUNC_PROTO) plus a subset of the kernel's rules that any valid BTF
-/// meets (INT layout, decl tag components, no reference loops without a
-/// pointer).
-fn validate(btf: &Btf, _data: &[u8], h: &Header, fo: usize) -> Result<()> {
-    let first = fo + h.hdr_len as usize + h.type_off as usize;
+/// FUNC → FUNC_PROTO) and rejects reference loops without a pointer; with
+/// [`Validation::Kernel`] also a subset of the kernel's rules that any valid
+/// BTF meets (INT layout, decl tag components, ...).
+fn validate(btf: &Btf, h: &Header, opts: &ParseOptions) -> Result<()> {
+    let level = opts.validation;
+    let first = opts.file_offset + h.hdr_len as usize + h.type_off as usize;
     let mut offs = Vec::with_capacity(btf.types().len());
     let mut off = first;
     for t in btf.types() {
@@ -448,7 +501,7 @@ fn validate(btf: &Btf, _data: &[u8], h: &Header, fo: usize) -> Result<()> {
     let start = btf.start_id();
     let check_range = |range: std::ops::Range<usize>| -> Result<()> {
         for i in range {
-            validate_type(btf, TypeId(start + i as u32), &btf.types()[i], offs[i])?;
+            validate_type(btf, TypeId(start + i as u32), &btf.types()[i], offs[i], level)?;
         }
         Ok(())
     };
@@ -466,7 +519,7 @@ fn validate(btf: &Btf, _data: &[u8], h: &Header, fo: usize) -> Result<()> {
 }
 
 /// The per-type checks of [`validate`].
-fn validate_type(btf: &Btf, id: TypeId, t: &Type, off: usize) -> Result<()> {
+fn validate_type(btf: &Btf, id: TypeId, t: &Type, off: usize, level: Validation) -> Result<()> {
     let max = btf.type_count() - 1;
     let bad = |why: String| Error::BadType { offset: off, id: id.0, kind: t.kind().name(), why };
     let mut err = None;
@@ -482,6 +535,14 @@ fn validate_type(btf: &Btf, id: TypeId, t: &Type, off: usize) -> Result<()> {
     });
     if let Some(e) = err {
         return Err(e);
+    }
+    if level == Validation::Libbpf {
+        if let TypeKind::Func { proto, .. } = &t.kind {
+            if btf.type_by_id(*proto).is_none_or(|p| p.kind() != Kind::FuncProto) {
+                return Err(bad(format!("referenced type [{}] is not FUNC_PROTO", proto.0)));
+            }
+        }
+        return Ok(());
     }
     match &t.kind {
         TypeKind::Int(i) => {

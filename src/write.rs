@@ -69,7 +69,7 @@ pub fn write_type<E: Endian>(e: E, t: &Type, out: &mut Vec<u8>) {
     w(t.info());
     w(t.size_or_type());
     match &t.kind {
-        TypeKind::Int(i) => w(i.raw()),
+        TypeKind::Int(_) => w(t.int_data()),
         TypeKind::Array(a) => {
             w(a.elem.0);
             w(a.index.0);

@@ -128,6 +128,7 @@ fn for_each_member_streams_in_order_and_stops_at_a_bad_member() {
         &layout,
         0,
         None,
+        Default::default(),
         |b| {
             names.push(b.name(b.types()[1].name_off).into_owned());
             Ok(())
@@ -141,7 +142,7 @@ fn for_each_member_streams_in_order_and_stops_at_a_bad_member() {
     assert_eq!(spans.last().map(|r| r.end), Some(data.len()));
     assert!(spans.windows(2).all(|w| w[0].end == w[1].start), "{spans:?}");
     // The merged result equals appending the members one by one.
-    let merged = archive::merge(&data, &layout, 0, None, |_| {}).unwrap();
+    let merged = archive::merge(&data, &layout, 0, None, Default::default(), |_| {}).unwrap();
     let mut one_by_one = btfkit::parse::parse(&blobs[0]).unwrap();
     for b in &blobs[1..] {
         one_by_one.append(&btfkit::parse::parse(b).unwrap()).unwrap();
@@ -154,7 +155,11 @@ fn for_each_member_streams_in_order_and_stops_at_a_bad_member() {
     let at = layout.members[100].offset + 24 + 4 + 3; // first type's info word, kind byte
     bad[at] = 0x1f;
     let mut seen = 0;
-    let err = archive::for_each_member(&bad, &layout, 0, None, |_| { seen += 1; Ok(()) }, |_| {}).unwrap_err();
+    let err = archive::for_each_member(&bad, &layout, 0, None, Default::default(), |_| {
+        seen += 1;
+        Ok(())
+    }, |_| {})
+    .unwrap_err();
     assert!(err.to_string().contains(&format!("offset {}", layout.members[100].offset + 24)), "{err}");
     assert!(seen <= 100, "members after the bad one are not consumed: {seen}");
 }

@@ -1,4 +1,4 @@
-//! C dump of whatever parses: default options, sorted, and from a root
+//! C dump of whatever parses (libbpf validation level): default options, sorted, and from a root
 //! (chosen by the first input byte). Errors are fine, panics are not.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
@@ -6,8 +6,14 @@ use libfuzzer_sys::fuzz_target;
 use btfkit::btf::TypeId;
 use btfkit::dump::c::{Options, render};
 
+/// The libbpf level, or the kernel level for what only it accepts.
+fn parse_any(data: &[u8]) -> btfkit::Result<btfkit::Btf> {
+    let opts = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Libbpf, ..Default::default() };
+    btfkit::parse::parse_with(data, &opts).map(|(b, _)| b).or_else(|_| btfkit::parse::parse(data))
+}
+
 fuzz_target!(|data: &[u8]| {
-    if let Ok(btf) = btfkit::parse::parse(data) {
+    if let Ok(btf) = parse_any(data) {
         let mut out = Vec::new();
         let _ = render(&btf, &Options::default(), &mut out);
         let _ = render(&btf, &Options { sort: true, ..Default::default() }, &mut out);

@@ -131,7 +131,8 @@ pub mod var_linkage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Int {
     pub size: u32,
-    /// `int_encoding::{SIGNED, CHAR, BOOL}` (at most one bit is set in valid BTF).
+    /// `int_encoding::{SIGNED, CHAR, BOOL}` (at most one bit is set in
+    /// kernel-valid BTF; any 4-bit value with libbpf-level validation).
     pub encoding: u8,
     pub offset: u8,
     pub bits: u8,
@@ -269,16 +270,64 @@ pub enum TypeKind {
     Enum64(Enum64),
 }
 
+/// Bits of a type's encoding that its kind does not use. The kernel wants
+/// them zero; libbpf ignores them (gcc 12 sets some), so a BTF parsed with
+/// [`crate::parse::Validation::Libbpf`] keeps them here and the writer puts
+/// them back unchanged. Consumers other than the writer and the dedup's
+/// libbpf-style equality ignore them, as libbpf and bpftool do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Quirks {
+    /// ORed into `info`: bits 16..23 and 29..30, kind_flag for kinds without
+    /// one, vlen for kinds without one.
+    pub info: u32,
+    /// The size/type word of ARRAY and FWD (unused by those kinds).
+    pub size_or_type: u32,
+    /// ORed into an INT's data word: bits 8..15 and 28..31.
+    pub int_data: u32,
+}
+
+impl Quirks {
+    pub fn is_empty(&self) -> bool {
+        *self == Quirks::default()
+    }
+}
+
 /// One BTF type: its name (a string offset, 0 for anonymous) and its kind data.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Type {
     pub name_off: u32,
     pub kind: TypeKind,
+    /// Unused-field bits kept from lenient input (`None` for kernel-valid types).
+    pub quirks: Option<Box<Quirks>>,
 }
 
 impl Type {
     pub fn new(name_off: u32, kind: TypeKind) -> Type {
-        Type { name_off, kind }
+        Type { name_off, kind, quirks: None }
+    }
+
+    /// The unused-field bits (all zero for kernel-valid types).
+    #[inline]
+    pub fn quirks(&self) -> Quirks {
+        self.quirks.as_deref().copied().unwrap_or_default()
+    }
+
+    /// A FWD's non-zero size/type word (zero in kernel-valid BTF). libbpf's
+    /// type-id iterator counts it as a type id, so `btf__add_btf` shifts it
+    /// and `btf__dedup` remaps it; the merge and dedup do the same.
+    pub fn fwd_word_mut(&mut self) -> Option<&mut u32> {
+        match (&self.kind, self.quirks.as_deref_mut()) {
+            (TypeKind::Fwd { .. }, Some(q)) if q.size_or_type != 0 => Some(&mut q.size_or_type),
+            _ => None,
+        }
+    }
+
+    /// An INT's raw data word (with its unused bits), 0 for other kinds.
+    pub fn int_data(&self) -> u32 {
+        match &self.kind {
+            TypeKind::Int(i) => i.raw() | self.quirks().int_data,
+            _ => 0,
+        }
     }
 
     /// The numeric kind.
@@ -333,7 +382,7 @@ impl Type {
 
     /// The raw `info` word.
     pub fn info(&self) -> u32 {
-        ((self.kflag() as u32) << 31) | ((self.kind() as u32) << 24) | (self.vlen() & 0xffff)
+        ((self.kflag() as u32) << 31) | ((self.kind() as u32) << 24) | (self.vlen() & 0xffff) | self.quirks().info
     }
 
     /// The raw `size`/`type` union word of `struct btf_type`.
@@ -345,7 +394,7 @@ impl Type {
             TypeKind::Enum64(e) => e.size,
             TypeKind::Datasec(d) => d.size,
             TypeKind::Float { size } => *size,
-            TypeKind::Array(_) | TypeKind::Fwd { .. } => 0,
+            TypeKind::Array(_) | TypeKind::Fwd { .. } => self.quirks().size_or_type,
             TypeKind::Ptr(t)
             | TypeKind::Typedef(t)
             | TypeKind::Volatile(t)

@@ -246,6 +246,12 @@ impl Btf {
                     id.0 = (id.0 - src_start).wrapping_add(first);
                 }
             });
+            // libbpf shifts a FWD's size/type word like a type id, unchecked.
+            if let Some(w) = t.fwd_word_mut() {
+                if *w >= src_start {
+                    *w = (*w - src_start).wrapping_add(first);
+                }
+            }
             if let Some(target) = bad {
                 self.types_mut().truncate(old_types);
                 self.strings_mut().truncate(old_strs);

@@ -109,7 +109,7 @@ fn info(t: &Type) -> u32 {
         TypeKind::TypeTag { attr, .. } => (18, 0, *attr),
         TypeKind::Enum64(e) => (19, e.values.len(), e.signed),
     };
-    ((kflag as u32) << 31) | (k << 24) | (vlen as u32 & 0xffff)
+    ((kflag as u32) << 31) | (k << 24) | (vlen as u32 & 0xffff) | t.quirks.as_deref().map_or(0, |q| q.info)
 }
 #[inline]
 fn st_of(t: Option<&Type>) -> u32 {
@@ -119,7 +119,7 @@ fn st_of(t: Option<&Type>) -> u32 {
 /// The u32 after the common header of INT and DECL_TAG.
 fn int_tag_extra(t: &Type) -> u32 {
     match &t.kind {
-        TypeKind::Int(i) => i.raw(),
+        TypeKind::Int(_) => t.int_data(),
         TypeKind::DeclTag { component_idx, .. } => *component_idx as u32,
         _ => 0,
     }
@@ -901,6 +901,15 @@ impl<'a> Dedup<'a> {
                     r.0 = n;
                 }
             });
+            // libbpf remaps a FWD's size/type word like a type id (reading out of
+            // bounds when it is not one; we leave such a word as it is).
+            if let Some(w) = t.fwd_word_mut() {
+                if (*w as usize) < total {
+                    if let Some(n) = lookup(self, *w) {
+                        *w = n;
+                    }
+                }
+            }
             out.push(t);
         }
         Ok(out)

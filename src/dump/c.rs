@@ -597,7 +597,7 @@ fn ptr_size(btf: &Btf) -> u32 {
         b"int long unsigned",
     ];
     for id in 1..btf.type_count() {
-        if let Some(Type { name_off, kind: TypeKind::Int(i) }) = btf.type_by_id(TypeId(id)) {
+        if let Some(Type { name_off, kind: TypeKind::Int(i), .. }) = btf.type_by_id(TypeId(id)) {
             if i.size != 4 && i.size != 8 {
                 continue;
             }

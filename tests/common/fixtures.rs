@@ -18,8 +18,9 @@ pub struct Fixture {
     pub base: Option<&'static str>,
     /// The file bpftool reads instead (bpftool cannot read compressed files).
     pub oracle: Option<&'static str>,
-    /// gcc 12 -gbtf output with quirks the kernel (and btfkit) reject but
-    /// bpftool accepts (see [`GccQuirk`]); tests patch them first.
+    /// gcc 12 -gbtf output with quirks the kernel (and btfkit's default
+    /// level) reject but libbpf and bpftool accept (see [`GccQuirk`]): tests
+    /// read them with `Validation::Libbpf`, or patch them for the kernel level.
     pub gcc_quirks: bool,
 }
 

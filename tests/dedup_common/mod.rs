@@ -25,6 +25,18 @@ impl LBtf {
         // SAFETY: libbpf copies the bytes; the slice outlives the call.
         check(unsafe { sys::btf__new(raw.as_ptr() as *const c_void, raw.len() as u32) }, "btf__new")
     }
+    /// btf__new that reports rejection instead of panicking.
+    pub fn try_new(raw: &[u8]) -> Option<LBtf> {
+        // SAFETY: libbpf copies the bytes; the slice outlives the call.
+        let p = unsafe { sys::btf__new(raw.as_ptr() as *const c_void, raw.len() as u32) };
+        (!p.is_null()).then_some(LBtf(p))
+    }
+    /// btf__new_split that reports rejection instead of panicking.
+    pub fn try_new_split(raw: &[u8], base: &LBtf) -> Option<LBtf> {
+        // SAFETY: as above; `base` outlives the split BTF in every caller.
+        let p = unsafe { sys::btf__new_split(raw.as_ptr() as *const c_void, raw.len() as u32, base.0) };
+        (!p.is_null()).then_some(LBtf(p))
+    }
     pub fn new_split(raw: &[u8], base: &LBtf) -> LBtf {
         // SAFETY: as above; `base` outlives the split BTF in every caller.
         check(unsafe { sys::btf__new_split(raw.as_ptr() as *const c_void, raw.len() as u32, base.0) }, "btf__new_split")
@@ -61,9 +73,33 @@ impl LBtf {
             std::slice::from_raw_parts(p as *const u8, sz as usize).to_vec()
         }
     }
+    /// Kind number and size/type word of type `id`, as libbpf holds it.
+    pub fn type_words(&self, id: u32) -> Option<(u32, u32)> {
+        if id >= self.type_cnt() {
+            return None;
+        }
+        // SAFETY: id is in range, so libbpf returns a pointer to a live
+        // `struct btf_type` (three u32: name_off, info, size/type, host order).
+        unsafe {
+            let p = sys::btf__type_by_id(self.0, id) as *const u32;
+            if p.is_null() {
+                return None;
+            }
+            Some(((*p.add(1) >> 24) & 0x1f, *p.add(2)))
+        }
+    }
     pub fn type_cnt(&self) -> u32 {
         // SAFETY: live object.
         unsafe { sys::btf__type_cnt(self.0) }
+    }
+}
+
+/// Silences libbpf's warnings on stderr (for tests that feed it many
+/// invalid inputs on purpose).
+pub fn quiet_libbpf() {
+    // SAFETY: installs no callback; libbpf then prints nothing.
+    unsafe {
+        sys::libbpf_set_print(None);
     }
 }
 
