@@ -498,7 +498,7 @@ fn anonymous_struct_cycle_is_an_error_like_libbpf() {
         btfkit::TypeKind::Struct(btfkit::btf::Composite {
             size: 8,
             kflag: false,
-            members: vec![btfkit::btf::Member { name_off: 0, ty: p, offset: 0 }],
+            members: btfkit::btf::thin_vec![btfkit::btf::Member { name_off: 0, ty: p, offset: 0 }],
         }),
     );
     let mut buf = Vec::new();

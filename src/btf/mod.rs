@@ -368,12 +368,12 @@ impl Btf {
 
     /// STRUCT with no members yet: follow with [`Btf::add_field`].
     pub fn add_struct(&mut self, name: &str, size: u32) -> Result<TypeId> {
-        self.add_named(name, TypeKind::Struct(Composite { size, kflag: false, members: Vec::new() }))
+        self.add_named(name, TypeKind::Struct(Composite { size, kflag: false, members: ThinVec::new() }))
     }
 
     /// UNION with no members yet: follow with [`Btf::add_field`].
     pub fn add_union(&mut self, name: &str, size: u32) -> Result<TypeId> {
-        self.add_named(name, TypeKind::Union(Composite { size, kflag: false, members: Vec::new() }))
+        self.add_named(name, TypeKind::Union(Composite { size, kflag: false, members: ThinVec::new() }))
     }
 
     fn last_mut(&mut self, what: &str) -> Result<&mut Type> {
@@ -412,7 +412,7 @@ impl Btf {
         if !matches!(size, 1 | 2 | 4 | 8) {
             return Err(Error::Invalid(format!("ENUM size {size} is invalid")));
         }
-        self.add_named(name, TypeKind::Enum(Enum { size, signed: false, values: Vec::new() }))
+        self.add_named(name, TypeKind::Enum(Enum { size, signed: false, values: ThinVec::new() }))
     }
 
     /// Adds a value to the last ENUM; a negative value makes it signed.
@@ -443,7 +443,7 @@ impl Btf {
         if !matches!(size, 1 | 2 | 4 | 8) {
             return Err(Error::Invalid(format!("ENUM64 size {size} is invalid")));
         }
-        self.add_named(name, TypeKind::Enum64(Enum64 { size, signed, values: Vec::new() }))
+        self.add_named(name, TypeKind::Enum64(Enum64 { size, signed, values: ThinVec::new() }))
     }
 
     pub fn add_enum64_value(&mut self, name: &str, value: u64) -> Result<()> {
@@ -470,7 +470,7 @@ impl Btf {
     /// FUNC_PROTO with no params yet: follow with [`Btf::add_param`].
     pub fn add_func_proto(&mut self, ret: TypeId) -> Result<TypeId> {
         let ret = self.check_ref(ret)?;
-        self.push_type(Type::new(0, TypeKind::FuncProto(FuncProto { ret, params: Vec::new() })))
+        self.push_type(Type::new(0, TypeKind::FuncProto(FuncProto { ret, params: ThinVec::new() })))
     }
 
     pub fn add_param(&mut self, name: &str, ty: TypeId) -> Result<()> {
@@ -508,7 +508,7 @@ impl Btf {
 
     /// DATASEC with no vars yet: follow with [`Btf::add_datasec_var`].
     pub fn add_datasec(&mut self, name: &str, size: u32) -> Result<TypeId> {
-        self.add_named(name, TypeKind::Datasec(Datasec { size, vars: Vec::new() }))
+        self.add_named(name, TypeKind::Datasec(Datasec { size, vars: ThinVec::new() }))
     }
 
     pub fn add_datasec_var(&mut self, ty: TypeId, offset: u32, size: u32) -> Result<()> {

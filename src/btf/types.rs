@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+pub use thin_vec::{ThinVec, thin_vec};
+
 /// A BTF type id. Id 0 is `void`; in split BTF, ids continue after the base's.
 #[derive(Copy, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TypeId(pub u32);
@@ -168,7 +170,7 @@ pub struct Composite {
     pub size: u32,
     /// kind_flag: member offsets carry bitfield sizes.
     pub kflag: bool,
-    pub members: Vec<Member>,
+    pub members: ThinVec<Member>,
 }
 
 impl Composite {
@@ -195,7 +197,7 @@ pub struct Enum {
     pub size: u32,
     /// kind_flag: values are signed.
     pub signed: bool,
-    pub values: Vec<EnumValue>,
+    pub values: ThinVec<EnumValue>,
 }
 
 /// One ENUM64 value.
@@ -210,7 +212,7 @@ pub struct Enum64Value {
 pub struct Enum64 {
     pub size: u32,
     pub signed: bool,
-    pub values: Vec<Enum64Value>,
+    pub values: ThinVec<Enum64Value>,
 }
 
 /// One FUNC_PROTO parameter (type 0 as the last one means `...`).
@@ -224,7 +226,7 @@ pub struct Param {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FuncProto {
     pub ret: TypeId,
-    pub params: Vec<Param>,
+    pub params: ThinVec<Param>,
 }
 
 /// One DATASEC entry.
@@ -239,7 +241,7 @@ pub struct VarSecinfo {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Datasec {
     pub size: u32,
-    pub vars: Vec<VarSecinfo>,
+    pub vars: ThinVec<VarSecinfo>,
 }
 
 /// The per-kind part of a type.
