@@ -17,10 +17,14 @@ for t in "${targets[@]}"; do
     [ -f "$f" ] && cp -n "$f" "$corpus/" 2>/dev/null || true
   done
   echo "== fuzz $t for ${secs}s"
-  (cd fuzz && cargo fuzz run "$t" "../$corpus" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1) 2>&1 \
-    | grep -E "^(stat::number_of_executed_units|==|SUMMARY|thread .* panicked|Done)" || true
-  if ls fuzz/artifacts/"$t"/crash-* fuzz/artifacts/"$t"/timeout-* fuzz/artifacts/"$t"/oom-* >/dev/null 2>&1; then
-    echo "fuzz target $t found a failure: see fuzz/artifacts/$t"; exit 1
+  status=0
+  (cd fuzz && cargo fuzz run "$t" "../$corpus" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1) \
+    > "fuzz/last-$t.log" 2>&1 || status=$?
+  grep -E "^(stat::number_of_executed_units|==|SUMMARY|thread .* panicked|Done)" "fuzz/last-$t.log" || true
+  # Any crash, timeout or OOM input left by libFuzzer, or a failing run, fails the script.
+  found=$(find "fuzz/artifacts/$t" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \) 2>/dev/null | head -5)
+  if [ -n "$found" ] || [ "$status" -ne 0 ]; then
+    echo "fuzz target $t failed (exit $status): ${found:-see fuzz/last-$t.log}"; exit 1
   fi
 done
 echo "fuzz: all targets ran ${secs}s with no crash"

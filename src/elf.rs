@@ -107,8 +107,19 @@ fn find_replaceable(data: &[u8], path: &Path, name: &str, allow_alloc: bool) -> 
         let secs = h.sections(e, data).map_err(|e| e.to_string())?;
         for (i, s) in secs.iter().enumerate() {
             if secs.section_name(e, s).map_err(|e| e.to_string())? == name.as_bytes() {
-                if s.sh_type(e) == object::elf::SHT_NOBITS {
-                    return Err(format!("{name} has no contents in the file (SHT_NOBITS)"));
+                if s.sh_type(e) != object::elf::SHT_PROGBITS {
+                    return Err(format!(
+                        "{name} is not a PROGBITS section (type {}): refusing to write over it",
+                        s.sh_type(e)
+                    ));
+                }
+                let shstrndx = h.shstrndx(e, data).map_err(|e| e.to_string())?;
+                if i == shstrndx as usize {
+                    return Err(format!("{name} is the section name table: refusing to write over it"));
+                }
+                if let Some(j) = secs.iter().position(|o| o.sh_link(e) as usize == i && o.sh_type(e) != object::elf::SHT_NULL)
+                {
+                    return Err(format!("section [{j}] links to {name} (sh_link): refusing to write over it"));
                 }
                 let (off, size): (u64, u64) = (s.sh_offset(e).into(), s.sh_size(e).into());
                 // Writing over the section must not touch anything else.

@@ -93,3 +93,31 @@ fn overlapping_btf_section_is_refused() {
     // The untouched object is fine.
     assert!(elf::replace_section(&obj, Path::new("ok.o"), ".BTF", b"tiny").is_ok());
 }
+
+/// Only a PROGBITS `.BTF` that nothing links to is rewritten: a file whose
+/// section name table is itself called `.BTF` (another elf_rewrite fuzz
+/// find: writing over it lost every section name), or whose `.BTF` is some
+/// section's sh_link, is refused.
+#[test]
+fn btf_that_is_not_plain_data_is_refused() {
+    let obj = std::fs::read(common::root().join("tests/fixtures/gen/kinds.bpf.o")).unwrap();
+    let f = object::File::parse(&*obj).unwrap();
+    let idx = f.section_by_name(".BTF").unwrap().index().0;
+    let shoff = u64::from_le_bytes(obj[40..48].try_into().unwrap()) as usize;
+    let hdr = shoff + idx * 64;
+    // sh_type (at 4) = SHT_STRTAB
+    let mut bad = obj.clone();
+    bad[hdr + 4..hdr + 8].copy_from_slice(&3u32.to_le_bytes());
+    let err = elf::replace_section(&bad, Path::new("bad.o"), ".BTF", b"tiny").unwrap_err().to_string();
+    assert!(err.contains("not a PROGBITS section"), "{err}");
+    // Another section's sh_link (at 40) pointing at .BTF.
+    let other = f.sections().find(|s| s.index().0 != idx && s.index().0 != 0).unwrap().index().0;
+    let mut bad = obj.clone();
+    let at = shoff + other * 64 + 40;
+    bad[at..at + 4].copy_from_slice(&(idx as u32).to_le_bytes());
+    let err = elf::replace_section(&bad, Path::new("bad.o"), ".BTF", b"tiny").unwrap_err().to_string();
+    assert!(err.contains("links to .BTF"), "{err}");
+    // The fuzzer's file: the section name table is named .BTF.
+    let seed = std::fs::read(common::root().join("fuzz/seeds/elf-btf-is-shstrtab.o")).unwrap();
+    assert!(elf::replace_section(&seed, Path::new("seed.o"), ".BTF", b"tiny").is_err());
+}
