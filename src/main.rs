@@ -556,6 +556,22 @@ fn run(cli: Cli) -> Result<u8, Fail> {
     Ok(status)
 }
 
+/// Whether `e` is a type that breaks one of the rules only the kernel level checks
+/// (as far as the error kind tells).
+fn breaks_kernel_rule(e: &Error) -> bool {
+    match e {
+        Error::File { source, .. } => breaks_kernel_rule(source),
+        Error::BadType { .. } => true,
+        _ => false,
+    }
+}
+
+/// Whether the command line asked for `--validate libbpf`.
+fn libbpf_level_asked() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--validate=libbpf") || args.windows(2).any(|w| w[0] == "--validate" && w[1] == "libbpf")
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -567,6 +583,12 @@ fn main() -> ExitCode {
         }
         Err(Fail::Input(e)) => {
             eprintln!("btfkit: error: {e}");
+            if breaks_kernel_rule(&e) && !libbpf_level_asked() {
+                eprintln!(
+                    "btfkit: note: input is checked with the kernel's rules; `--validate libbpf` reads what libbpf \
+                     accepts (gcc 12's -gbtf output, for one)"
+                );
+            }
             ExitCode::from(2)
         }
     }
