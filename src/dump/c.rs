@@ -603,6 +603,7 @@ struct MembersAt<'a> {
 }
 
 /// Pushes a walk frame; `id` names the type in the error past `max`.
+#[inline]
 fn push_frame<T>(stack: &mut Vec<T>, frame: T, max: usize, id: u32) -> Result<()> {
     if stack.len() >= max {
         return Err(Error::Invalid(format!(
@@ -610,6 +611,18 @@ fn push_frame<T>(stack: &mut Vec<T>, frame: T, max: usize, id: u32) -> Result<()
         )));
     }
     stack.push(frame);
+    Ok(())
+}
+
+/// Inserts a walk frame at `at`, under the frames pushed since the stack
+/// was `at` long (they run first).
+fn push_under<T>(stack: &mut Vec<T>, at: usize, frame: T, max: usize, id: u32) -> Result<()> {
+    if stack.len() >= max {
+        return Err(Error::Invalid(format!(
+            "type [{id}]: C dump walk deeper than {max} frames (type graph loops)"
+        )));
+    }
+    stack.insert(at.min(stack.len()), frame);
     Ok(())
 }
 
@@ -888,6 +901,15 @@ impl<'a> Dumper<'a> {
     /// of modifiers/typedefs/arrays are followed in a loop; STRUCT/UNION
     /// members on an explicit stack ([`AlignFrame`]).
     fn align_of(&mut self, id: u32) -> Result<i32> {
+        if let Some(&a) = self.align.get(id as usize) {
+            if a >= 0 {
+                return Ok(a);
+            }
+        }
+        if let Ok(v) = self.align_chain(id) {
+            self.memo_align(id, v);
+            return Ok(v);
+        }
         let mut stack = std::mem::take(&mut self.align_stack);
         stack.clear();
         let r = self.align_walk(&mut stack, id);
@@ -1093,6 +1115,11 @@ impl<'a> Dumper<'a> {
     /// libbpf's `btf_dump_order_type`: the same calls, in the same order,
     /// with the same results, on an explicit stack ([`OrderFrame`]).
     fn order_type(&mut self, id: u32, through_ptr: bool) -> Result<i32> {
+        if self.state(id).order == DONE {
+            // Most calls (one per type id): no stack needed.
+            self.step(id)?;
+            return Ok(1);
+        }
         let mut stack = std::mem::take(&mut self.order_stack);
         stack.clear();
         let r = self.order_walk(&mut stack, id, through_ptr);
@@ -1100,6 +1127,7 @@ impl<'a> Dumper<'a> {
         r
     }
 
+    #[inline(never)]
     fn order_walk(&mut self, stack: &mut Vec<OrderFrame<'a>>, id: u32, through_ptr: bool) -> Result<i32> {
         let mut next = Walk::Visit((id, through_ptr));
         loop {
@@ -1240,6 +1268,10 @@ impl<'a> Dumper<'a> {
     /// libbpf's `btf_dump_emit_type`: the same calls, in the same order, on
     /// an explicit stack ([`EmitFrame`]).
     fn emit_type(&mut self, id: u32, cont_id: u32) -> Result<()> {
+        if self.state(id).emit == DONE {
+            self.step(id)?;
+            return Ok(());
+        }
         let mut stack = std::mem::take(&mut self.emit_stack);
         stack.clear();
         let r = self.emit_walk(&mut stack, id, cont_id);
@@ -1247,6 +1279,7 @@ impl<'a> Dumper<'a> {
         r
     }
 
+    #[inline(never)]
     fn emit_walk(&mut self, stack: &mut Vec<EmitFrame<'a>>, id: u32, cont_id: u32) -> Result<()> {
         let mut next = Walk::Visit((id, cont_id));
         loop {
@@ -1533,38 +1566,54 @@ impl<'a> Dumper<'a> {
         push_frame(stack, OutTask::Members(at), self.max_frames, id)
     }
 
-    /// The next member of a definition (its padding, then its declaration
-    /// as an [`OutTask::Decl`]), or the definition's end.
-    fn out_member(&mut self, stack: &mut Vec<OutTask<'a>>, at: MembersAt<'a>) -> Result<()> {
-        let MembersAt { id, c, packed, lvl, off, .. } = at;
-        let Some(m) = c.members.get(at.next) else {
-            if at.is_struct {
-                self.emit_bit_padding(id, off, c.size as i64 * 8, at.align, false, lvl + 1)?;
+    /// A definition's members from `at.next` on (padding, then the
+    /// declaration), and its end. A member whose declaration leaves work on
+    /// the stack (nested declarators, an anonymous struct/union) puts the
+    /// rest of the definition under that work.
+    fn out_members(&mut self, stack: &mut Vec<OutTask<'a>>, mut at: MembersAt<'a>) -> Result<()> {
+        let MembersAt { id, c, packed, lvl, .. } = at;
+        while let Some(m) = c.members.get(at.next) {
+            let fname = self.name(m.name_off);
+            let m_sz = c.bitfield_size(m) as i64;
+            let m_off = c.bit_offset(m) as i64;
+            let m_align = if packed { 1 } else { self.align_of(m.ty.0)? };
+            let in_bitfield = at.prev_bitfield && m_sz != 0;
+            self.emit_bit_padding(id, at.off, m_off, m_align, in_bitfield, lvl + 1)?;
+            self.out.push(b'\n');
+            self.p(pfx(lvl + 1));
+            at.next += 1;
+            (at.off, at.prev_bitfield) =
+                if m_sz != 0 { (m_off + m_sz, true) } else { (m_off + self.resolve_size(m.ty.0) * 8, false) };
+            let base = stack.len();
+            let decls = self.decl_chain(m.ty.0)?;
+            self.out_chain(stack, decls, FieldName::Str(fname), lvl + 1, true, b"")?;
+            if stack.len() != base {
+                let max = self.max_frames;
+                push_under(stack, base, OutTask::MemberEnd { bits: m_sz }, max, id)?;
+                return push_under(stack, base, OutTask::Members(at), max, id);
             }
-            if !c.members.is_empty() || c.size != 0 {
-                self.out.push(b'\n');
-                self.p(pfx(lvl));
-            }
-            self.p(b"}");
-            if packed {
-                self.p(b" __attribute__((packed))");
-            }
-            return Ok(());
-        };
-        let fname = self.name(m.name_off);
-        let m_sz = c.bitfield_size(m) as i64;
-        let m_off = c.bit_offset(m) as i64;
-        let m_align = if packed { 1 } else { self.align_of(m.ty.0)? };
-        let in_bitfield = at.prev_bitfield && m_sz != 0;
-        self.emit_bit_padding(id, off, m_off, m_align, in_bitfield, lvl + 1)?;
-        self.out.push(b'\n');
-        self.p(pfx(lvl + 1));
-        let (off, prev_bitfield) =
-            if m_sz != 0 { (m_off + m_sz, true) } else { (m_off + self.resolve_size(m.ty.0) * 8, false) };
-        let max = self.max_frames;
-        push_frame(stack, OutTask::Members(MembersAt { next: at.next + 1, off, prev_bitfield, ..at }), max, id)?;
-        push_frame(stack, OutTask::MemberEnd { bits: m_sz }, max, id)?;
-        push_frame(stack, OutTask::Decl { id: m.ty.0, name: FieldName::Str(fname), lvl: lvl + 1 }, max, id)
+            self.member_end(m_sz);
+        }
+        if at.is_struct {
+            self.emit_bit_padding(id, at.off, c.size as i64 * 8, at.align, false, lvl + 1)?;
+        }
+        if !c.members.is_empty() || c.size != 0 {
+            self.out.push(b'\n');
+            self.p(pfx(lvl));
+        }
+        self.p(b"}");
+        if packed {
+            self.p(b" __attribute__((packed))");
+        }
+        Ok(())
+    }
+
+    /// After a member's declarator: `: bits` for a bitfield, and `;`.
+    fn member_end(&mut self, bits: i64) {
+        if bits != 0 {
+            let _ = write!(self.out, ": {bits}");
+        }
+        self.p(b";");
     }
 
     fn emit_enum_def(&mut self, id: u32, t: &'a Type, lvl: usize) {
@@ -1666,6 +1715,7 @@ impl<'a> Dumper<'a> {
         r
     }
 
+    #[inline(never)]
     fn out_walk(&mut self, stack: &mut Vec<OutTask<'a>>, top: &[u8]) -> Result<()> {
         while let Some(task) = stack.pop() {
             match task {
@@ -1688,13 +1738,8 @@ impl<'a> Dumper<'a> {
                 }
                 OutTask::Params { params, next, lvl } => self.out_params(stack, params, next, lvl)?,
                 OutTask::StructDef { id, t, lvl } => self.out_struct_head(stack, id, t, lvl)?,
-                OutTask::Members(at) => self.out_member(stack, at)?,
-                OutTask::MemberEnd { bits } => {
-                    if bits != 0 {
-                        let _ = write!(self.out, ": {bits}");
-                    }
-                    self.p(b";");
-                }
+                OutTask::Members(at) => self.out_members(stack, at)?,
+                OutTask::MemberEnd { bits } => self.member_end(bits),
             }
         }
         Ok(())
@@ -1898,23 +1943,28 @@ impl<'a> Dumper<'a> {
         self.out_params(stack, &p.params, 0, lvl)
     }
 
-    /// Parameter `next` (as an [`OutTask::Decl`], the rest behind it), or
-    /// the list's `)`.
+    /// Parameters from `next` on, and the list's `)`. A parameter whose
+    /// declaration leaves work on the stack puts the rest of the list
+    /// under that work.
     fn out_params(&mut self, stack: &mut Vec<OutTask<'a>>, params: &'a [Param], next: usize, lvl: usize) -> Result<()> {
-        let Some(prm) = params.get(next) else {
-            self.p(b")");
-            return Ok(());
-        };
-        if next > 0 {
-            self.p(b", ");
+        let mut next = next;
+        while let Some(prm) = params.get(next) {
+            if next > 0 {
+                self.p(b", ");
+            }
+            if next + 1 == params.len() && prm.ty.0 == 0 {
+                self.p(b"...");
+                break;
+            }
+            next += 1;
+            let base = stack.len();
+            let decls = self.decl_chain(prm.ty.0)?;
+            self.out_chain(stack, decls, FieldName::Str(self.name(prm.name_off)), lvl, true, b"")?;
+            if stack.len() != base {
+                return push_under(stack, base, OutTask::Params { params, next, lvl }, self.max_frames, prm.ty.0);
+            }
         }
-        if next + 1 == params.len() && prm.ty.0 == 0 {
-            self.p(b"...)");
-            return Ok(());
-        }
-        let max = self.max_frames;
-        push_frame(stack, OutTask::Params { params, next: next + 1, lvl }, max, prm.ty.0)?;
-        let name = self.name(prm.name_off);
-        push_frame(stack, OutTask::Decl { id: prm.ty.0, name: FieldName::Str(name), lvl }, max, prm.ty.0)
+        self.p(b")");
+        Ok(())
     }
 }
