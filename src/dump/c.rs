@@ -510,13 +510,12 @@ enum Name<'a> {
 
 // ---- walk frames ----
 
-/// What a walk does next: return a value to the frame below, visit a child
-/// on behalf of the current frame (a tail call when entering a type, or
-/// keeping the frame when resuming it), or push a frame and visit a child.
-enum Walk<F, A, R> {
+/// What a walk does next: return a value to the frame below (popping the
+/// frame when resuming one), or visit a child for the frame on top (a tail
+/// call when entering a type that pushed no frame).
+enum Walk<A, R> {
     Ret(R),
     Visit(A),
-    Call(F, A),
 }
 
 /// A pending call of libbpf's `btf_dump_order_type`, waiting for the
@@ -605,25 +604,26 @@ struct MembersAt<'a> {
 /// Pushes a walk frame; `id` names the type in the error past `max`.
 #[inline]
 fn push_frame<T>(stack: &mut Vec<T>, frame: T, max: usize, id: u32) -> Result<()> {
-    if stack.len() >= max {
+    stack.push(frame);
+    check_depth(stack, max, id)
+}
+
+/// Fails once a walk's stack is deeper than `max` (`id` names the type).
+#[inline]
+fn check_depth<T>(stack: &[T], max: usize, id: u32) -> Result<()> {
+    if stack.len() > max {
         return Err(Error::Invalid(format!(
             "type [{id}]: C dump walk deeper than {max} frames (type graph loops)"
         )));
     }
-    stack.push(frame);
     Ok(())
 }
 
 /// Inserts a walk frame at `at`, under the frames pushed since the stack
 /// was `at` long (they run first).
 fn push_under<T>(stack: &mut Vec<T>, at: usize, frame: T, max: usize, id: u32) -> Result<()> {
-    if stack.len() >= max {
-        return Err(Error::Invalid(format!(
-            "type [{id}]: C dump walk deeper than {max} frames (type graph loops)"
-        )));
-    }
     stack.insert(at.min(stack.len()), frame);
-    Ok(())
+    check_depth(stack, max, id)
 }
 
 struct Dumper<'a> {
@@ -1134,12 +1134,9 @@ impl<'a> Dumper<'a> {
             next = match next {
                 Walk::Visit((id, tp)) => {
                     self.step(id)?;
-                    self.order_enter(id, tp)
-                }
-                Walk::Call(f, (id, tp)) => {
-                    push_frame(stack, f, self.max_frames, id)?;
-                    self.step(id)?;
-                    self.order_enter(id, tp)
+                    let w = self.order_enter(stack, id, tp);
+                    check_depth(stack, self.max_frames, id)?;
+                    w
                 }
                 Walk::Ret(r) => {
                     let Some(f) = stack.last_mut() else { return Ok(r) };
@@ -1154,7 +1151,9 @@ impl<'a> Dumper<'a> {
     }
 
     /// The start of a call of `btf_dump_order_type(id, through_ptr)`.
-    fn order_enter(&mut self, id: u32, through_ptr: bool) -> Walk<OrderFrame<'a>, (u32, bool), i32> {
+    /// Pushes a frame if the call has work left after its child.
+    #[inline(always)]
+    fn order_enter(&mut self, stack: &mut Vec<OrderFrame<'a>>, id: u32, through_ptr: bool) -> Walk<(u32, bool), i32> {
         let os = self.state(id).order;
         if os == DONE {
             return Walk::Ret(1);
@@ -1171,7 +1170,10 @@ impl<'a> Dumper<'a> {
                 self.state(id).order = DONE;
                 Walk::Ret(0)
             }
-            TypeKind::Ptr(n) => Walk::Call(OrderFrame::Ptr(id), (n.0, true)),
+            TypeKind::Ptr(n) => {
+                stack.push(OrderFrame::Ptr(id));
+                Walk::Visit((n.0, true))
+            }
             TypeKind::Array(a) => Walk::Visit((a.elem.0, false)),
             TypeKind::Struct(c) | TypeKind::Union(c) => {
                 let named = t.name_off != 0;
@@ -1180,10 +1182,10 @@ impl<'a> Dumper<'a> {
                 }
                 self.state(id).order = ING;
                 match c.members.first() {
-                    Some(m) => Walk::Call(
-                        OrderFrame::Composite { id, named, members: &c.members, next: 1 },
-                        (m.ty.0, false),
-                    ),
+                    Some(m) => {
+                        stack.push(OrderFrame::Composite { id, named, members: &c.members, next: 1 });
+                        Walk::Visit((m.ty.0, false))
+                    }
                     None => Walk::Ret(self.order_composite_done(id, named)),
                 }
             }
@@ -1194,14 +1196,17 @@ impl<'a> Dumper<'a> {
                 self.state(id).order = DONE;
                 Walk::Ret(1)
             }
-            TypeKind::Typedef(n) => Walk::Call(OrderFrame::Typedef { id, through_ptr }, (n.0, through_ptr)),
+            TypeKind::Typedef(n) => {
+                stack.push(OrderFrame::Typedef { id, through_ptr });
+                Walk::Visit((n.0, through_ptr))
+            }
             TypeKind::Volatile(n) | TypeKind::Const(n) | TypeKind::Restrict(n) | TypeKind::TypeTag { ty: n, .. } => {
                 Walk::Visit((n.0, through_ptr))
             }
-            TypeKind::FuncProto(p) => Walk::Call(
-                OrderFrame::Proto { params: &p.params, through_ptr, next: 0, strong: false },
-                (p.ret.0, through_ptr),
-            ),
+            TypeKind::FuncProto(p) => {
+                stack.push(OrderFrame::Proto { params: &p.params, through_ptr, next: 0, strong: false });
+                Walk::Visit((p.ret.0, through_ptr))
+            }
             TypeKind::Func { .. } | TypeKind::Var { .. } | TypeKind::Datasec(_) | TypeKind::DeclTag { .. } => {
                 self.state(id).order = DONE;
                 Walk::Ret(0)
@@ -1211,7 +1216,8 @@ impl<'a> Dumper<'a> {
 
     /// A call of `btf_dump_order_type` continuing with its child's result
     /// `r`: `Ret` ends it (the caller pops the frame), `Visit` keeps it.
-    fn order_resume(&mut self, f: &mut OrderFrame<'a>, r: i32) -> Walk<OrderFrame<'a>, (u32, bool), i32> {
+    #[inline(always)]
+    fn order_resume(&mut self, f: &mut OrderFrame<'a>, r: i32) -> Walk<(u32, bool), i32> {
         match f {
             OrderFrame::Ptr(id) => {
                 self.state(*id).order = DONE;
@@ -1286,12 +1292,9 @@ impl<'a> Dumper<'a> {
             next = match next {
                 Walk::Visit((id, cont)) => {
                     self.step(id)?;
-                    self.emit_enter(id, cont)?
-                }
-                Walk::Call(f, (id, cont)) => {
-                    push_frame(stack, f, self.max_frames, id)?;
-                    self.step(id)?;
-                    self.emit_enter(id, cont)?
+                    let w = self.emit_enter(stack, id, cont)?;
+                    check_depth(stack, self.max_frames, id)?;
+                    w
                 }
                 Walk::Ret(()) => {
                     let Some(f) = stack.last_mut() else { return Ok(()) };
@@ -1306,7 +1309,8 @@ impl<'a> Dumper<'a> {
     }
 
     /// The start of a call of `btf_dump_emit_type(id, cont_id)`.
-    fn emit_enter(&mut self, id: u32, cont_id: u32) -> Result<Walk<EmitFrame<'a>, (u32, u32), ()>> {
+    /// Pushes a frame if the call has work left after its child.
+    fn emit_enter(&mut self, stack: &mut Vec<EmitFrame<'a>>, id: u32, cont_id: u32) -> Result<Walk<(u32, u32), ()>> {
         let s = *self.state(id);
         if s.emit == DONE {
             return Ok(Walk::Ret(()));
@@ -1374,7 +1378,8 @@ impl<'a> Dumper<'a> {
             }
             TypeKind::Typedef(n) => {
                 self.state(id).emit = ING;
-                return Ok(Walk::Call(EmitFrame::Typedef { id, t }, (n.0, id)));
+                stack.push(EmitFrame::Typedef { id, t });
+                return Ok(Walk::Visit((n.0, id)));
             }
             TypeKind::Struct(c) | TypeKind::Union(c) => {
                 self.state(id).emit = ING;
@@ -1389,7 +1394,8 @@ impl<'a> Dumper<'a> {
                             cont,
                             top_level: top_level_def,
                         };
-                        return Ok(Walk::Call(f, (m.ty.0, cont)));
+                        stack.push(f);
+                        return Ok(Walk::Visit((m.ty.0, cont)));
                     }
                 } else if !self.state(id).fwd_emitted && id != cont_id {
                     self.emit_struct_fwd(id, t);
@@ -1400,7 +1406,8 @@ impl<'a> Dumper<'a> {
             }
             TypeKind::FuncProto(p) => {
                 let f = EmitFrame::Proto { params: &p.params, next: 0, cont: cont_id };
-                return Ok(Walk::Call(f, (p.ret.0, cont_id)));
+                stack.push(f);
+                return Ok(Walk::Visit((p.ret.0, cont_id)));
             }
             _ => {}
         }
@@ -1409,7 +1416,7 @@ impl<'a> Dumper<'a> {
 
     /// A call of `btf_dump_emit_type` continuing after a child: `Ret` ends
     /// it (the caller pops the frame), `Visit` keeps it.
-    fn emit_resume(&mut self, f: &mut EmitFrame<'a>) -> Result<Walk<EmitFrame<'a>, (u32, u32), ()>> {
+    fn emit_resume(&mut self, f: &mut EmitFrame<'a>) -> Result<Walk<(u32, u32), ()>> {
         match f {
             EmitFrame::Typedef { id, t } => {
                 let (id, t) = (*id, *t);
