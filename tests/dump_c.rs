@@ -509,6 +509,21 @@ fn deep_chains_do_not_overflow_the_stack() {
     let (r, buf) = dump_small_stack(&b);
     assert!(r.is_ok(), "{r:?}");
     assert!(has(&buf, "deep_t"), "typedef written");
+
+    // Anonymous structs nested by value are defined in place, 200,000 deep.
+    let mut b = Btf::new();
+    let mut cur = b.add_int("int", 4, int_encoding::SIGNED).expect("int");
+    for _ in 0..200_000u32 {
+        let s = b.add_struct("", 4).expect("struct");
+        b.add_field("m", cur, 0, 0).expect("field");
+        cur = s;
+    }
+    b.add_struct("deep_s", 4).expect("struct");
+    b.add_field("m", cur, 0, 0).expect("field");
+    let (r, buf) = dump_small_stack(&b);
+    assert!(r.is_ok(), "{r:?}");
+    assert!(has(&buf, "struct deep_s {\n\tstruct {\n\t\tstruct {"), "nested definitions");
+    assert!(has(&buf, "\t\t\t\t\t\t\t\t\t\t\t\t\tint m;\n"), "innermost member");
 }
 
 #[test]
