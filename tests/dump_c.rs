@@ -451,6 +451,26 @@ fn roots_match_libbpf() {
 
 #[test]
 fn deep_chains_do_not_overflow_the_stack() {
+    // The dumper walks the type graph with heap stacks: a million-long
+    // chain dumps on a thread with a small (2 MiB) stack.
+    fn dump_small_stack(b: &Btf) -> (btfkit::Result<()>, Vec<u8>) {
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(2 << 20)
+                .spawn_scoped(s, || {
+                    let mut buf = Vec::new();
+                    let r = c::render_here(b, &Options::default(), &mut buf);
+                    (r, buf)
+                })
+                .expect("spawn")
+                .join()
+                .expect("no crash")
+        })
+    }
+    fn has(buf: &[u8], s: &str) -> bool {
+        buf.windows(s.len()).any(|w| w == s.as_bytes())
+    }
+
     let mut b = Btf::new();
     let int = b.add_int("int", 4, int_encoding::SIGNED).expect("int");
     let mut cur = int;
@@ -463,9 +483,9 @@ fn deep_chains_do_not_overflow_the_stack() {
         .expect("add");
     }
     b.add_typedef("deep_t", cur).expect("typedef");
-    let mut buf = Vec::new();
-    // Either a clean error or output; never a crash.
-    let _ = c::render(&b, &Options::default(), &mut buf);
+    let (r, buf) = dump_small_stack(&b);
+    assert!(r.is_ok(), "{r:?}");
+    assert!(has(&buf, "deep_t;\n"), "typedef written");
 
     let mut b = Btf::new();
     let int = b.add_int("int", 4, int_encoding::SIGNED).expect("int");
@@ -473,7 +493,37 @@ fn deep_chains_do_not_overflow_the_stack() {
     for i in 0..1_000_000u32 {
         cur = if i % 2 == 0 { b.add_typedef(&format!("t{i}"), cur) } else { b.add_array(cur, int, 2) }.expect("add");
     }
-    let _ = c::render(&b, &Options::default(), &mut buf);
+    b.add_typedef("deep_t", cur).expect("typedef");
+    let (r, buf) = dump_small_stack(&b);
+    assert!(r.is_ok(), "{r:?}");
+    assert!(has(&buf, "typedef t999998 deep_t[2];\n"), "typedef written");
+
+    // Arrays of arrays and pointers to arrays nest declarators.
+    let mut b = Btf::new();
+    let int = b.add_int("int", 4, int_encoding::SIGNED).expect("int");
+    let mut cur = int;
+    for i in 0..1_000_000u32 {
+        cur = if i % 2 == 0 { b.add_array(cur, int, 1) } else { b.add_ptr(cur) }.expect("add");
+    }
+    b.add_typedef("deep_t", cur).expect("typedef");
+    let (r, buf) = dump_small_stack(&b);
+    assert!(r.is_ok(), "{r:?}");
+    assert!(has(&buf, "deep_t"), "typedef written");
+
+    // Anonymous structs nested by value are defined in place, 200,000 deep.
+    let mut b = Btf::new();
+    let mut cur = b.add_int("int", 4, int_encoding::SIGNED).expect("int");
+    for _ in 0..200_000u32 {
+        let s = b.add_struct("", 4).expect("struct");
+        b.add_field("m", cur, 0, 0).expect("field");
+        cur = s;
+    }
+    b.add_struct("deep_s", 4).expect("struct");
+    b.add_field("m", cur, 0, 0).expect("field");
+    let (r, buf) = dump_small_stack(&b);
+    assert!(r.is_ok(), "{r:?}");
+    assert!(has(&buf, "struct deep_s {\n\tstruct {\n\t\tstruct {"), "nested definitions");
+    assert!(has(&buf, "\t\t\t\t\t\t\t\t\t\t\t\t\tint m;\n"), "innermost member");
 }
 
 #[test]

@@ -12,20 +12,20 @@
 //! order names are first resolved, in two namespaces (struct/union/enum tags,
 //! and typedef/enumerator identifiers).
 //!
-//! libbpf recurses; so do we, but every recursive step counts against
-//! [`MAX_DEPTH`] and the work runs on a thread with a large stack, so deep
-//! or cyclic input yields an [`Error`] instead of a crash.
+//! libbpf recurses along the type graph; this port walks it with explicit
+//! heap stacks instead (one frame where libbpf's call has work left after
+//! its child returns, none for tail calls through modifiers), so a
+//! million-long CONST/PTR/TYPEDEF/ARRAY chain dumps on an ordinary thread.
+//! Every step libbpf would recurse counts against a work limit and the
+//! output against a size limit, and a stack past [`max_frames`] (only
+//! reachable through a loop libbpf would follow forever) stops the walk:
+//! cyclic or exponential input yields an [`Error`] naming a type id.
 
 use std::collections::HashMap;
 use std::io::Write as _;
 
-use crate::btf::{Btf, Composite, Type, TypeId, TypeKind};
+use crate::btf::{Btf, Composite, FuncProto, Member, Param, Type, TypeId, TypeKind};
 use crate::error::{Error, Result};
-
-/// Deepest recursion accepted (type chains, nested definitions).
-pub const MAX_DEPTH: u32 = 10_000;
-/// Stack size of the worker thread.
-const STACK_SIZE: usize = 256 << 20;
 
 /// What to dump and in which order.
 ///
@@ -62,34 +62,15 @@ pub fn resolve_root(btf: &Btf, arg: &str) -> Result<TypeId> {
 }
 
 /// Renders the whole header into `buf`. On error (an unsatisfiable type
-/// cycle, or input nested deeper than [`MAX_DEPTH`]), `buf` holds what was
-/// produced before it, like bpftool's partial output.
+/// cycle, or a type graph past the work, output or stack bounds), `buf`
+/// holds what was produced before it, like bpftool's partial output.
+///
+/// Runs on the calling thread: the walks keep their stacks on the heap.
 pub fn render(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
-    std::thread::scope(|s| {
-        let h = std::thread::Builder::new()
-            .name("btf-c-dump".into())
-            .stack_size(STACK_SIZE)
-            .spawn_scoped(s, || {
-                let mut local = Vec::new();
-                let r = render_here(btf, opts, &mut local);
-                (local, r)
-            });
-        match h {
-            Ok(h) => match h.join() {
-                Ok((local, r)) => {
-                    *buf = local;
-                    r
-                }
-                Err(_) => Err(Error::Invalid("C dumper thread panicked".into())),
-            },
-            // No thread: run here (the depth guard still applies).
-            Err(_) => render_here(btf, opts, buf),
-        }
-    })
+    render_here(btf, opts, buf)
 }
 
-/// Like [`render`] but on the calling thread: deep input needs a stack of
-/// tens of MB before [`MAX_DEPTH`] stops it; prefer [`render`].
+/// The same as [`render`] (which once ran on a thread of its own).
 pub fn render_here(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
     for r in &opts.roots {
         if r.0 >= btf.type_count() {
@@ -527,6 +508,124 @@ enum Name<'a> {
     Cached(u32),
 }
 
+// ---- walk frames ----
+
+/// What a walk does next: return a value to the frame below (popping the
+/// frame when resuming one), or visit a child for the frame on top (a tail
+/// call when entering a type that pushed no frame).
+enum Walk<A, R> {
+    Ret(R),
+    Visit(A),
+}
+
+/// A pending call of libbpf's `btf_dump_order_type`, waiting for the
+/// result of its child (arguments: type id, `through_ptr`).
+enum OrderFrame<'a> {
+    /// PTR `id`: marked ordered once its target is.
+    Ptr(u32),
+    /// STRUCT/UNION `id` (ordering): members from `next` on are left.
+    Composite { id: u32, named: bool, members: &'a [Member], next: usize },
+    /// TYPEDEF `id`, reached with `through_ptr`.
+    Typedef { id: u32, through_ptr: bool },
+    /// FUNC_PROTO: return type first, then params from `next` on; `strong`
+    /// is whether any of them returned > 0.
+    Proto { params: &'a [Param], through_ptr: bool, next: usize, strong: bool },
+}
+
+/// A pending call of libbpf's `btf_dump_emit_type` (arguments: type id,
+/// `cont_id`).
+enum EmitFrame<'a> {
+    /// TYPEDEF `id` (emitting): its definition follows its target's.
+    Typedef { id: u32, t: &'a Type },
+    /// STRUCT/UNION `id` (emitting): members from `next` on are left, all
+    /// visited with `cont`; `top_level` is whether it gets defined.
+    Composite { id: u32, t: &'a Type, members: &'a [Member], next: usize, cont: u32, top_level: bool },
+    /// FUNC_PROTO: return type visited, params from `next` on left.
+    Proto { params: &'a [Param], next: usize, cont: u32 },
+}
+
+/// A pending `btf__align_of` of STRUCT/UNION `id`, which was asked for
+/// `req` (`id` or a modifier/typedef/array chain ending at it); `pending`
+/// is the member whose alignment is being computed.
+struct AlignFrame<'a> {
+    id: u32,
+    req: u32,
+    c: &'a Composite,
+    next: usize,
+    pending: Option<&'a Member>,
+    max_align: i32,
+}
+
+/// Where a declaration's name comes from: the name the output walk was
+/// started with (a typedef's resolved name), or a member/param name.
+#[derive(Clone, Copy)]
+enum FieldName<'a> {
+    Top,
+    Str(&'a [u8]),
+}
+
+/// Output still to write for a declaration or definition, innermost last
+/// (libbpf's `btf_dump_emit_type_decl`/`_type_chain`/`_struct_def`).
+enum OutTask<'a> {
+    /// Declare type `id` with `name` (`btf_dump_emit_type_decl`).
+    Decl { id: u32, name: FieldName<'a>, lvl: usize },
+    /// Resume a type chain (`btf_dump_emit_type_chain`): `decls` holds
+    /// the types left, innermost last.
+    Chain { decls: Vec<u32>, name: FieldName<'a>, lvl: usize, last_was_ptr: bool },
+    /// After an array's inner declarator: `)` (unless the array is part of
+    /// a multi-dimensional one) and `[nelems]`.
+    ArrayEnd { multidim: bool, nelems: u32 },
+    /// After a prototype's inner declarator: `)` and the parameter list.
+    ProtoEnd { p: &'a FuncProto, lvl: usize },
+    /// Parameters from `next` on (the `(` is written).
+    Params { params: &'a [Param], next: usize, lvl: usize },
+    /// A STRUCT/UNION definition.
+    StructDef { id: u32, t: &'a Type, lvl: usize },
+    /// Its members from `next` on; `off` is the bit offset reached.
+    Members(MembersAt<'a>),
+    /// After a member's declarator: `: bits` for a bitfield, and `;`.
+    MemberEnd { bits: i64 },
+}
+
+/// Progress through a STRUCT/UNION definition's members.
+#[derive(Clone, Copy)]
+struct MembersAt<'a> {
+    id: u32,
+    c: &'a Composite,
+    is_struct: bool,
+    packed: bool,
+    align: i32,
+    next: usize,
+    off: i64,
+    prev_bitfield: bool,
+    lvl: usize,
+}
+
+/// Pushes a walk frame; `id` names the type in the error past `max`.
+#[inline]
+fn push_frame<T>(stack: &mut Vec<T>, frame: T, max: usize, id: u32) -> Result<()> {
+    stack.push(frame);
+    check_depth(stack, max, id)
+}
+
+/// Fails once a walk's stack is deeper than `max` (`id` names the type).
+#[inline]
+fn check_depth<T>(stack: &[T], max: usize, id: u32) -> Result<()> {
+    if stack.len() > max {
+        return Err(Error::Invalid(format!(
+            "type [{id}]: C dump walk deeper than {max} frames (type graph loops)"
+        )));
+    }
+    Ok(())
+}
+
+/// Inserts a walk frame at `at`, under the frames pushed since the stack
+/// was `at` long (they run first).
+fn push_under<T>(stack: &mut Vec<T>, at: usize, frame: T, max: usize, id: u32) -> Result<()> {
+    stack.insert(at.min(stack.len()), frame);
+    check_depth(stack, max, id)
+}
+
 struct Dumper<'a> {
     btf: &'a Btf,
     ptr_sz: u32,
@@ -536,14 +635,22 @@ struct Dumper<'a> {
     ident_names: HashMap<&'a [u8], usize, Fnv>,
     queue: Vec<u32>,
     out: Vec<u8>,
-    depth: u32,
     /// Reusable declaration stacks.
     pool: Vec<Vec<u32>>,
+    /// Reusable walk stacks (see [`OrderFrame`], [`EmitFrame`],
+    /// [`AlignFrame`], [`OutTask`]).
+    order_stack: Vec<OrderFrame<'a>>,
+    emit_stack: Vec<EmitFrame<'a>>,
+    align_stack: Vec<AlignFrame<'a>>,
+    out_stack: Vec<OutTask<'a>>,
+    /// Deepest walk stack accepted (see [`max_frames`]).
+    max_frames: usize,
     /// Plain libbpf 1.1 flavour (see [`Options`]).
     upstream: bool,
     /// Memoized `btf__align_of` (-1: not computed).
     align: Vec<i32>,
-    /// Recursive steps taken so far, and the most allowed: libbpf's walk
+    /// Walk steps taken so far (one per call of libbpf's recursion), and
+    /// the most allowed: libbpf's walk
     /// is not memoized for FUNC_PROTO/array/modifier chains, so a small
     /// DAG (FUNC_PROTO params of FUNC_PROTO type, anonymous structs
     /// nested by value) takes exponential time and output.
@@ -559,8 +666,13 @@ fn pfx(lvl: usize) -> &'static [u8] {
     if lvl >= PREFIXES.len() { PREFIXES } else { &PREFIXES[..lvl] }
 }
 
-fn deep() -> Error {
-    Error::Invalid(format!("type graph nested deeper than {MAX_DEPTH} levels"))
+/// Deepest walk stack accepted: a few frames per type. A walk only gets
+/// deeper by meeting a type again along its path in the same situation,
+/// i.e. by following a loop that libbpf would follow until its stack
+/// overflows (the work limit would stop it later, after using memory in
+/// proportion to that limit).
+pub fn max_frames(btf: &Btf) -> usize {
+    (btf.type_count() as usize).saturating_mul(4).saturating_add(10_000)
 }
 
 /// Bytes of BTF behind `btf` (types and strings, bases included).
@@ -576,7 +688,7 @@ fn output_limit(btf: &Btf) -> usize {
     usize::try_from(lim).unwrap_or(usize::MAX)
 }
 
-/// Most recursive steps accepted (see [`Dumper::work`]).
+/// Most walk steps accepted (see [`Dumper::work`]).
 fn work_limit(btf: &Btf) -> u64 {
     (4u64 << 20).saturating_add((btf.type_count() as u64).saturating_mul(256))
 }
@@ -653,10 +765,14 @@ impl<'a> Dumper<'a> {
             ident_names: HashMap::with_capacity_and_hasher(n / 4, Fnv),
             queue: Vec::new(),
             out: Vec::with_capacity((n * 48).clamp(1 << 16, 64 << 20)),
-            depth: 0,
             align: vec![-1; n],
             upstream: false,
             pool: Vec::new(),
+            order_stack: Vec::new(),
+            emit_stack: Vec::new(),
+            align_stack: Vec::new(),
+            out_stack: Vec::new(),
+            max_frames: max_frames(btf),
             work: 0,
             work_limit: work_limit(btf),
             out_limit: output_limit(btf),
@@ -679,12 +795,9 @@ impl<'a> Dumper<'a> {
         self.out.extend_from_slice(s.as_bytes());
     }
 
-    /// One recursive step at type `id`: checks depth, work and output.
-    fn enter(&mut self, id: u32) -> Result<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err(deep());
-        }
+    /// One walk step at type `id` (where libbpf makes a recursive call):
+    /// checks the work and output limits.
+    fn step(&mut self, id: u32) -> Result<()> {
         self.work += 1;
         if self.work > self.work_limit {
             return Err(Error::Invalid(format!(
@@ -699,10 +812,6 @@ impl<'a> Dumper<'a> {
             )));
         }
         Ok(())
-    }
-
-    fn leave(&mut self) {
-        self.depth -= 1;
     }
 
     fn state(&mut self, id: u32) -> &mut State {
@@ -788,69 +897,125 @@ impl<'a> Dumper<'a> {
         (nelems as i64) * size
     }
 
-    /// libbpf's `btf__align_of` (0 for unsupported kinds), memoized.
+    /// libbpf's `btf__align_of` (0 for unsupported kinds), memoized. Chains
+    /// of modifiers/typedefs/arrays are followed in a loop; STRUCT/UNION
+    /// members on an explicit stack ([`AlignFrame`]).
     fn align_of(&mut self, id: u32) -> Result<i32> {
-        // Follow modifiers/typedefs/arrays iteratively.
+        if let Some(&a) = self.align.get(id as usize) {
+            if a >= 0 {
+                return Ok(a);
+            }
+        }
+        if let Ok(v) = self.align_chain(id) {
+            self.memo_align(id, v);
+            return Ok(v);
+        }
+        let mut stack = std::mem::take(&mut self.align_stack);
+        stack.clear();
+        let r = self.align_walk(&mut stack, id);
+        self.align_stack = stack;
+        r
+    }
+
+    fn align_walk(&mut self, stack: &mut Vec<AlignFrame<'a>>, id: u32) -> Result<i32> {
+        let mut req = id;
+        loop {
+            // Descend from `req` to a known alignment or a new composite.
+            let mut v = match self.align_chain(req) {
+                Ok(v) => v,
+                Err((sid, c)) => {
+                    self.step(sid)?;
+                    let f = AlignFrame { id: sid, req, c, next: 0, pending: None, max_align: 1 };
+                    push_frame(stack, f, self.max_frames, sid)?;
+                    -1
+                }
+            };
+            if v >= 0 {
+                self.memo_align(req, v);
+            }
+            // Hand results up until some frame wants another member.
+            loop {
+                let Some(f) = stack.last_mut() else { return Ok(v) };
+                match Self::composite_align_step(f, (v >= 0).then_some(v)) {
+                    Ok(next) => {
+                        req = next;
+                        break;
+                    }
+                    Err(a) => {
+                        let (sid, freq) = (f.id, f.req);
+                        stack.pop();
+                        self.memo_align(sid, a);
+                        self.memo_align(freq, a);
+                        v = a;
+                    }
+                }
+            }
+        }
+    }
+
+    fn memo_align(&mut self, id: u32, v: i32) {
+        if let Some(slot) = self.align.get_mut(id as usize) {
+            *slot = v;
+        }
+    }
+
+    /// The alignment of `id` as far as a loop finds it: `Ok` if known,
+    /// `Err` with a STRUCT/UNION whose members must be looked at.
+    fn align_chain(&self, id: u32) -> std::result::Result<i32, (u32, &'a Composite)> {
         let mut cur = id;
         let mut steps = 0u32;
-        let v = loop {
+        loop {
             steps += 1;
             if steps > self.btf.type_count() + 1 {
-                break 0;
+                return Ok(0);
             }
             if let Some(&a) = self.align.get(cur as usize) {
                 if a >= 0 {
-                    break a;
+                    return Ok(a);
                 }
             }
-            let Some(t) = self.t(cur) else { break 0 };
+            let Some(t) = self.t(cur) else { return Ok(0) };
             match &t.kind {
-                TypeKind::Int(i) => break self.ptr_sz.min(i.size) as i32,
-                TypeKind::Enum(e) => break self.ptr_sz.min(e.size) as i32,
-                TypeKind::Enum64(e) => break self.ptr_sz.min(e.size) as i32,
-                TypeKind::Float { size } => break self.ptr_sz.min(*size) as i32,
-                TypeKind::Ptr(_) => break self.ptr_sz as i32,
+                TypeKind::Int(i) => return Ok(self.ptr_sz.min(i.size) as i32),
+                TypeKind::Enum(e) => return Ok(self.ptr_sz.min(e.size) as i32),
+                TypeKind::Enum64(e) => return Ok(self.ptr_sz.min(e.size) as i32),
+                TypeKind::Float { size } => return Ok(self.ptr_sz.min(*size) as i32),
+                TypeKind::Ptr(_) => return Ok(self.ptr_sz as i32),
                 TypeKind::Typedef(n)
                 | TypeKind::Volatile(n)
                 | TypeKind::Const(n)
                 | TypeKind::Restrict(n)
                 | TypeKind::TypeTag { ty: n, .. } => cur = n.0,
                 TypeKind::Array(a) => cur = a.elem.0,
-                TypeKind::Struct(c) | TypeKind::Union(c) => {
-                    self.enter(cur)?;
-                    let r = self.composite_align(c);
-                    self.leave();
-                    let r = r?;
-                    if let Some(slot) = self.align.get_mut(cur as usize) {
-                        *slot = r;
-                    }
-                    break r;
-                }
-                _ => break 0,
+                TypeKind::Struct(c) | TypeKind::Union(c) => return Err((cur, c)),
+                _ => return Ok(0),
             }
-        };
-        if let Some(slot) = self.align.get_mut(id as usize) {
-            *slot = v;
         }
-        Ok(v)
     }
 
-    fn composite_align(&mut self, c: &'a Composite) -> Result<i32> {
-        let mut max_align = 1;
-        for m in &c.members {
-            let align = self.align_of(m.ty.0)?;
+    /// One step of a composite's alignment (libbpf's struct case of
+    /// `btf__align_of`): takes the pending member's alignment `got`, then
+    /// `Ok` with the next member's type to look at, or `Err` with the
+    /// composite's alignment.
+    fn composite_align_step(f: &mut AlignFrame<'a>, got: Option<i32>) -> std::result::Result<u32, i32> {
+        if let (Some(m), Some(align)) = (f.pending.take(), got) {
             if align <= 0 {
-                return Ok(align);
+                return Err(align);
             }
-            max_align = max_align.max(align);
-            if c.bitfield_size(m) == 0 && m.offset as u64 % (8 * align as u64) != 0 {
-                return Ok(1);
+            f.max_align = f.max_align.max(align);
+            if f.c.bitfield_size(m) == 0 && m.offset as u64 % (8 * align as u64) != 0 {
+                return Err(1);
             }
         }
-        if c.size % max_align as u32 != 0 {
-            return Ok(1);
+        if let Some(m) = f.c.members.get(f.next) {
+            f.next += 1;
+            f.pending = Some(m);
+            return Ok(m.ty.0);
         }
-        Ok(max_align)
+        if f.c.size % f.max_align as u32 != 0 {
+            return Err(1);
+        }
+        Err(f.max_align)
     }
 
     fn is_struct_packed(&mut self, c: &'a Composite) -> Result<bool> {
@@ -947,123 +1112,219 @@ impl<'a> Dumper<'a> {
 
     // ---- ordering ----
 
+    /// libbpf's `btf_dump_order_type`: the same calls, in the same order,
+    /// with the same results, on an explicit stack ([`OrderFrame`]).
     fn order_type(&mut self, id: u32, through_ptr: bool) -> Result<i32> {
-        self.enter(id)?;
-        let r = self.order_type_inner(id, through_ptr);
-        self.leave();
+        if self.state(id).order == DONE {
+            // Most calls (one per type id): no stack needed.
+            self.step(id)?;
+            return Ok(1);
+        }
+        let mut stack = std::mem::take(&mut self.order_stack);
+        stack.clear();
+        let r = self.order_walk(&mut stack, id, through_ptr);
+        self.order_stack = stack;
         r
     }
 
-    fn order_type_inner(&mut self, id: u32, through_ptr: bool) -> Result<i32> {
+    #[inline(never)]
+    fn order_walk(&mut self, stack: &mut Vec<OrderFrame<'a>>, id: u32, through_ptr: bool) -> Result<i32> {
+        let mut next = Walk::Visit((id, through_ptr));
+        loop {
+            next = match next {
+                Walk::Visit((id, tp)) => {
+                    self.step(id)?;
+                    let w = self.order_enter(stack, id, tp);
+                    check_depth(stack, self.max_frames, id)?;
+                    w
+                }
+                Walk::Ret(r) => {
+                    let Some(f) = stack.last_mut() else { return Ok(r) };
+                    let w = self.order_resume(f, r);
+                    if matches!(w, Walk::Ret(_)) {
+                        stack.pop();
+                    }
+                    w
+                }
+            };
+        }
+    }
+
+    /// The start of a call of `btf_dump_order_type(id, through_ptr)`.
+    /// Pushes a frame if the call has work left after its child.
+    #[inline(always)]
+    fn order_enter(&mut self, stack: &mut Vec<OrderFrame<'a>>, id: u32, through_ptr: bool) -> Walk<(u32, bool), i32> {
         let os = self.state(id).order;
         if os == DONE {
-            return Ok(1);
+            return Walk::Ret(1);
         }
-        let Some(t) = self.t(id) else { return Ok(-1) };
+        let Some(t) = self.t(id) else { return Walk::Ret(-1) };
         if os == ING {
             if matches!(t.kind, TypeKind::Struct(_) | TypeKind::Union(_)) && through_ptr && t.name_off != 0 {
-                return Ok(0);
+                return Walk::Ret(0);
             }
-            return Ok(-1);
+            return Walk::Ret(-1);
         }
         match &t.kind {
             TypeKind::Int(_) | TypeKind::Float { .. } => {
                 self.state(id).order = DONE;
-                Ok(0)
+                Walk::Ret(0)
             }
             TypeKind::Ptr(n) => {
-                let r = self.order_type(n.0, true)?;
-                self.state(id).order = DONE;
-                Ok(r)
+                stack.push(OrderFrame::Ptr(id));
+                Walk::Visit((n.0, true))
             }
-            TypeKind::Array(a) => self.order_type(a.elem.0, false),
+            TypeKind::Array(a) => Walk::Visit((a.elem.0, false)),
             TypeKind::Struct(c) | TypeKind::Union(c) => {
-                if through_ptr && t.name_off != 0 {
-                    return Ok(0);
+                let named = t.name_off != 0;
+                if through_ptr && named {
+                    return Walk::Ret(0);
                 }
                 self.state(id).order = ING;
-                for m in &c.members {
-                    let r = self.order_type(m.ty.0, false)?;
-                    if r < 0 {
-                        return Ok(r);
+                match c.members.first() {
+                    Some(m) => {
+                        stack.push(OrderFrame::Composite { id, named, members: &c.members, next: 1 });
+                        Walk::Visit((m.ty.0, false))
                     }
+                    None => Walk::Ret(self.order_composite_done(id, named)),
                 }
-                if t.name_off != 0 {
-                    self.queue.push(id);
-                }
-                self.state(id).order = DONE;
-                Ok(1)
             }
             TypeKind::Enum(_) | TypeKind::Enum64(_) | TypeKind::Fwd { .. } => {
                 if t.name_off != 0 || !self.state(id).referenced {
                     self.queue.push(id);
                 }
                 self.state(id).order = DONE;
-                Ok(1)
+                Walk::Ret(1)
             }
             TypeKind::Typedef(n) => {
-                let is_strong = self.order_type(n.0, through_ptr)?;
-                if is_strong < 0 {
-                    return Ok(is_strong);
-                }
-                if through_ptr && is_strong == 0 {
-                    return Ok(0);
-                }
-                self.queue.push(id);
-                self.state(id).order = DONE;
-                Ok(1)
+                stack.push(OrderFrame::Typedef { id, through_ptr });
+                Walk::Visit((n.0, through_ptr))
             }
             TypeKind::Volatile(n) | TypeKind::Const(n) | TypeKind::Restrict(n) | TypeKind::TypeTag { ty: n, .. } => {
-                self.order_type(n.0, through_ptr)
+                Walk::Visit((n.0, through_ptr))
             }
             TypeKind::FuncProto(p) => {
-                let r = self.order_type(p.ret.0, through_ptr)?;
-                if r < 0 {
-                    return Ok(r);
-                }
-                let mut strong = r > 0;
-                for prm in &p.params {
-                    let r = self.order_type(prm.ty.0, through_ptr)?;
-                    if r < 0 {
-                        return Ok(r);
-                    }
-                    if r > 0 {
-                        strong = true;
-                    }
-                }
-                Ok(strong as i32)
+                stack.push(OrderFrame::Proto { params: &p.params, through_ptr, next: 0, strong: false });
+                Walk::Visit((p.ret.0, through_ptr))
             }
             TypeKind::Func { .. } | TypeKind::Var { .. } | TypeKind::Datasec(_) | TypeKind::DeclTag { .. } => {
                 self.state(id).order = DONE;
-                Ok(0)
+                Walk::Ret(0)
             }
         }
+    }
+
+    /// A call of `btf_dump_order_type` continuing with its child's result
+    /// `r`: `Ret` ends it (the caller pops the frame), `Visit` keeps it.
+    #[inline(always)]
+    fn order_resume(&mut self, f: &mut OrderFrame<'a>, r: i32) -> Walk<(u32, bool), i32> {
+        match f {
+            OrderFrame::Ptr(id) => {
+                self.state(*id).order = DONE;
+                Walk::Ret(r)
+            }
+            OrderFrame::Composite { id, named, members, next } => {
+                if r < 0 {
+                    return Walk::Ret(r);
+                }
+                if let Some(m) = members.get(*next) {
+                    *next += 1;
+                    return Walk::Visit((m.ty.0, false));
+                }
+                Walk::Ret(self.order_composite_done(*id, *named))
+            }
+            OrderFrame::Typedef { id, through_ptr } => {
+                if r < 0 {
+                    return Walk::Ret(r);
+                }
+                if *through_ptr && r == 0 {
+                    return Walk::Ret(0);
+                }
+                self.queue.push(*id);
+                self.state(*id).order = DONE;
+                Walk::Ret(1)
+            }
+            OrderFrame::Proto { params, through_ptr, next, strong } => {
+                if r < 0 {
+                    return Walk::Ret(r);
+                }
+                if r > 0 {
+                    *strong = true;
+                }
+                if let Some(p) = params.get(*next) {
+                    *next += 1;
+                    return Walk::Visit((p.ty.0, *through_ptr));
+                }
+                Walk::Ret(*strong as i32)
+            }
+        }
+    }
+
+    /// A STRUCT/UNION's members are ordered: queue it if named.
+    fn order_composite_done(&mut self, id: u32, named: bool) -> i32 {
+        if named {
+            self.queue.push(id);
+        }
+        self.state(id).order = DONE;
+        1
     }
 
     // ---- emitting ----
 
+    /// libbpf's `btf_dump_emit_type`: the same calls, in the same order, on
+    /// an explicit stack ([`EmitFrame`]).
     fn emit_type(&mut self, id: u32, cont_id: u32) -> Result<()> {
-        self.enter(id)?;
-        let r = self.emit_type_inner(id, cont_id);
-        self.leave();
+        if self.state(id).emit == DONE {
+            self.step(id)?;
+            return Ok(());
+        }
+        let mut stack = std::mem::take(&mut self.emit_stack);
+        stack.clear();
+        let r = self.emit_walk(&mut stack, id, cont_id);
+        self.emit_stack = stack;
         r
     }
 
-    fn emit_type_inner(&mut self, id: u32, cont_id: u32) -> Result<()> {
+    #[inline(never)]
+    fn emit_walk(&mut self, stack: &mut Vec<EmitFrame<'a>>, id: u32, cont_id: u32) -> Result<()> {
+        let mut next = Walk::Visit((id, cont_id));
+        loop {
+            next = match next {
+                Walk::Visit((id, cont)) => {
+                    self.step(id)?;
+                    let w = self.emit_enter(stack, id, cont)?;
+                    check_depth(stack, self.max_frames, id)?;
+                    w
+                }
+                Walk::Ret(()) => {
+                    let Some(f) = stack.last_mut() else { return Ok(()) };
+                    let w = self.emit_resume(f)?;
+                    if matches!(w, Walk::Ret(_)) {
+                        stack.pop();
+                    }
+                    w
+                }
+            };
+        }
+    }
+
+    /// The start of a call of `btf_dump_emit_type(id, cont_id)`.
+    /// Pushes a frame if the call has work left after its child.
+    fn emit_enter(&mut self, stack: &mut Vec<EmitFrame<'a>>, id: u32, cont_id: u32) -> Result<Walk<(u32, u32), ()>> {
         let s = *self.state(id);
         if s.emit == DONE {
-            return Ok(());
+            return Ok(Walk::Ret(()));
         }
         let top_level_def = cont_id == 0;
-        let Some(t) = self.t(id) else { return Ok(()) };
+        let Some(t) = self.t(id) else { return Ok(Walk::Ret(())) };
         if s.emit == ING {
             if s.fwd_emitted {
-                return Ok(());
+                return Ok(Walk::Ret(()));
             }
             match &t.kind {
                 TypeKind::Struct(_) | TypeKind::Union(_) => {
                     if id == cont_id || t.name_off == 0 {
-                        return Ok(());
+                        return Ok(Walk::Ret(()));
                     }
                     self.emit_struct_fwd(id, t);
                     self.p(b";\n\n");
@@ -1078,7 +1339,7 @@ impl<'a> Dumper<'a> {
                 }
                 _ => {}
             }
-            return Ok(());
+            return Ok(Walk::Ret(()));
         }
         match &t.kind {
             TypeKind::Int(_) => {
@@ -1107,9 +1368,9 @@ impl<'a> Dumper<'a> {
                 self.state(id).emit = DONE;
             }
             TypeKind::Ptr(n) | TypeKind::Volatile(n) | TypeKind::Const(n) | TypeKind::Restrict(n) | TypeKind::TypeTag { ty: n, .. } => {
-                self.emit_type(n.0, cont_id)?;
+                return Ok(Walk::Visit((n.0, cont_id)));
             }
-            TypeKind::Array(a) => self.emit_type(a.elem.0, cont_id)?,
+            TypeKind::Array(a) => return Ok(Walk::Visit((a.elem.0, cont_id))),
             TypeKind::Fwd { .. } => {
                 self.emit_fwd_def(id, t);
                 self.p(b";\n\n");
@@ -1117,40 +1378,80 @@ impl<'a> Dumper<'a> {
             }
             TypeKind::Typedef(n) => {
                 self.state(id).emit = ING;
-                self.emit_type(n.0, id)?;
-                if !self.state(id).fwd_emitted && !self.is_blacklisted(id) {
-                    self.emit_typedef_def(id, t, 0)?;
-                    self.p(b";\n\n");
-                }
-                self.state(id).emit = DONE;
+                stack.push(EmitFrame::Typedef { id, t });
+                return Ok(Walk::Visit((n.0, id)));
             }
             TypeKind::Struct(c) | TypeKind::Union(c) => {
                 self.state(id).emit = ING;
                 if top_level_def || t.name_off == 0 {
-                    let new_cont = if t.name_off == 0 { cont_id } else { id };
-                    for m in &c.members {
-                        self.emit_type(m.ty.0, new_cont)?;
+                    let cont = if t.name_off == 0 { cont_id } else { id };
+                    if let Some(m) = c.members.first() {
+                        let f = EmitFrame::Composite {
+                            id,
+                            t,
+                            members: &c.members,
+                            next: 1,
+                            cont,
+                            top_level: top_level_def,
+                        };
+                        stack.push(f);
+                        return Ok(Walk::Visit((m.ty.0, cont)));
                     }
                 } else if !self.state(id).fwd_emitted && id != cont_id {
                     self.emit_struct_fwd(id, t);
                     self.p(b";\n\n");
                     self.state(id).fwd_emitted = true;
                 }
-                if top_level_def {
-                    self.emit_struct_def(id, t, 0)?;
-                    self.p(b";\n\n");
-                    self.state(id).emit = DONE;
-                } else {
-                    self.state(id).emit = NOT;
-                }
+                self.emit_composite_done(id, t, top_level_def)?;
             }
             TypeKind::FuncProto(p) => {
-                self.emit_type(p.ret.0, cont_id)?;
-                for prm in &p.params {
-                    self.emit_type(prm.ty.0, cont_id)?;
-                }
+                let f = EmitFrame::Proto { params: &p.params, next: 0, cont: cont_id };
+                stack.push(f);
+                return Ok(Walk::Visit((p.ret.0, cont_id)));
             }
             _ => {}
+        }
+        Ok(Walk::Ret(()))
+    }
+
+    /// A call of `btf_dump_emit_type` continuing after a child: `Ret` ends
+    /// it (the caller pops the frame), `Visit` keeps it.
+    fn emit_resume(&mut self, f: &mut EmitFrame<'a>) -> Result<Walk<(u32, u32), ()>> {
+        match f {
+            EmitFrame::Typedef { id, t } => {
+                let (id, t) = (*id, *t);
+                if !self.state(id).fwd_emitted && !self.is_blacklisted(id) {
+                    self.emit_typedef_def(id, t, 0)?;
+                    self.p(b";\n\n");
+                }
+                self.state(id).emit = DONE;
+            }
+            EmitFrame::Composite { id, t, members, next, cont, top_level } => {
+                if let Some(m) = members.get(*next) {
+                    *next += 1;
+                    return Ok(Walk::Visit((m.ty.0, *cont)));
+                }
+                self.emit_composite_done(*id, t, *top_level)?;
+            }
+            EmitFrame::Proto { params, next, cont } => {
+                if let Some(p) = params.get(*next) {
+                    *next += 1;
+                    return Ok(Walk::Visit((p.ty.0, *cont)));
+                }
+            }
+        }
+        Ok(Walk::Ret(()))
+    }
+
+    /// A STRUCT/UNION's members are emitted: define it at the top level,
+    /// else leave it to be emitted again.
+    fn emit_composite_done(&mut self, id: u32, t: &'a Type, top_level_def: bool) -> Result<()> {
+        if top_level_def {
+            self.emit_struct_def(id, t, 0)?;
+            self.p(b";\n\n");
+            self.state(id).emit = DONE;
+        } else {
+            self.state(id).emit = NOT;
         }
         Ok(())
     }
@@ -1251,7 +1552,13 @@ impl<'a> Dumper<'a> {
         Ok(())
     }
 
+    /// A STRUCT/UNION definition (libbpf's `btf_dump_emit_struct_def`).
     fn emit_struct_def(&mut self, id: u32, t: &'a Type, lvl: usize) -> Result<()> {
+        self.emit_out(OutTask::StructDef { id, t, lvl }, b"")
+    }
+
+    /// A definition's header; its members follow as [`OutTask::Members`].
+    fn out_struct_head(&mut self, stack: &mut Vec<OutTask<'a>>, id: u32, t: &'a Type, lvl: usize) -> Result<()> {
         let Some(c) = t.as_composite() else { return Ok(()) };
         let is_struct = matches!(t.kind, TypeKind::Struct(_));
         let align = self.align_of(id)?;
@@ -1262,43 +1569,58 @@ impl<'a> Dumper<'a> {
         }
         self.emit_type_name(id);
         self.p(b" {");
-        let mut off: i64 = 0;
-        let mut prev_bitfield = false;
-        for m in &c.members {
+        let at = MembersAt { id, c, is_struct, packed, align, next: 0, off: 0, prev_bitfield: false, lvl };
+        push_frame(stack, OutTask::Members(at), self.max_frames, id)
+    }
+
+    /// A definition's members from `at.next` on (padding, then the
+    /// declaration), and its end. A member whose declaration leaves work on
+    /// the stack (nested declarators, an anonymous struct/union) puts the
+    /// rest of the definition under that work.
+    fn out_members(&mut self, stack: &mut Vec<OutTask<'a>>, mut at: MembersAt<'a>) -> Result<()> {
+        let MembersAt { id, c, packed, lvl, .. } = at;
+        while let Some(m) = c.members.get(at.next) {
             let fname = self.name(m.name_off);
             let m_sz = c.bitfield_size(m) as i64;
             let m_off = c.bit_offset(m) as i64;
             let m_align = if packed { 1 } else { self.align_of(m.ty.0)? };
-            let in_bitfield = prev_bitfield && m_sz != 0;
-            self.emit_bit_padding(id, off, m_off, m_align, in_bitfield, lvl + 1)?;
+            let in_bitfield = at.prev_bitfield && m_sz != 0;
+            self.emit_bit_padding(id, at.off, m_off, m_align, in_bitfield, lvl + 1)?;
             self.out.push(b'\n');
             self.p(pfx(lvl + 1));
-            self.emit_type_decl(m.ty.0, fname, lvl + 1)?;
-            if m_sz != 0 {
-                let _ = write!(self.out, ": {m_sz}");
-                off = m_off + m_sz;
-                prev_bitfield = true;
-            } else {
-                let sz = self.resolve_size(m.ty.0);
-                off = m_off + sz * 8;
-                prev_bitfield = false;
+            at.next += 1;
+            (at.off, at.prev_bitfield) =
+                if m_sz != 0 { (m_off + m_sz, true) } else { (m_off + self.resolve_size(m.ty.0) * 8, false) };
+            let base = stack.len();
+            let decls = self.decl_chain(m.ty.0)?;
+            self.out_chain(stack, decls, FieldName::Str(fname), lvl + 1, true, b"")?;
+            if stack.len() != base {
+                let max = self.max_frames;
+                push_under(stack, base, OutTask::MemberEnd { bits: m_sz }, max, id)?;
+                return push_under(stack, base, OutTask::Members(at), max, id);
             }
-            self.p(b";");
+            self.member_end(m_sz);
         }
-        if is_struct {
-            self.emit_bit_padding(id, off, c.size as i64 * 8, align, false, lvl + 1)?;
+        if at.is_struct {
+            self.emit_bit_padding(id, at.off, c.size as i64 * 8, at.align, false, lvl + 1)?;
         }
         if !c.members.is_empty() || c.size != 0 {
             self.out.push(b'\n');
             self.p(pfx(lvl));
-            self.p(b"}");
-        } else {
-            self.p(b"}");
         }
+        self.p(b"}");
         if packed {
             self.p(b" __attribute__((packed))");
         }
         Ok(())
+    }
+
+    /// After a member's declarator: `: bits` for a bitfield, and `;`.
+    fn member_end(&mut self, bits: i64) {
+        if bits != 0 {
+            let _ = write!(self.out, ": {bits}");
+        }
+        self.p(b";");
     }
 
     fn emit_enum_def(&mut self, id: u32, t: &'a Type, lvl: usize) {
@@ -1381,7 +1703,58 @@ impl<'a> Dumper<'a> {
         self.emit_type_decl(target.0, &name, lvl)
     }
 
+    /// A declaration of type `id` named `fname` (libbpf's
+    /// `btf_dump_emit_type_decl`).
     fn emit_type_decl(&mut self, id: u32, fname: &[u8], lvl: usize) -> Result<()> {
+        self.emit_out(OutTask::Decl { id, name: FieldName::Top, lvl }, fname)
+    }
+
+    /// Writes `first` and all it needs, on an explicit stack ([`OutTask`])
+    /// where libbpf recurses (arrays and prototypes within a type chain,
+    /// parameter lists, anonymous structs/unions defined in place).
+    /// `top` is the name [`FieldName::Top`] stands for.
+    fn emit_out(&mut self, first: OutTask<'a>, top: &[u8]) -> Result<()> {
+        let mut stack = std::mem::take(&mut self.out_stack);
+        stack.clear();
+        stack.push(first);
+        let r = self.out_walk(&mut stack, top);
+        self.out_stack = stack;
+        r
+    }
+
+    #[inline(never)]
+    fn out_walk(&mut self, stack: &mut Vec<OutTask<'a>>, top: &[u8]) -> Result<()> {
+        while let Some(task) = stack.pop() {
+            match task {
+                OutTask::Decl { id, name, lvl } => {
+                    let decls = self.decl_chain(id)?;
+                    self.out_chain(stack, decls, name, lvl, true, top)?;
+                }
+                OutTask::Chain { decls, name, lvl, last_was_ptr } => {
+                    self.out_chain(stack, decls, name, lvl, last_was_ptr, top)?;
+                }
+                OutTask::ArrayEnd { multidim, nelems } => {
+                    if !multidim {
+                        self.p(b")");
+                    }
+                    let _ = write!(self.out, "[{nelems}]");
+                }
+                OutTask::ProtoEnd { p, lvl } => {
+                    self.p(b")");
+                    self.out_params_start(stack, p, lvl)?;
+                }
+                OutTask::Params { params, next, lvl } => self.out_params(stack, params, next, lvl)?,
+                OutTask::StructDef { id, t, lvl } => self.out_struct_head(stack, id, t, lvl)?,
+                OutTask::Members(at) => self.out_members(stack, at)?,
+                OutTask::MemberEnd { bits } => self.member_end(bits),
+            }
+        }
+        Ok(())
+    }
+
+    /// The types a declaration of `id` goes through, outermost first (one
+    /// walk step, at the innermost).
+    fn decl_chain(&mut self, id: u32) -> Result<Vec<u32>> {
         let mut decls: Vec<u32> = self.pool.pop().unwrap_or_default();
         decls.clear();
         let mut id = id;
@@ -1404,11 +1777,8 @@ impl<'a> Dumper<'a> {
                 _ => break,
             }
         }
-        self.enter(id)?;
-        let r = self.emit_type_chain(&mut decls, fname, lvl);
-        self.leave();
-        self.pool.push(decls);
-        r
+        self.step(id)?;
+        Ok(decls)
     }
 
     fn emit_mods(&mut self, decls: &mut Vec<u32>) {
@@ -1440,36 +1810,54 @@ impl<'a> Dumper<'a> {
         self.p(name);
     }
 
-    fn emit_type_chain(&mut self, decls: &mut Vec<u32>, fname: &[u8], lvl: usize) -> Result<()> {
-        let mut last_was_ptr = true;
+    /// libbpf's `btf_dump_emit_type_chain` over `decls`: where it recurses
+    /// for an array's or a prototype's inner declarator, this pushes what
+    /// follows that declarator and goes on with the same chain; an
+    /// anonymous struct/union pauses the chain behind its definition.
+    fn out_chain(
+        &mut self,
+        stack: &mut Vec<OutTask<'a>>,
+        mut decls: Vec<u32>,
+        name: FieldName<'a>,
+        lvl: usize,
+        mut last_was_ptr: bool,
+        top: &[u8],
+    ) -> Result<()> {
+        let fname = match name {
+            FieldName::Top => top,
+            FieldName::Str(s) => s,
+        };
+        let max = self.max_frames;
         while let Some(id) = decls.pop() {
             if id == 0 {
-                self.emit_mods(decls);
+                self.emit_mods(&mut decls);
                 self.p(b"void");
                 last_was_ptr = false;
                 continue;
             }
-            let Some(t) = self.t(id) else { return Ok(()) };
+            let Some(t) = self.t(id) else {
+                self.pool.push(decls);
+                return Ok(());
+            };
             let mut is_ptr = false;
             match &t.kind {
                 TypeKind::Int(_) | TypeKind::Float { .. } => {
-                    self.emit_mods(decls);
+                    self.emit_mods(&mut decls);
                     let n = self.name(t.name_off);
                     self.p(n);
                 }
                 TypeKind::Struct(_) | TypeKind::Union(_) => {
-                    self.emit_mods(decls);
+                    self.emit_mods(&mut decls);
                     if t.name_off == 0 {
-                        self.enter(id)?;
-                        let r = self.emit_struct_def(id, t, lvl);
-                        self.leave();
-                        r?;
-                    } else {
-                        self.emit_struct_fwd(id, t);
+                        self.step(id)?;
+                        let rest = OutTask::Chain { decls, name, lvl, last_was_ptr: false };
+                        push_frame(stack, rest, max, id)?;
+                        return push_frame(stack, OutTask::StructDef { id, t, lvl }, max, id);
                     }
+                    self.emit_struct_fwd(id, t);
                 }
                 TypeKind::Enum(_) | TypeKind::Enum64(_) => {
-                    self.emit_mods(decls);
+                    self.emit_mods(&mut decls);
                     if t.name_off == 0 {
                         self.emit_enum_def(id, t, lvl);
                     } else {
@@ -1478,11 +1866,11 @@ impl<'a> Dumper<'a> {
                     }
                 }
                 TypeKind::Fwd { .. } => {
-                    self.emit_mods(decls);
+                    self.emit_mods(&mut decls);
                     self.emit_fwd_def(id, t);
                 }
                 TypeKind::Typedef(_) => {
-                    self.emit_mods(decls);
+                    self.emit_mods(&mut decls);
                     self.emit_ident_name(id);
                 }
                 TypeKind::Ptr(_) => {
@@ -1493,17 +1881,18 @@ impl<'a> Dumper<'a> {
                 TypeKind::Const(_) => self.p(b" const"),
                 TypeKind::Restrict(_) => self.p(b" restrict"),
                 TypeKind::TypeTag { .. } => {
-                    self.emit_mods(decls);
+                    self.emit_mods(&mut decls);
                     let n = self.name(t.name_off);
                     self.p(b" __attribute__((btf_type_tag(\"");
                     self.p(n);
                     self.p(b"\")))");
                 }
                 TypeKind::Array(a) => {
-                    self.drop_mods(decls);
+                    self.drop_mods(&mut decls);
                     if decls.is_empty() {
                         self.emit_name(fname, last_was_ptr);
                         let _ = write!(self.out, "[{}]", a.nelems);
+                        self.pool.push(decls);
                         return Ok(());
                     }
                     let next = decls.last().copied().unwrap_or(0);
@@ -1514,60 +1903,75 @@ impl<'a> Dumper<'a> {
                     if !multidim {
                         self.p(b"(");
                     }
-                    self.enter(id)?;
-                    let r = self.emit_type_chain(decls, fname, lvl);
-                    self.leave();
-                    r?;
-                    if !multidim {
-                        self.p(b")");
-                    }
-                    let _ = write!(self.out, "[{}]", a.nelems);
-                    return Ok(());
+                    self.step(id)?;
+                    push_frame(stack, OutTask::ArrayEnd { multidim, nelems: a.nelems }, max, id)?;
+                    // The inner declarator: the rest of this chain, afresh.
+                    last_was_ptr = true;
+                    continue;
                 }
                 TypeKind::FuncProto(p) => {
-                    self.drop_mods(decls);
+                    self.drop_mods(&mut decls);
                     if !decls.is_empty() {
                         self.p(b" (");
-                        self.enter(id)?;
-                        let r = self.emit_type_chain(decls, fname, lvl);
-                        self.leave();
-                        r?;
-                        self.p(b")");
-                    } else {
-                        self.emit_name(fname, last_was_ptr);
+                        self.step(id)?;
+                        push_frame(stack, OutTask::ProtoEnd { p, lvl }, max, id)?;
+                        last_was_ptr = true;
+                        continue;
                     }
-                    self.p(b"(");
-                    // Debian's bpftool 7.1 carries libbpf's later fix
-                    // (205e86de): no-args prototypes print `(void)`.
-                    if !self.upstream && p.params.is_empty() {
-                        self.p(b"void)");
-                        return Ok(());
-                    }
-                    if p.params.len() == 1 && p.params[0].ty.0 == 0 {
-                        self.p(if self.upstream { b")" } else { b"void)" });
-                        return Ok(());
-                    }
-                    let n = p.params.len();
-                    for (i, prm) in p.params.iter().enumerate() {
-                        if i > 0 {
-                            self.p(b", ");
-                        }
-                        if i == n - 1 && prm.ty.0 == 0 {
-                            self.p(b"...");
-                            break;
-                        }
-                        let name = self.name(prm.name_off);
-                        self.emit_type_decl(prm.ty.0, name, lvl)?;
-                    }
-                    self.p(b")");
+                    self.emit_name(fname, last_was_ptr);
+                    self.pool.push(decls);
+                    return self.out_params_start(stack, p, lvl);
+                }
+                _ => {
+                    self.pool.push(decls);
                     return Ok(());
                 }
-                _ => return Ok(()),
             }
             last_was_ptr = is_ptr;
         }
         self.emit_name(fname, last_was_ptr);
+        self.pool.push(decls);
+        Ok(())
+    }
+
+    /// A prototype's parameter list from its `(`.
+    fn out_params_start(&mut self, stack: &mut Vec<OutTask<'a>>, p: &'a FuncProto, lvl: usize) -> Result<()> {
+        self.p(b"(");
+        // Debian's bpftool 7.1 carries libbpf's later fix (205e86de):
+        // no-args prototypes print `(void)`.
+        if !self.upstream && p.params.is_empty() {
+            self.p(b"void)");
+            return Ok(());
+        }
+        if p.params.len() == 1 && p.params[0].ty.0 == 0 {
+            self.p(if self.upstream { b")" } else { b"void)" });
+            return Ok(());
+        }
+        self.out_params(stack, &p.params, 0, lvl)
+    }
+
+    /// Parameters from `next` on, and the list's `)`. A parameter whose
+    /// declaration leaves work on the stack puts the rest of the list
+    /// under that work.
+    fn out_params(&mut self, stack: &mut Vec<OutTask<'a>>, params: &'a [Param], next: usize, lvl: usize) -> Result<()> {
+        let mut next = next;
+        while let Some(prm) = params.get(next) {
+            if next > 0 {
+                self.p(b", ");
+            }
+            if next + 1 == params.len() && prm.ty.0 == 0 {
+                self.p(b"...");
+                break;
+            }
+            next += 1;
+            let base = stack.len();
+            let decls = self.decl_chain(prm.ty.0)?;
+            self.out_chain(stack, decls, FieldName::Str(self.name(prm.name_off)), lvl, true, b"")?;
+            if stack.len() != base {
+                return push_under(stack, base, OutTask::Params { params, next, lvl }, self.max_frames, prm.ty.0);
+            }
+        }
+        self.p(b")");
         Ok(())
     }
 }
-
