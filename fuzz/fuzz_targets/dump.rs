@@ -2,11 +2,9 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-/// The libbpf level, or the kernel level for what only it accepts.
-fn parse_any(data: &[u8]) -> btfkit::Result<btfkit::Btf> {
-    let opts = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Libbpf, ..Default::default() };
-    btfkit::parse::parse_with(data, &opts).map(|(b, _)| b).or_else(|_| btfkit::parse::parse(data))
-}
+#[path = "parse_any.rs"]
+mod parse_any;
+use parse_any::parse_any;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(btf) = parse_any(data) {
