@@ -1623,6 +1623,19 @@ impl<'a> Dumper<'a> {
         self.p(b";");
     }
 
+    /// An enumerator's line up to its value: newline, indent, name (with
+    /// its `___N` suffix when the name was taken).
+    fn emit_enumerator_name(&mut self, name_off: u32, lvl: usize) {
+        let name = self.name(name_off);
+        let dup = Self::name_dups(&mut self.ident_names, name);
+        self.out.push(b'\n');
+        self.p(pfx(lvl + 1));
+        self.p(name);
+        if dup > 1 {
+            let _ = write!(self.out, "___{dup}");
+        }
+    }
+
     fn emit_enum_def(&mut self, id: u32, t: &'a Type, lvl: usize) {
         self.p(b"enum");
         if t.name_off != 0 {
@@ -1642,14 +1655,7 @@ impl<'a> Dumper<'a> {
         match &t.kind {
             TypeKind::Enum(e) => {
                 for v in &e.values {
-                    let name = self.name(v.name_off);
-                    let dup = Self::name_dups(&mut self.ident_names, name);
-                    self.out.push(b'\n');
-                    self.p(pfx(lvl + 1));
-                    self.p(name);
-                    if dup > 1 {
-                        let _ = write!(self.out, "___{dup}");
-                    }
+                    self.emit_enumerator_name(v.name_off, lvl);
                     if signed {
                         let _ = write!(self.out, " = {},", v.val as i32);
                     } else {
@@ -1659,14 +1665,7 @@ impl<'a> Dumper<'a> {
             }
             TypeKind::Enum64(e) => {
                 for v in &e.values {
-                    let name = self.name(v.name_off);
-                    let dup = Self::name_dups(&mut self.ident_names, name);
-                    self.out.push(b'\n');
-                    self.p(pfx(lvl + 1));
-                    self.p(name);
-                    if dup > 1 {
-                        let _ = write!(self.out, "___{dup}");
-                    }
+                    self.emit_enumerator_name(v.name_off, lvl);
                     if signed {
                         let _ = write!(self.out, " = {}LL,", v.val as i64);
                     } else {
