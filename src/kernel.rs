@@ -444,25 +444,32 @@ fn syms_agree(syms: &ImageSymbols, name: &str, offset: u64) -> bool {
 /// input section, or None when no symbol places it.
 ///
 /// Every VAR proposes one base per same-named per-CPU symbol (symbol offset
-/// minus the VAR's offset in its object). A member's base is a value proposed
+/// minus the VAR's offset in its object; symbols of the entry's size first).
+/// A member's base is a value proposed
 /// by the most VARs (all of them, normally). Several such values only happen
 /// when a member's VARs are all `static` names that other objects use too;
 /// then link order decides: the objects' sections follow one another in the
 /// order of the members, so the base is the smallest candidate at or after the
 /// previous member's end and before the next unambiguous member's base.
 fn place_members(members: &[Member], syms: &ImageSymbols) -> Vec<Option<u64>> {
-    let mut by_name: HashMap<&str, Vec<u64>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<(u64, u64)>> = HashMap::new();
     for s in &syms.percpu {
-        by_name.entry(s.name.as_str()).or_default().push(s.offset);
+        by_name.entry(s.name.as_str()).or_default().push((s.offset, s.size));
     }
     // Candidate bases of each member, best-supported first (ties: ascending).
     let cands: Vec<Vec<u64>> = members
         .iter()
         .map(|m| {
             let mut votes: HashMap<u64, usize> = HashMap::new();
-            for (_, name, off, _) in &m.vars {
+            for (_, name, off, size) in &m.vars {
                 let mut seen = HashSet::new();
-                for &so in by_name.get(name.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                let same_name = by_name.get(name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+                // pahole sized the entry from the symbol: prefer symbols of that size.
+                let sized = same_name.iter().any(|s| s.1 == *size);
+                for &(so, ssize) in same_name {
+                    if sized && ssize != *size {
+                        continue;
+                    }
                     if let Some(b) = so.checked_sub(*off) {
                         if seen.insert(b) {
                             *votes.entry(b).or_default() += 1;

@@ -145,3 +145,101 @@ fn kernel_needs_an_elf_for_symbols() {
     assert!(e.contains("--symbols-from"), "{e}");
     assert!(!out.exists(), "nothing written");
 }
+
+const PERCPU_A: &str = r#"#define PC(sec) __attribute__((section(".data..percpu" sec)))
+struct fixed { char gs[40]; unsigned long canary; };
+struct fixed fixed_percpu_data PC("..first") __attribute__((aligned(4096)));
+int a_cnt PC("");
+static int cnt PC("") = 1;
+int rm_a PC("..read_mostly");
+char stack[8192] PC("..page_aligned") __attribute__((aligned(4096)));
+int fa(int x) { return cnt + a_cnt + x; }
+static int helper(int y) { return y * cnt; }
+int (*keep_a)(int) = helper;
+"#;
+const PERCPU_B: &str = r#"#define PC(sec) __attribute__((section(".data..percpu" sec)))
+struct q { long head, tail; } __attribute__((aligned(64)));
+static int cnt PC("") = 2;
+long b_big[5] PC("");
+struct q sq PC("..shared_aligned");
+int fb(long z) { return cnt + (int)b_big[z] + (int)sq.head; }
+static long helper(long y) { return y + cnt; }
+long (*keep_b)(long) = helper;
+"#;
+const PERCPU_C: &str = r#"#define PC(sec) __attribute__((section(".data..percpu" sec)))
+static short cnt PC("") = 3;
+int fc(void) { return cnt; }
+"#;
+/// The per-CPU part of include/asm-generic/vmlinux.lds.h's PERCPU_INPUT(64), at vaddr 0 as on x86_64.
+const LDS: &str = "SECTIONS {\n  . = 0x1000000;\n  .text : { *(.text*) }\n  .data : { *(.data) }\n  \
+.data..percpu 0 : AT(0x2000000) {\n    *(.data..percpu..first)\n    . = ALIGN(4096);\n    *(.data..percpu..page_aligned)\n    \
+. = ALIGN(64);\n    *(.data..percpu..read_mostly)\n    . = ALIGN(64);\n    *(.data..percpu)\n    *(.data..percpu..shared_aligned)\n  }\n  \
+. = 0x3000000;\n  .BTF : { *(.BTF) }\n}\n";
+
+/// (name, offset, size) of every VAR of the one `.data..percpu` DATASEC, sorted.
+fn var_triples(btf: &Btf) -> Vec<(String, u32, u32)> {
+    let secs = percpu_datasecs(btf);
+    assert_eq!(secs.len(), 1);
+    let mut v: Vec<_> = secs[0].1.iter().map(|(n, v)| (n.clone(), v.offset, v.size)).collect();
+    v.sort();
+    v
+}
+
+fn func_names(btf: &Btf) -> Vec<String> {
+    let mut v: Vec<String> =
+        btf.iter().filter(|(_, t)| matches!(t.kind, TypeKind::Func { .. })).map(|(_, t)| btf.name(t.name_off).into_owned()).collect();
+    v.sort();
+    v
+}
+
+/// A miniature kernel: three objects with per-CPU variables in `.data..percpu` and its
+/// subsections (one static name in all three, of two sizes), per-object BTF by pahole,
+/// `ld -r` into vmlinux.o, and a final link with PERCPU_INPUT's order. `--kernel` on
+/// vmlinux.o (layout computed) and on the linked image (symbols' values) give the same
+/// BTF, and its VARs are where `pahole -J` on the linked image puts them.
+#[test]
+fn relocatable_vmlinux_o_gives_the_linked_offsets() {
+    for tool in ["gcc", "pahole", "ld"] {
+        if !common::have(tool) {
+            return common::skip(&format!("{tool} not installed"));
+        }
+    }
+    let dir = common::root().join("target/test-kernel-finish/mini");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut objs = Vec::new();
+    for (name, src) in [("a", PERCPU_A), ("b", PERCPU_B), ("c", PERCPU_C)] {
+        let c = dir.join(format!("{name}.c"));
+        std::fs::write(&c, src).unwrap();
+        let o = dir.join(format!("{name}.o"));
+        common::run_ok(std::process::Command::new("gcc").args(["-g", "-O1", "-c", "-o"]).arg(&o).arg(&c));
+        common::run_ok(std::process::Command::new("pahole").arg("-J").arg(&o).env("LLVM_OBJCOPY", "objcopy"));
+        objs.push(o);
+    }
+    let vo = dir.join("vmlinux.o");
+    common::run_ok(std::process::Command::new("ld").arg("-r").arg("-o").arg(&vo).args(&objs));
+    std::fs::write(dir.join("v.lds"), LDS).unwrap();
+    let vmlinux = dir.join("vmlinux");
+    common::run_ok(std::process::Command::new("ld").args(["-T", "v.lds", "-e", "0", "-o", "vmlinux", "vmlinux.o"]).current_dir(&dir));
+
+    let (from_o, stderr) = dedup_kernel(&[&vo], &dir.join("k.o.btf"));
+    let (from_linked, _) = dedup_kernel(&[&vmlinux], &dir.join("k.v.btf"));
+    assert_eq!(std::fs::read(dir.join("k.o.btf")).unwrap(), std::fs::read(dir.join("k.v.btf")).unwrap());
+    let _ = from_linked;
+
+    let std_out = dir.join("pahole.btf");
+    let _ = std::fs::remove_file(&std_out); // pahole 1.24 does not truncate it
+    common::run_ok(std::process::Command::new("pahole").arg("--btf_encode_detached").arg(&std_out).arg(&vmlinux));
+    let pahole = parse::parse(&std::fs::read(&std_out).unwrap()).unwrap();
+    let ours = var_triples(&from_o);
+    let theirs = var_triples(&pahole);
+    let expect = |n: &str, o: u32, s: u32| (n.to_string(), o, s);
+    // pahole on the linked image also sees the subsection variables; per-object BTF does not.
+    let sub = [expect("fixed_percpu_data", 0, 48), expect("rm_a", 12288, 4), expect("sq", 12480, 64), expect("stack", 4096, 8192)];
+    let theirs_main: Vec<_> = theirs.iter().filter(|t| !sub.contains(t)).cloned().collect();
+    assert_eq!(theirs.len(), theirs_main.len() + sub.len(), "pahole: {theirs:?}");
+    assert_eq!(ours, theirs_main, "the three static `cnt`s and the globals at pahole's offsets");
+    assert_eq!(ours.iter().filter(|t| t.0 == "cnt").count(), 3);
+    assert_eq!(percpu_datasecs(&from_o)[0].0, percpu_datasecs(&pahole)[0].0, "DATASEC size");
+    assert_eq!(func_names(&from_o), func_names(&pahole), "one `helper`, as pahole");
+    assert!(stderr.contains("no DWARF to recover 4 per-CPU variables (4 of them in .data..percpu..* subsections"), "{stderr}");
+}
