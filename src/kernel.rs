@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use object::{Object, ObjectKind, ObjectSection, ObjectSymbol, SymbolKind};
 
-use crate::btf::{Btf, Datasec, TypeId, TypeKind, VarSecinfo};
+use crate::btf::{Btf, Datasec, Kind, TypeId, TypeKind, VarSecinfo};
 use crate::error::{Error, Result};
 
 /// Name of the per-CPU section and of its DATASEC.
@@ -375,7 +375,7 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     }
     let mut kept_funcs: HashSet<&str> = HashSet::new();
     for (name, group) in &by_name {
-        let consistent = group.iter().all(|g| g.1 == group[0].1);
+        let consistent = group.iter().all(|g| g.1 == group[0].1 || types_match(btf, g.1, group[0].1));
         if opts.skip_inconsistent_proto && !consistent {
             rep.funcs_inconsistent += group.len();
             rep.inconsistent_names += 1;
@@ -433,6 +433,87 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     btf.remove_types(&remove, &HashMap::new())?;
     rep.types_out = btf.types().len();
     Ok(rep)
+}
+
+/// The kind pahole's `types__match` compares (a FWD stands for its struct or union).
+fn match_kind(t: &crate::btf::Type) -> Kind {
+    match t.kind {
+        TypeKind::Fwd { union: true } => Kind::Union,
+        TypeKind::Fwd { union: false } => Kind::Struct,
+        _ => t.kind(),
+    }
+}
+
+/// pahole's (≥ 1.25) loose prototype equality behind
+/// `--skip_encoding_btf_inconsistent_proto`: parameter names are ignored, a
+/// `const` on one side only is skipped, named types (typedef, struct, union,
+/// enum) match by name, INT and FLOAT by name and encoding, pointers and
+/// modifiers by what they point to, arrays by length and element, prototypes
+/// by return and parameter types. Explicit stack and a step bound.
+fn types_match(btf: &Btf, a: TypeId, b: TypeId) -> bool {
+    let mut stack = vec![(a, b)];
+    let mut steps = 0usize;
+    while let Some((mut x, mut y)) = stack.pop() {
+        loop {
+            steps += 1;
+            if steps > 100_000 {
+                return false;
+            }
+            if x == y {
+                break;
+            }
+            if x.0 == 0 || y.0 == 0 {
+                return false;
+            }
+            let (Some(t1), Some(t2)) = (btf.type_by_id(x), btf.type_by_id(y)) else { return false };
+            let (k1, k2) = (match_kind(t1), match_kind(t2));
+            if k1 != k2 {
+                match (&t1.kind, &t2.kind) {
+                    (TypeKind::Const(n), _) => x = *n,
+                    (_, TypeKind::Const(n)) => y = *n,
+                    _ => return false,
+                }
+                continue;
+            }
+            let same_name = btf.str_bytes(t1.name_off) == btf.str_bytes(t2.name_off);
+            match (&t1.kind, &t2.kind) {
+                (TypeKind::Int(_), _) | (TypeKind::Float { .. }, _) => {
+                    if t1.kind != t2.kind || !same_name {
+                        return false;
+                    }
+                    break;
+                }
+                (TypeKind::Typedef(_) | TypeKind::Struct(_) | TypeKind::Union(_) | TypeKind::Fwd { .. }, _)
+                | (TypeKind::Enum(_) | TypeKind::Enum64(_), _) => {
+                    if !same_name {
+                        return false;
+                    }
+                    break;
+                }
+                (TypeKind::Ptr(p) | TypeKind::Volatile(p) | TypeKind::Const(p) | TypeKind::Restrict(p), _) => {
+                    let Some(q) = t2.ref_target() else { return false };
+                    (x, y) = (*p, q);
+                }
+                (TypeKind::TypeTag { ty: p, .. }, TypeKind::TypeTag { ty: q, .. }) => (x, y) = (*p, *q),
+                (TypeKind::Array(a1), TypeKind::Array(a2)) => {
+                    if a1.nelems != a2.nelems {
+                        return false;
+                    }
+                    (x, y) = (a1.elem, a2.elem);
+                }
+                (TypeKind::FuncProto(p1), TypeKind::FuncProto(p2)) => {
+                    if p1.params.len() != p2.params.len() {
+                        return false;
+                    }
+                    stack.push((p1.ret, p2.ret));
+                    stack.extend(p1.params.iter().zip(p2.params.iter()).map(|(a, b)| (a.ty, b.ty)));
+                    break;
+                }
+                _ => return false,
+            }
+        }
+    }
+    true
 }
 
 /// Whether some per-CPU symbol named `name` sits at `offset`.
@@ -580,6 +661,37 @@ mod tests {
         let r = finish(&mut b, &image(), &KernelOptions { skip_inconsistent_proto: true }).unwrap();
         assert_eq!((r.funcs_out, r.funcs_inconsistent, r.inconsistent_names, r.protos_removed), (0, 2, 1, 2));
         assert!(b.iter().all(|(_, t)| !matches!(t.kind, TypeKind::Func { .. } | TypeKind::FuncProto(_))));
+    }
+
+    #[test]
+    fn pahole_loose_prototype_match() {
+        let mut b = Btf::new();
+        let int = b.add_int("int", 4, 1).unwrap(); // 1
+        let long = b.add_int("long", 8, 1).unwrap(); // 2
+        let s = b.add_struct("s", 4).unwrap(); // 3
+        let fwd = b.add_fwd("s", false).unwrap(); // 4
+        let cs = b.add_const(s).unwrap(); // 5
+        let ps = b.add_ptr(s).unwrap(); // 6
+        let pcs = b.add_ptr(cs).unwrap(); // 7
+        let pf = b.add_ptr(fwd).unwrap(); // 8
+        let mk = |b: &mut Btf, ret, params: &[(&str, TypeId)]| {
+            let p = b.add_func_proto(ret).unwrap();
+            for (n, t) in params {
+                b.add_param(n, *t).unwrap();
+            }
+            p
+        };
+        let base = mk(&mut b, int, &[("a", ps), ("n", long)]);
+        let renamed = mk(&mut b, int, &[("other", pcs), ("m", long)]);
+        let fwd_ptr = mk(&mut b, int, &[("a", pf), ("n", long)]);
+        let narrower = mk(&mut b, int, &[("a", ps), ("n", int)]);
+        let fewer = mk(&mut b, int, &[("a", ps)]);
+        let void_ret = mk(&mut b, TypeId(0), &[("a", ps), ("n", long)]);
+        assert!(types_match(&b, base, renamed), "names and const ignored");
+        assert!(types_match(&b, base, fwd_ptr), "a FWD matches its struct by name");
+        assert!(!types_match(&b, base, narrower));
+        assert!(!types_match(&b, base, fewer));
+        assert!(!types_match(&b, base, void_ret));
     }
 
     #[test]

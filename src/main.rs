@@ -456,7 +456,9 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
         r.funcs_out,
         r.funcs_without_symbol,
         r.funcs_same_name,
-        if opts.skip_inconsistent_proto { format!(", {} of {} inconsistent names", r.funcs_inconsistent, r.inconsistent_names) } else { String::new() }
+        if opts.skip_inconsistent_proto {
+            format!(", {} of {} names with inconsistent prototypes", r.funcs_inconsistent, r.inconsistent_names)
+        } else { String::new() }
     );
     if let Some(w) = r.warning() {
         eprintln!("btfkit: warning: {w}");
