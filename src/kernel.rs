@@ -90,7 +90,8 @@ impl ImageSymbols {
     /// are `st_value` minus the address of the output section `.data..percpu`,
     /// its size is the area's size) or the relocatable `vmlinux.o` (the
     /// per-CPU input sections are placed as [`PercpuLayout`] says and each
-    /// symbol's offset is its section's place plus `st_value`).
+    /// symbol's offset is its section's place plus `st_value`). An image
+    /// without a per-CPU section has no per-CPU symbols.
     pub fn from_elf(data: &[u8], layout: &PercpuLayout) -> Result<ImageSymbols> {
         let file = object::File::parse(data).map_err(|e| Error::Invalid(format!("not a readable ELF file: {e}")))?;
         let relocatable = file.kind() == ObjectKind::Relocatable;
@@ -173,9 +174,7 @@ impl ImageSymbols {
                 _ => {}
             }
         }
-        if place.is_empty() {
-            return Err(Error::Invalid(format!("no {PERCPU_SECTION} section: not a kernel image (vmlinux or vmlinux.o)")));
-        }
+        // No per-CPU section (a !SMP kernel): no per-CPU symbols, as for pahole.
         Ok(out)
     }
 }
@@ -196,6 +195,8 @@ pub struct KernelReport {
     pub percpu_datasecs_in: usize,
     /// VAR entries in those DATASECs.
     pub percpu_vars_in: usize,
+    /// `.data..percpu` DATASECs after: 1, or 0 when no VAR could be placed.
+    pub percpu_datasecs_out: usize,
     /// VAR entries of the one resulting DATASEC.
     pub percpu_vars_out: usize,
     /// The same variable listed twice (same name and final offset): one kept.
@@ -352,6 +353,7 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
             remove.push(m.id);
         }
     }
+    rep.percpu_datasecs_out = usize::from(keep_sec.is_some());
     if let Some(id) = keep_sec {
         let i = (id.0 - btf.start_id()) as usize;
         if let Some(t) = btf.types_mut().get_mut(i) {
@@ -648,7 +650,7 @@ mod tests {
         assert_eq!((r.funcs_in, r.funcs_out, r.funcs_same_name, r.funcs_without_symbol), (3, 1, 1, 1));
         // proto2 was used by both removed FUNCs only.
         assert_eq!(r.protos_removed, 1);
-        assert_eq!((r.percpu_datasecs_in, r.percpu_vars_in, r.percpu_vars_out), (2, 3, 3));
+        assert_eq!((r.percpu_datasecs_in, r.percpu_datasecs_out, r.percpu_vars_in, r.percpu_vars_out), (2, 1, 3, 3));
         assert_eq!((r.percpu_symbols_without_var, r.global_functions_without_func), (1, 1));
         assert!(r.warning().unwrap().contains("1 per-CPU variables"));
         assert_eq!(b.type_count(), 1 + 7);
@@ -721,6 +723,7 @@ mod tests {
         b.add_datasec_var(v, 0, 4).unwrap();
         let r = finish(&mut b, &image(), &KernelOptions::default()).unwrap();
         assert_eq!(r.unplaced_vars, vec!["nosym".to_string()]);
+        assert_eq!(r.percpu_datasecs_out, 0);
         assert_eq!(b.types().len(), 1, "VAR and the empty DATASEC are gone");
         assert!(r.warning().unwrap().contains("nosym"));
     }
