@@ -289,12 +289,15 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     rep.percpu_datasecs_in = members.len();
     let bases = place_members(&members, syms);
 
+    let sym_at: HashSet<(&str, u64)> = syms.percpu.iter().map(|s| (s.name.as_str(), s.offset)).collect();
     // Entries at their final offsets: (offset, size, VAR id, name).
     let mut entries: Vec<(u64, u64, TypeId, &str)> = Vec::new();
     for (m, base) in members.iter().zip(&bases) {
         for (vid, name, off, size) in &m.vars {
             match base {
-                Some(b) if syms_agree(syms, name, b + off) => entries.push((b + off, *size, *vid, name.as_str())),
+                Some(b) if sym_at.contains(&(name.as_str(), b.saturating_add(*off))) => {
+                    entries.push((b.saturating_add(*off), *size, *vid, name.as_str()))
+                }
                 _ => {
                     rep.unplaced_vars.push(name.clone());
                     remove.push(*vid);
@@ -307,7 +310,7 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     let mut var_names: Vec<&str> = Vec::new();
     let mut end = 0u64;
     for (off, size, vid, name) in entries {
-        let fits = off + size <= syms.percpu_size && off <= u64::from(u32::MAX) && size <= u64::from(u32::MAX);
+        let fits = off.checked_add(size).is_some_and(|e| e <= syms.percpu_size && e <= u64::from(u32::MAX));
         if let (Some(last), Some(last_name)) = (vars.last(), var_names.last()) {
             if u64::from(last.offset) == off && *last_name == name {
                 rep.duplicate_vars += 1;
@@ -516,11 +519,6 @@ fn types_match(btf: &Btf, a: TypeId, b: TypeId) -> bool {
         }
     }
     true
-}
-
-/// Whether some per-CPU symbol named `name` sits at `offset`.
-fn syms_agree(syms: &ImageSymbols, name: &str, offset: u64) -> bool {
-    syms.percpu.iter().any(|s| s.offset == offset && s.name == name)
 }
 
 /// Each member's base: the per-CPU offset of its object's `.data..percpu`
