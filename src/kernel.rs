@@ -311,12 +311,13 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     let mut end = 0u64;
     for (off, size, vid, name) in entries {
         let fits = off.checked_add(size).is_some_and(|e| e <= syms.percpu_size && e <= u64::from(u32::MAX));
-        if let (Some(last), Some(last_name)) = (vars.last(), var_names.last()) {
-            if u64::from(last.offset) == off && *last_name == name {
-                rep.duplicate_vars += 1;
-                remove.push(vid);
-                continue;
-            }
+        if let (Some(last), Some(last_name)) = (vars.last(), var_names.last())
+            && u64::from(last.offset) == off
+            && *last_name == name
+        {
+            rep.duplicate_vars += 1;
+            remove.push(vid);
+            continue;
         }
         if off < end || !fits {
             rep.unplaced_vars.push(name.to_string());
@@ -405,11 +406,12 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     }
     // DECL_TAGs on removed types go too (a tag never targets a tag, so one pass).
     for (i, t) in btf.types().iter().enumerate() {
-        if let TypeKind::DeclTag { ty, .. } = t.kind {
-            if ty.0 >= start && gone.get((ty.0 - start) as usize) == Some(&true) {
-                gone[i] = true;
-                remove.push(TypeId(start + i as u32));
-            }
+        if let TypeKind::DeclTag { ty, .. } = t.kind
+            && ty.0 >= start
+            && gone.get((ty.0 - start) as usize) == Some(&true)
+        {
+            gone[i] = true;
+            remove.push(TypeId(start + i as u32));
         }
     }
     // FUNC_PROTOs that only removed FUNCs used.
@@ -551,10 +553,10 @@ fn place_members(members: &[Member], syms: &ImageSymbols) -> Vec<Option<u64>> {
                     if sized && ssize != *size {
                         continue;
                     }
-                    if let Some(b) = so.checked_sub(*off) {
-                        if seen.insert(b) {
-                            *votes.entry(b).or_default() += 1;
-                        }
+                    if let Some(b) = so.checked_sub(*off)
+                        && seen.insert(b)
+                    {
+                        *votes.entry(b).or_default() += 1;
                     }
                 }
             }
