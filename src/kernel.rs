@@ -39,11 +39,15 @@ pub struct PercpuLayout {
     /// The `cacheline` argument of `PERCPU_INPUT` (x86: `INTERNODE_CACHE_BYTES`,
     /// which is `L1_CACHE_BYTES`, 64, unless CONFIG_X86_VSMP).
     pub cacheline: u64,
+    /// CONFIG_AMD_MEM_ENCRYPT: `PERCPU_DECRYPTED_SECTION` page-aligns before and
+    /// after `.data..percpu..decrypted` even when it is empty. (Assumed when
+    /// vmlinux.o has that section.) Only the area's size depends on it.
+    pub mem_encrypt: bool,
 }
 
 impl Default for PercpuLayout {
     fn default() -> Self {
-        PercpuLayout { page_size: 4096, cacheline: 64 }
+        PercpuLayout { page_size: 4096, cacheline: 64, mem_encrypt: false }
     }
 }
 
@@ -123,7 +127,7 @@ impl ImageSymbols {
                 Step::Sec(PERCPU_SECTION),
                 Step::Sec(".data..percpu..shared_aligned"),
             ];
-            if by_name.contains_key(".data..percpu..decrypted") {
+            if layout.mem_encrypt || by_name.contains_key(".data..percpu..decrypted") {
                 steps.extend([
                     Step::Align(layout.page_size),
                     Step::Sec(".data..percpu..decrypted"),
