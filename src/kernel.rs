@@ -79,6 +79,49 @@ pub struct ImageSymbols {
     pub global_functions: HashSet<String>,
     /// Whether the image is a relocatable object (`vmlinux.o`).
     pub relocatable: bool,
+    /// vmlinux.o: objects whose per-CPU data the final link aligns differently
+    /// than `ld -r` did (inferred from alignment gaps; see [`ImageSymbols::from_elf`]).
+    pub realigned: usize,
+}
+
+/// Replays the final link's placement of the objects inside one per-CPU
+/// section of vmlinux.o, starting at `start`: `syms` are (st_value, size)
+/// sorted. Returns each symbol's final offset and the section's final end.
+///
+/// `ld -r` placed each object's input section at its own alignment from 0;
+/// the final link places the same objects from `start`, which is aligned only
+/// to what the linker script says, so an object aligned more strictly (a
+/// page-aligned per-CPU struct) can move relative to the others. An object
+/// starts where a gap between the previous symbol's end `p` and the next
+/// symbol `x` is alignment padding: the smallest power of two `a` (up to the
+/// section's alignment) with `align_up(p, a) == x` is taken as its alignment
+/// and the shift becomes `align_up(p + shift, a) - x`. Inside an object the
+/// shift is a multiple of its alignment, so this leaves it unchanged there.
+/// The caller aligns `start` for the first object, whose alignment no gap
+/// shows: the section's alignment capped at a cacheline (a page-aligned
+/// object first in `.data..percpu` would be missed).
+fn replay(syms: &[(u64, u64)], start: u64, size: u64, sec_align: u64, realigned: &mut usize) -> (Vec<u64>, u64) {
+    let mut shift = start;
+    let mut p = 0u64;
+    let mut out = Vec::with_capacity(syms.len());
+    for &(x, sz) in syms {
+        if x > p {
+            let mut a = 2u64;
+            while a <= sec_align.max(1) && align_up(p, a) != x {
+                a = a.saturating_mul(2);
+            }
+            if a <= sec_align && align_up(p, a) == x {
+                let new = align_up(p.saturating_add(shift), a).saturating_sub(x);
+                if new != shift {
+                    *realigned += 1;
+                }
+                shift = new;
+            }
+        }
+        out.push(x.saturating_add(shift));
+        p = p.max(x.saturating_add(sz));
+    }
+    (out, size.saturating_add(shift))
 }
 
 fn align_up(v: u64, a: u64) -> u64 {
@@ -101,6 +144,9 @@ impl ImageSymbols {
         let relocatable = file.kind() == ObjectKind::Relocatable;
         // Section index -> (place of the section's start in the per-CPU area, is a subsection).
         let mut place: HashMap<usize, (u64, bool)> = HashMap::new();
+        // vmlinux.o: (section, st_value) -> final offset.
+        let mut moved: HashMap<(usize, u64), u64> = HashMap::new();
+        let mut realigned = 0usize;
         let mut percpu_size = 0u64;
         if relocatable {
             let mut by_name: HashMap<String, Vec<(usize, u64, u64)>> = HashMap::new();
@@ -134,15 +180,32 @@ impl ImageSymbols {
                     Step::Align(layout.page_size),
                 ]);
             }
+            // The per-CPU data symbols of each section, by value.
+            let mut in_sec: HashMap<usize, Vec<(u64, u64)>> = HashMap::new();
+            for sym in file.symbols() {
+                if let (Some(idx), SymbolKind::Data) = (sym.section_index(), sym.kind())
+                    && sym.size() > 0
+                {
+                    in_sec.entry(idx.0).or_default().push((sym.address(), sym.size()));
+                }
+            }
             let mut cur = 0u64;
             for step in steps {
                 match step {
                     Step::Align(a) => cur = align_up(cur, a),
                     Step::Sec(name) => {
                         for &(idx, size, align) in by_name.get(name).map(Vec::as_slice).unwrap_or(&[]) {
-                            cur = align_up(cur, align);
-                            place.insert(idx, (cur, name != PERCPU_SECTION));
-                            cur = cur.saturating_add(size);
+                            let mut syms = in_sec.remove(&idx).unwrap_or_default();
+                            syms.sort_unstable();
+                            // The first object's alignment is not known: at most the
+                            // section's, taken as at most a cacheline (see `replay`).
+                            let start = align_up(cur, align.min(layout.cacheline));
+                            let (finals, end) = replay(&syms, start, size, align, &mut realigned);
+                            for ((value, _), f) in syms.iter().zip(finals) {
+                                moved.insert((idx, *value), f);
+                            }
+                            place.insert(idx, (0, name != PERCPU_SECTION));
+                            cur = end;
                         }
                     }
                 }
@@ -153,7 +216,7 @@ impl ImageSymbols {
             percpu_size = s.size();
         }
         let percpu_addr = if relocatable { 0 } else { file.section_by_name(PERCPU_SECTION).map_or(0, |s| s.address()) };
-        let mut out = ImageSymbols { percpu_size, relocatable, ..Default::default() };
+        let mut out = ImageSymbols { percpu_size, relocatable, realigned, ..Default::default() };
         for sym in file.symbols() {
             let Some(idx) = sym.section_index() else { continue };
             let Ok(name) = sym.name() else { continue };
@@ -166,10 +229,14 @@ impl ImageSymbols {
                 }
                 SymbolKind::Data if sym.size() > 0 => {
                     let Some(&(start, sub)) = place.get(&idx.0) else { continue };
-                    let value = if relocatable { sym.address() } else { sym.address().wrapping_sub(percpu_addr) };
+                    let offset = if relocatable {
+                        moved.get(&(idx.0, sym.address())).copied().unwrap_or(start.saturating_add(sym.address()))
+                    } else {
+                        sym.address().wrapping_sub(percpu_addr)
+                    };
                     out.percpu.push(PercpuSymbol {
                         name: name.to_string(),
-                        offset: start.saturating_add(value),
+                        offset,
                         size: sym.size(),
                         local: sym.is_local(),
                         in_subsection: relocatable.then_some(sub),
@@ -634,6 +701,7 @@ mod tests {
             functions: ["f".to_string()].into(),
             global_functions: ["f".to_string(), "asm_fn".to_string()].into(),
             relocatable: false,
+            realigned: 0,
         }
     }
 
@@ -667,6 +735,21 @@ mod tests {
         let r = finish(&mut b, &image(), &KernelOptions { skip_inconsistent_proto: true }).unwrap();
         assert_eq!((r.funcs_out, r.funcs_inconsistent, r.inconsistent_names, r.protos_removed), (0, 2, 1, 2));
         assert!(b.iter().all(|(_, t)| !matches!(t.kind, TypeKind::Func { .. } | TypeKind::FuncProto(_))));
+    }
+
+    #[test]
+    fn replay_realigns_a_page_aligned_object() {
+        // ld -r: an 8-byte object at 0, a 4096-aligned one at 0x1000 (gap 0x1000-8).
+        let syms = [(0, 8), (0x1000, 0x1000), (0x2000, 4)];
+        let mut n = 0;
+        let (f, end) = replay(&syms, 0x15180, 0x2004, 4096, &mut n);
+        // Final: from 0x15180; the aligned object lands on 0x16000, the next follows it.
+        assert_eq!(f, vec![0x15180, 0x16000, 0x17000]);
+        assert_eq!((end, n), (0x17004, 1));
+        // A start that is aligned enough changes nothing.
+        let (f, _) = replay(&syms, 0x20000, 0x2004, 4096, &mut n);
+        assert_eq!(f, vec![0x20000, 0x21000, 0x22000]);
+        assert_eq!(n, 1);
     }
 
     #[test]

@@ -166,6 +166,13 @@ int fb(long z) { return cnt + (int)b_big[z] + (int)sq.head; }
 static long helper(long y) { return y + cnt; }
 long (*keep_b)(long) = helper;
 "#;
+/// A page-aligned per-CPU struct in plain `.data..percpu` (as perf's `bts_ctx`): the final
+/// link aligns this object differently than `ld -r` did.
+const PERCPU_D: &str = r#"#define PC(sec) __attribute__((section(".data..percpu" sec)))
+struct big { char b[4096]; } __attribute__((aligned(4096)));
+static struct big page_ctx PC("");
+int fd(int i) { return page_ctx.b[i]; }
+"#;
 const PERCPU_C: &str = r#"#define PC(sec) __attribute__((section(".data..percpu" sec)))
 static short cnt PC("") = 3;
 int fc(void) { return cnt; }
@@ -192,9 +199,10 @@ fn func_names(btf: &Btf) -> Vec<String> {
     v
 }
 
-/// A miniature kernel: three objects with per-CPU variables in `.data..percpu` and its
-/// subsections (one static name in all three, of two sizes), per-object BTF by pahole,
-/// `ld -r` into vmlinux.o, and a final link with PERCPU_INPUT's order. `--kernel` on
+/// A miniature kernel: four objects with per-CPU variables in `.data..percpu` and its
+/// subsections (one static name in three, of two sizes; one page-aligned object that the
+/// final link shifts relative to `ld -r`'s layout), per-object BTF by pahole,
+/// `ld -r` into vmlinux.o, and a final link of the objects with PERCPU_INPUT's order. `--kernel` on
 /// vmlinux.o (layout computed) and on the linked image (symbols' values) give the same
 /// BTF, and its VARs are where `pahole -J` on the linked image puts them.
 #[test]
@@ -207,7 +215,7 @@ fn relocatable_vmlinux_o_gives_the_linked_offsets() {
     let dir = common::root().join("target/test-kernel-finish/mini");
     std::fs::create_dir_all(&dir).unwrap();
     let mut objs = Vec::new();
-    for (name, src) in [("a", PERCPU_A), ("b", PERCPU_B), ("c", PERCPU_C)] {
+    for (name, src) in [("a", PERCPU_A), ("b", PERCPU_B), ("d", PERCPU_D), ("c", PERCPU_C)] {
         let c = dir.join(format!("{name}.c"));
         std::fs::write(&c, src).unwrap();
         let o = dir.join(format!("{name}.o"));
@@ -219,7 +227,8 @@ fn relocatable_vmlinux_o_gives_the_linked_offsets() {
     common::run_ok(std::process::Command::new("ld").arg("-r").arg("-o").arg(&vo).args(&objs));
     std::fs::write(dir.join("v.lds"), LDS).unwrap();
     let vmlinux = dir.join("vmlinux");
-    common::run_ok(std::process::Command::new("ld").args(["-T", "v.lds", "-e", "0", "-o", "vmlinux", "vmlinux.o"]).current_dir(&dir));
+    // The final link reads the objects, not vmlinux.o (as the kernel's does: vmlinux.a).
+    common::run_ok(std::process::Command::new("ld").args(["-T", "v.lds", "-e", "0", "-o", "vmlinux"]).args(&objs).current_dir(&dir));
 
     let (from_o, stderr) = dedup_kernel(&[&vo], &dir.join("k.o.btf"));
     let (from_linked, _) = dedup_kernel(&[&vmlinux], &dir.join("k.v.btf"));
@@ -239,12 +248,38 @@ fn relocatable_vmlinux_o_gives_the_linked_offsets() {
     let theirs = var_triples(&pahole);
     let expect = |n: &str, o: u32, s: u32| (n.to_string(), o, s);
     // pahole on the linked image also sees the subsection variables; per-object BTF does not.
-    let sub = [expect("fixed_percpu_data", 0, 48), expect("rm_a", 12288, 4), expect("sq", 12480, 64), expect("stack", 4096, 8192)];
+    let sub = [expect("fixed_percpu_data", 0, 48), expect("rm_a", 12288, 4), expect("sq", 20544, 64), expect("stack", 4096, 8192)];
     let theirs_main: Vec<_> = theirs.iter().filter(|t| !sub.contains(t)).cloned().collect();
     assert_eq!(theirs.len(), theirs_main.len() + sub.len(), "pahole: {theirs:?}");
     assert_eq!(ours, theirs_main, "the three static `cnt`s and the globals at pahole's offsets");
     assert_eq!(ours.iter().filter(|t| t.0 == "cnt").count(), 3);
+    assert!(ours.iter().any(|t| t.0 == "page_ctx" && t.1 % 4096 == 0), "{ours:?}");
     assert_eq!(percpu_datasecs(&from_o)[0].0, percpu_datasecs(&pahole)[0].0, "DATASEC size");
     assert_eq!(func_names(&from_o), func_names(&pahole), "one `helper`, as pahole");
     assert!(stderr.contains("no DWARF to recover 4 per-CPU variables (4 of them in .data..percpu..* subsections"), "{stderr}");
+}
+
+/// On a built kernel tree (`BTFKIT_KERNEL_TREE=/path/to/linux`, e.g. one of
+/// scripts/kernel-e2e.sh's trees): the per-CPU offsets btfkit computes from vmlinux.o
+/// (PERCPU_INPUT layout) equal the linked vmlinux's symbol values, symbol for symbol,
+/// and the area's size equals the linked `.data..percpu` section's.
+#[test]
+fn kernel_tree_vmlinux_o_layout_matches_vmlinux() {
+    let Some(tree) = std::env::var_os("BTFKIT_KERNEL_TREE").map(PathBuf::from) else {
+        return common::skip_soft("BTFKIT_KERNEL_TREE not set (a built kernel tree with vmlinux.o and vmlinux)");
+    };
+    use btfkit::kernel::{ImageSymbols, PercpuLayout};
+    let read = |n: &str| ImageSymbols::from_elf(&std::fs::read(tree.join(n)).unwrap(), &PercpuLayout::default()).unwrap();
+    let (o, v) = (read("vmlinux.o"), read("vmlinux"));
+    assert!(o.relocatable && !v.relocatable);
+    let key = |s: &btfkit::kernel::PercpuSymbol| (s.name.clone(), s.offset, s.size);
+    let mut a: Vec<_> = o.percpu.iter().map(key).collect();
+    let mut b: Vec<_> = v.percpu.iter().map(key).collect();
+    a.sort();
+    b.sort();
+    // The final link may add per-CPU symbols of its own (none in 6.1): compare vmlinux.o's.
+    let missing: Vec<_> = a.iter().filter(|s| b.binary_search(s).is_err()).take(10).collect();
+    assert!(missing.is_empty(), "{} of {} vmlinux.o per-CPU symbols not at their vmlinux offset: {missing:?}", a.iter().filter(|s| b.binary_search(s).is_err()).count(), a.len());
+    assert_eq!(o.percpu_size, v.percpu_size, "per-CPU area size");
+    eprintln!("{}: {} per-CPU symbols, area {} bytes: vmlinux.o layout = vmlinux", tree.display(), a.len(), o.percpu_size);
 }
