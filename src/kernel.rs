@@ -106,11 +106,8 @@ fn replay(syms: &[(u64, u64)], start: u64, size: u64, sec_align: u64, realigned:
     let mut out = Vec::with_capacity(syms.len());
     for &(x, sz) in syms {
         if x > p {
-            let mut a = 2u64;
-            while a <= sec_align.max(1) && align_up(p, a) != x {
-                a = a.saturating_mul(2);
-            }
-            if a <= sec_align && align_up(p, a) == x {
+            let a = (1..64).map(|b| 1u64 << b).take_while(|&a| a <= sec_align).find(|&a| align_up(p, a) == x);
+            if let Some(a) = a {
                 let new = align_up(p.saturating_add(shift), a).saturating_sub(x);
                 if new != shift {
                     *realigned += 1;

@@ -257,6 +257,37 @@ fn relocatable_vmlinux_o_gives_the_linked_offsets() {
     assert_eq!(percpu_datasecs(&from_o)[0].0, percpu_datasecs(&pahole)[0].0, "DATASEC size");
     assert_eq!(func_names(&from_o), func_names(&pahole), "one `helper`, as pahole");
     assert!(stderr.contains("no DWARF to recover 4 per-CPU variables (4 of them in .data..percpu..* subsections"), "{stderr}");
+
+    // Damaged images: errors or some result, never a panic or a hang.
+    let elf = std::fs::read(&vo).unwrap();
+    let merged = {
+        let o = common::btfkit().args(["dedup"]).arg(&vo).arg("--detached").arg(dir.join("plain.btf")).output().unwrap();
+        assert!(o.status.success());
+        parse::parse(&std::fs::read(dir.join("plain.btf")).unwrap()).unwrap()
+    };
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let layout = btfkit::kernel::PercpuLayout::default();
+    for i in 0..300 {
+        let mut bad = elf.clone();
+        if i % 3 == 0 {
+            bad.truncate((next() as usize) % elf.len());
+        } else {
+            for _ in 0..1 + i % 8 {
+                let at = (next() as usize) % bad.len();
+                bad[at] = next() as u8;
+            }
+        }
+        if let Ok(syms) = btfkit::kernel::ImageSymbols::from_elf(&bad, &layout) {
+            let mut b = merged.clone();
+            let _ = btfkit::kernel::finish(&mut b, &syms, &Default::default());
+        }
+    }
 }
 
 /// On a built kernel tree (`BTFKIT_KERNEL_TREE=/path/to/linux`, e.g. one of
