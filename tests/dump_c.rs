@@ -534,7 +534,11 @@ fn pointer_cycles_end_with_an_error() {
     b.add_ptr(TypeId(1)).expect("ptr");
     b.add_typedef("loop_t", TypeId(1)).expect("typedef");
     let mut buf = Vec::new();
-    assert!(c::render(&b, &Options::default(), &mut buf).is_err());
+    let err = c::render(&b, &Options::default(), &mut buf).expect_err("a pointer loop cannot be dumped");
+    let msg = err.to_string();
+    assert!(msg.starts_with("type [") && msg.contains("type graph"), "the walk bound names a type: {msg}");
+    assert!(buf.starts_with(b"#ifndef __VMLINUX_H__"), "partial output is kept");
+    assert!(!buf.ends_with(b"#endif /* __VMLINUX_H__ */\n"), "no footer after an error");
 }
 
 #[test]
@@ -552,7 +556,8 @@ fn anonymous_struct_cycle_is_an_error_like_libbpf() {
         }),
     );
     let mut buf = Vec::new();
-    assert!(c::render(&b, &Options::default(), &mut buf).is_err());
+    let err = c::render(&b, &Options::default(), &mut buf).expect_err("anonymous cycle");
+    assert_eq!(err.to_string(), "unsatisfiable type cycle, id:[1]", "libbpf's message, with the id");
     assert!(buf.starts_with(b"#ifndef __VMLINUX_H__"), "partial output is kept");
 }
 
@@ -690,7 +695,24 @@ mod arbitrary {
             let b = build(&spec);
             for opts in [Options::default(), Options { sort: true, ..Default::default() }, Options { upstream_libbpf_1_1: true, ..Default::default() }] {
                 let mut buf = Vec::new();
-                let _ = c::render(&b, &opts, &mut buf);
+                match c::render(&b, &opts, &mut buf) {
+                    Ok(()) => prop_assert!(buf.ends_with(b"#endif /* __VMLINUX_H__ */\n"), "a complete header"),
+                    Err(e) => {
+                        // Only the errors the dumper documents: an unsatisfiable
+                        // cycle (libbpf's) or a walk bound, each naming a type id.
+                        let msg = e.to_string();
+                        prop_assert!(
+                            msg.starts_with("unsatisfiable type cycle, id:[")
+                                || (msg.starts_with("type [") && (msg.contains("type graph") || msg.contains("loops") || msg.contains("padding"))),
+                            "unexpected error: {}", msg
+                        );
+                        prop_assert!(!buf.ends_with(b"#endif /* __VMLINUX_H__ */\n"), "no footer after an error");
+                    }
+                }
+                // Deterministic: the same input gives the same bytes.
+                let mut again = Vec::new();
+                let _same = c::render(&b, &opts, &mut again);
+                prop_assert_eq!(&buf, &again);
             }
         }
     }
