@@ -504,7 +504,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 Format::C => {
                     let roots = root.iter().map(|r| dump::c::resolve_root(&btf, r)).collect::<Result<Vec<_>, _>>()?;
                     let mut buf = Vec::new();
-                    let r = dump::c::render(&btf, &dump::c::Options { sort, roots, ..Default::default() }, &mut buf);
+                    let r = dump::c::render(&btf, &dump::c::Options::default().with_sort(sort).with_roots(roots), &mut buf);
                     out.write_all(&buf)?;
                     out.flush()?;
                     r?;

@@ -48,7 +48,7 @@ fn nested_func_proto_params_are_bounded() {
     b.add_typedef("fn_t", ptr).unwrap();
     let b = reparse(&b);
     check_bounded(&b, &Options::default());
-    check_bounded(&b, &Options { roots: vec![TypeId(b.type_count() - 1)], ..Default::default() });
+    check_bounded(&b, &Options::default().with_roots(vec![TypeId(b.type_count() - 1)]));
 }
 
 /// Anonymous struct A_k holds two A_(k-1) members: each is printed inline,
@@ -71,7 +71,7 @@ fn nested_anonymous_structs_are_bounded() {
     b.add_field("t", a, 0, 0).unwrap();
     let b = reparse(&b);
     check_bounded(&b, &Options::default());
-    check_bounded(&b, &Options { sort: true, ..Default::default() });
+    check_bounded(&b, &Options::default().with_sort(true));
 }
 
 /// The sorted order computed per id with the public key functions (the
@@ -137,7 +137,7 @@ fn sorted_order_long_chain_is_linear() {
     assert!(order.contains(&s.0));
     // The dump itself (1,000 members walking the chain each) stops at the
     // work limit.
-    check_bounded(&b, &Options { sort: true, ..Default::default() });
+    check_bounded(&b, &Options::default().with_sort(true));
 }
 
 /// A 4 GiB struct: its trailing padding is 2^29 `long: 64;` lines.

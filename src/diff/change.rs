@@ -75,65 +75,206 @@ pub enum Subject {
 #[non_exhaustive]
 pub enum What {
     /// One side is not a type at all (void or out of range): both displayed.
-    Replaced { from: String, to: String },
+    Replaced {
+        /// A's value.
+        from: String,
+        /// B's value.
+        to: String,
+    },
     /// The kind changed.
-    Kind { from: Kind, to: Kind },
+    Kind {
+        /// A's value.
+        from: Kind,
+        /// B's value.
+        to: Kind,
+    },
     /// The name changed (anonymous inner types, paired by position).
-    Name { from: String, to: String },
+    Name {
+        /// A's value.
+        from: String,
+        /// B's value.
+        to: String,
+    },
     /// The byte size changed (INT, FLOAT, STRUCT/UNION, ENUM, DATASEC).
-    Size { from: u32, to: u32 },
+    Size {
+        /// A's value.
+        from: u32,
+        /// B's value.
+        to: u32,
+    },
     /// An INT's encoding bits changed.
-    Encoding { from: u8, to: u8 },
+    Encoding {
+        /// A's value.
+        from: u8,
+        /// B's value.
+        to: u8,
+    },
     /// An INT's bit width changed.
-    Bits { from: u8, to: u8 },
+    Bits {
+        /// A's value.
+        from: u8,
+        /// B's value.
+        to: u8,
+    },
     /// An INT's bit offset changed.
-    BitOffset { from: u8, to: u8 },
+    BitOffset {
+        /// A's value.
+        from: u8,
+        /// B's value.
+        to: u8,
+    },
     /// An ARRAY's element count changed.
-    Elements { from: u32, to: u32 },
+    Elements {
+        /// A's value.
+        from: u32,
+        /// B's value.
+        to: u32,
+    },
     /// A reference now points at a differently named or shaped type;
     /// `from`/`to` are the two targets as C-like text.
-    Retyped { subject: Subject, from: String, to: String },
+    Retyped {
+        /// Which reference.
+        subject: Subject,
+        /// A's value.
+        from: String,
+        /// B's value.
+        to: String,
+    },
     /// A member is only in A.
-    MemberRemoved { member: MemberRef },
+    MemberRemoved {
+        /// The member.
+        member: MemberRef,
+    },
     /// A member is only in B; for a named member, its type (as text) and
     /// bit offset.
-    MemberAdded { member: MemberRef, placed: Option<(String, u32)> },
+    MemberAdded {
+        /// The member.
+        member: MemberRef,
+        /// For a named member: its type (C-like text) and bit offset.
+        placed: Option<(String, u32)>,
+    },
     /// A member's bit offset changed.
-    MemberOffset { member: MemberRef, from: u32, to: u32 },
+    MemberOffset {
+        /// The member.
+        member: MemberRef,
+        /// A's value.
+        from: u32,
+        /// B's value.
+        to: u32,
+    },
     /// A member's bitfield size changed (0: not a bitfield).
-    BitfieldSize { member: MemberRef, from: u32, to: u32 },
+    BitfieldSize {
+        /// The member.
+        member: MemberRef,
+        /// A's value.
+        from: u32,
+        /// B's value.
+        to: u32,
+    },
     /// Same members, another order.
     MemberOrder,
     /// An ENUM/ENUM64 changed signedness (`true`: signed).
-    Signedness { from: bool, to: bool },
+    Signedness {
+        /// A's value.
+        from: bool,
+        /// B's value.
+        to: bool,
+    },
     /// An enumerator is only in A.
-    EnumValueRemoved { name: String },
+    EnumValueRemoved {
+        /// The name.
+        name: String,
+    },
     /// An enumerator's value changed.
-    EnumValueChanged { name: String, from: i128, to: i128 },
+    EnumValueChanged {
+        /// The name.
+        name: String,
+        /// A's value.
+        from: i128,
+        /// B's value.
+        to: i128,
+    },
     /// An enumerator is only in B.
-    EnumValueAdded { name: String, value: i128 },
+    EnumValueAdded {
+        /// The name.
+        name: String,
+        /// Its value in B.
+        value: i128,
+    },
     /// Same enumerators, another order.
     EnumValueOrder,
     /// A FWD now declares the other of struct/union (`true`: union).
-    FwdUnion { from: bool, to: bool },
+    FwdUnion {
+        /// A's value.
+        from: bool,
+        /// B's value.
+        to: bool,
+    },
     /// A FUNC's or VAR's linkage changed (BTF's numeric linkage).
-    Linkage { from: u32, to: u32 },
+    Linkage {
+        /// A's value.
+        from: u32,
+        /// B's value.
+        to: u32,
+    },
     /// A FUNC_PROTO's parameter count changed.
-    Parameters { from: usize, to: usize },
+    Parameters {
+        /// A's value.
+        from: usize,
+        /// B's value.
+        to: usize,
+    },
     /// A parameter (position from 1) was renamed.
-    ParamName { index: usize, from: String, to: String },
+    ParamName {
+        /// Position from 1.
+        index: usize,
+        /// A's value.
+        from: String,
+        /// B's value.
+        to: String,
+    },
     /// VARs only in A's DATASEC (by name, sorted).
-    VarsRemoved { names: Vec<String> },
+    VarsRemoved {
+        /// The names, sorted.
+        names: Vec<String>,
+    },
     /// VARs only in B's DATASEC (by name, sorted).
-    VarsAdded { names: Vec<String> },
+    VarsAdded {
+        /// The names, sorted.
+        names: Vec<String>,
+    },
     /// A DATASEC entry's offset changed.
-    VarOffset { name: String, from: u32, to: u32 },
+    VarOffset {
+        /// The name.
+        name: String,
+        /// A's value.
+        from: u32,
+        /// B's value.
+        to: u32,
+    },
     /// A DATASEC entry's size changed.
-    VarSize { name: String, from: u32, to: u32 },
+    VarSize {
+        /// The name.
+        name: String,
+        /// A's value.
+        from: u32,
+        /// B's value.
+        to: u32,
+    },
     /// A DECL_TAG's component index changed (-1: the type itself).
-    Component { from: i32, to: i32 },
+    Component {
+        /// A's value.
+        from: i32,
+        /// B's value.
+        to: i32,
+    },
     /// A DECL_TAG/TYPE_TAG's attribute flag (kind_flag) changed.
-    AttributeFlag { from: bool, to: bool },
+    AttributeFlag {
+        /// A's value.
+        from: bool,
+        /// B's value.
+        to: bool,
+    },
     /// The description stopped here: more differences exist.
     MoreNotShown,
 }
@@ -143,9 +284,17 @@ pub enum What {
 #[non_exhaustive]
 pub enum ViaWhat {
     /// A reference (`ty` is its target as C-like text, the same on both sides).
-    Reference { subject: Subject, ty: String },
+    Reference {
+        /// Which reference.
+        subject: Subject,
+        /// The target as C-like text (the same on both sides).
+        ty: String,
+    },
     /// A DATASEC entry (by the VAR's name).
-    Var { name: String },
+    Var {
+        /// The name.
+        name: String,
+    },
     /// No single reference could be named.
     ReferencedTypes,
 }

@@ -4,201 +4,21 @@
 use std::io::Write as _;
 
 use super::*;
-
-/// A pending `btf__align_of` of STRUCT/UNION `id`, which was asked for
-/// `req` (`id` or a modifier/typedef/array chain ending at it); `pending`
-/// is the member whose alignment is being computed.
-pub(super) struct AlignFrame<'a> {
-    pub(super) id: u32,
-    pub(super) req: u32,
-    pub(super) c: &'a Composite,
-    pub(super) next: usize,
-    pub(super) pending: Option<&'a Member>,
-    pub(super) max_align: i32,
-}
+use crate::btf::query::resolve_size;
 
 impl<'a> Dumper<'a> {
-
-    /// libbpf's `btf__resolve_size`, clamped at 0 on error as its caller does.
-    pub(super) fn resolve_size(&self, mut id: u32) -> i64 {
-        let mut nelems: u64 = 1;
-        let mut size: i64 = -1;
-        for _ in 0..32 {
-            let Some(t) = self.t(id) else { break };
-            match &t.kind {
-                TypeKind::Int(i) => {
-                    size = i.size as i64;
-                    break;
-                }
-                TypeKind::Struct(c) | TypeKind::Union(c) => {
-                    size = c.size as i64;
-                    break;
-                }
-                TypeKind::Enum(e) => {
-                    size = e.size as i64;
-                    break;
-                }
-                TypeKind::Enum64(e) => {
-                    size = e.size as i64;
-                    break;
-                }
-                TypeKind::Datasec(d) => {
-                    size = d.size as i64;
-                    break;
-                }
-                TypeKind::Float { size: s } => {
-                    size = *s as i64;
-                    break;
-                }
-                TypeKind::Ptr(_) => {
-                    size = self.ptr_sz as i64;
-                    break;
-                }
-                TypeKind::Typedef(n)
-                | TypeKind::Volatile(n)
-                | TypeKind::Const(n)
-                | TypeKind::Restrict(n)
-                | TypeKind::Var { ty: n, .. }
-                | TypeKind::DeclTag { ty: n, .. }
-                | TypeKind::TypeTag { ty: n, .. } => id = n.0,
-                TypeKind::Array(a) => {
-                    if nelems != 0 && a.nelems as u64 > u32::MAX as u64 / nelems {
-                        return 0;
-                    }
-                    nelems *= a.nelems as u64;
-                    id = a.elem.0;
-                }
-                _ => return 0,
-            }
-        }
-        if size < 0 {
-            return 0;
-        }
-        if nelems != 0 && size as u64 > u32::MAX as u64 / nelems {
-            return 0;
-        }
-        (nelems as i64) * size
+    /// libbpf's `btf__resolve_size`, clamped at 0 on error as its caller
+    /// does (the model's [`crate::btf::query`]).
+    pub(super) fn resolve_size(&self, id: u32) -> i64 {
+        resolve_size(self.btf, self.ptr_sz, TypeId(id)).map_or(0, i64::from)
     }
 
-    /// libbpf's `btf__align_of` (0 for unsupported kinds), memoized. Chains
-    /// of modifiers/typedefs/arrays are followed in a loop; STRUCT/UNION
-    /// members on an explicit stack ([`AlignFrame`]).
+    /// libbpf's `btf__align_of` (0 for unsupported kinds), memoized in the
+    /// model's [`Layout`]; each struct whose members are walked is a step
+    /// of the dumper's work.
     pub(super) fn align_of(&mut self, id: u32) -> Result<i32> {
-        if let Some(&a) = self.align.get(id as usize) {
-            if a >= 0 {
-                return Ok(a);
-            }
-        }
-        if let Ok(v) = self.align_chain(id) {
-            self.memo_align(id, v);
-            return Ok(v);
-        }
-        let mut stack = std::mem::take(&mut self.align_stack);
-        stack.clear();
-        let r = self.align_walk(&mut stack, id);
-        self.align_stack = stack;
-        r
-    }
-
-    pub(super) fn align_walk(&mut self, stack: &mut Vec<AlignFrame<'a>>, id: u32) -> Result<i32> {
-        let mut req = id;
-        loop {
-            // Descend from `req` to a known alignment or a new composite.
-            let mut v = match self.align_chain(req) {
-                Ok(v) => v,
-                Err((sid, c)) => {
-                    self.step(sid)?;
-                    let f = AlignFrame { id: sid, req, c, next: 0, pending: None, max_align: 1 };
-                    push_frame(stack, f, self.max_frames, sid)?;
-                    -1
-                }
-            };
-            if v >= 0 {
-                self.memo_align(req, v);
-            }
-            // Hand results up until some frame wants another member.
-            loop {
-                let Some(f) = stack.last_mut() else { return Ok(v) };
-                match Self::composite_align_step(f, (v >= 0).then_some(v)) {
-                    Ok(next) => {
-                        req = next;
-                        break;
-                    }
-                    Err(a) => {
-                        let (sid, freq) = (f.id, f.req);
-                        stack.pop();
-                        self.memo_align(sid, a);
-                        self.memo_align(freq, a);
-                        v = a;
-                    }
-                }
-            }
-        }
-    }
-
-    pub(super) fn memo_align(&mut self, id: u32, v: i32) {
-        if let Some(slot) = self.align.get_mut(id as usize) {
-            *slot = v;
-        }
-    }
-
-    /// The alignment of `id` as far as a loop finds it: `Ok` if known,
-    /// `Err` with a STRUCT/UNION whose members must be looked at.
-    pub(super) fn align_chain(&self, id: u32) -> std::result::Result<i32, (u32, &'a Composite)> {
-        let mut cur = id;
-        let mut steps = 0u32;
-        loop {
-            steps += 1;
-            if steps > self.btf.type_count() + 1 {
-                return Ok(0);
-            }
-            if let Some(&a) = self.align.get(cur as usize) {
-                if a >= 0 {
-                    return Ok(a);
-                }
-            }
-            let Some(t) = self.t(cur) else { return Ok(0) };
-            match &t.kind {
-                TypeKind::Int(i) => return Ok(self.ptr_sz.min(i.size) as i32),
-                TypeKind::Enum(e) => return Ok(self.ptr_sz.min(e.size) as i32),
-                TypeKind::Enum64(e) => return Ok(self.ptr_sz.min(e.size) as i32),
-                TypeKind::Float { size } => return Ok(self.ptr_sz.min(*size) as i32),
-                TypeKind::Ptr(_) => return Ok(self.ptr_sz as i32),
-                TypeKind::Typedef(n)
-                | TypeKind::Volatile(n)
-                | TypeKind::Const(n)
-                | TypeKind::Restrict(n)
-                | TypeKind::TypeTag { ty: n, .. } => cur = n.0,
-                TypeKind::Array(a) => cur = a.elem.0,
-                TypeKind::Struct(c) | TypeKind::Union(c) => return Err((cur, c)),
-                _ => return Ok(0),
-            }
-        }
-    }
-
-    /// One step of a composite's alignment (libbpf's struct case of
-    /// `btf__align_of`): takes the pending member's alignment `got`, then
-    /// `Ok` with the next member's type to look at, or `Err` with the
-    /// composite's alignment.
-    pub(super) fn composite_align_step(f: &mut AlignFrame<'a>, got: Option<i32>) -> std::result::Result<u32, i32> {
-        if let (Some(m), Some(align)) = (f.pending.take(), got) {
-            if align <= 0 {
-                return Err(align);
-            }
-            f.max_align = f.max_align.max(align);
-            if f.c.bitfield_size(m) == 0 && m.offset as u64 % (8 * align as u64) != 0 {
-                return Err(1);
-            }
-        }
-        if let Some(m) = f.c.members.get(f.next) {
-            f.next += 1;
-            f.pending = Some(m);
-            return Ok(m.ty.0);
-        }
-        if f.c.size % f.max_align as u32 != 0 {
-            return Err(1);
-        }
-        Err(f.max_align)
+        let (work, work_limit, out_len, out_limit) = (&mut self.work, self.work_limit, self.out.len(), self.out_limit);
+        self.layout.align_with(id, self.max_frames, &mut |sid| check_step(work, work_limit, out_len, out_limit, sid))
     }
 
     pub(super) fn is_struct_packed(&mut self, c: &'a Composite) -> Result<bool> {

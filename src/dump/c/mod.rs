@@ -39,12 +39,11 @@ pub use sort::{disambig_hash, sort_name, sorted_order, str_hash, type_rank};
 
 use declarators::OutTask;
 use emission::EmitFrame;
-use layout::AlignFrame;
 use ordering::OrderFrame;
 
 use std::collections::HashMap;
 
-use crate::btf::{Btf, Composite, FuncProto, Member, Param, Type, TypeId, TypeKind};
+use crate::btf::{Btf, Composite, FuncProto, Layout, Member, Param, Type, TypeId, TypeKind};
 use crate::error::{Error, Result};
 
 /// What to dump and in which order.
@@ -56,6 +55,7 @@ use crate::error::{Error, Result};
 /// `upstream_libbpf_1_1` selects plain libbpf v1.1.x instead (mode()
 /// attributes, `()` for no-args prototypes), as linked by other tools.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Options {
     /// bpftool 7.5+'s sorted order instead of id order.
     pub sort: bool,
@@ -64,6 +64,26 @@ pub struct Options {
     pub roots: Vec<TypeId>,
     /// Plain libbpf v1.1.x output instead of Debian bpftool 7.1's.
     pub upstream_libbpf_1_1: bool,
+}
+
+impl Options {
+    /// bpftool 7.5+'s sorted order (`true`) or id order.
+    pub fn with_sort(mut self, sort: bool) -> Options {
+        self.sort = sort;
+        self
+    }
+
+    /// Only these types and what they depend on, in this order.
+    pub fn with_roots(mut self, roots: Vec<TypeId>) -> Options {
+        self.roots = roots;
+        self
+    }
+
+    /// Plain libbpf v1.1.x output (`true`) instead of Debian bpftool 7.1's.
+    pub fn with_upstream_libbpf_1_1(mut self, upstream: bool) -> Options {
+        self.upstream_libbpf_1_1 = upstream;
+        self
+    }
 }
 
 const HEADER: &str = "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n";
@@ -234,17 +254,16 @@ struct Dumper<'a> {
     /// Reusable declaration stacks.
     pool: Vec<Vec<u32>>,
     /// Reusable walk stacks (see [`OrderFrame`], [`EmitFrame`],
-    /// [`AlignFrame`], [`OutTask`]).
+    /// [`OutTask`]; alignment walks keep theirs in [`Layout`]).
     order_stack: Vec<OrderFrame<'a>>,
     emit_stack: Vec<EmitFrame<'a>>,
-    align_stack: Vec<AlignFrame<'a>>,
     out_stack: Vec<OutTask<'a>>,
     /// Deepest walk stack accepted (see [`max_frames`]).
     max_frames: usize,
     /// Plain libbpf 1.1 flavour (see [`Options`]).
     upstream: bool,
-    /// Memoized `btf__align_of` (-1: not computed).
-    align: Vec<i32>,
+    /// Sizes and alignments (memoized `btf__align_of`).
+    layout: Layout<'a>,
     /// Walk steps taken so far (one per call of libbpf's recursion), and
     /// the most allowed: libbpf's walk
     /// is not memoized for FUNC_PROTO/array/modifier chains, so a small
@@ -289,33 +308,22 @@ fn work_limit(btf: &Btf) -> u64 {
     (4u64 << 20).saturating_add((btf.type_count() as u64).saturating_mul(256))
 }
 
-/// libbpf's `determine_ptr_size`, falling back to 8.
-fn ptr_size(btf: &Btf) -> u32 {
-    const LONGS: [&[u8]; 11] = [
-        b"long",
-        b"long int",
-        b"int long",
-        b"unsigned long",
-        b"long unsigned",
-        b"unsigned long int",
-        b"unsigned int long",
-        b"long unsigned int",
-        b"long int unsigned",
-        b"int unsigned long",
-        b"int long unsigned",
-    ];
-    for id in 1..btf.type_count() {
-        if let Some(Type { name_off, kind: TypeKind::Int(i), .. }) = btf.type_by_id(TypeId(id)) {
-            if i.size != 4 && i.size != 8 {
-                continue;
-            }
-            let name = name_of(btf, *name_off);
-            if LONGS.contains(&name) {
-                return i.size;
-            }
-        }
+/// Counts one walk step at type `id` against `work_limit`, and checks the
+/// output written so far against `out_limit`.
+#[inline]
+fn check_step(work: &mut u64, work_limit: u64, out_len: usize, out_limit: usize, id: u32) -> Result<()> {
+    *work += 1;
+    if *work > work_limit {
+        return Err(Error::Invalid(format!(
+            "type [{id}]: C dump needs more than {work_limit} steps (type graph blows up)"
+        )));
     }
-    8
+    if out_len > out_limit {
+        return Err(Error::Invalid(format!(
+            "type [{id}]: C output exceeds {out_limit} bytes (type graph blows up)"
+        )));
+    }
+    Ok(())
 }
 
 fn is_mod(t: Option<&Type>) -> bool {
@@ -354,19 +362,18 @@ impl<'a> Dumper<'a> {
         }
         Dumper {
             btf,
-            ptr_sz: ptr_size(btf),
+            ptr_sz: btf.pointer_size(),
             st,
             cached: HashMap::default(),
             type_names: HashMap::with_capacity_and_hasher(n / 4, Fnv),
             ident_names: HashMap::with_capacity_and_hasher(n / 4, Fnv),
             queue: Vec::new(),
             out: Vec::with_capacity((n * 48).clamp(1 << 16, 64 << 20)),
-            align: vec![-1; n],
+            layout: Layout::new(btf),
             upstream: false,
             pool: Vec::new(),
             order_stack: Vec::new(),
             emit_stack: Vec::new(),
-            align_stack: Vec::new(),
             out_stack: Vec::new(),
             max_frames: max_frames(btf),
             work: 0,
@@ -393,21 +400,9 @@ impl<'a> Dumper<'a> {
 
     /// One walk step at type `id` (where libbpf makes a recursive call):
     /// checks the work and output limits.
+    #[inline]
     fn step(&mut self, id: u32) -> Result<()> {
-        self.work += 1;
-        if self.work > self.work_limit {
-            return Err(Error::Invalid(format!(
-                "type [{id}]: C dump needs more than {} steps (type graph blows up)",
-                self.work_limit
-            )));
-        }
-        if self.out.len() > self.out_limit {
-            return Err(Error::Invalid(format!(
-                "type [{id}]: C output exceeds {} bytes (type graph blows up)",
-                self.out_limit
-            )));
-        }
-        Ok(())
+        check_step(&mut self.work, self.work_limit, self.out.len(), self.out_limit, id)
     }
 
     fn state(&mut self, id: u32) -> &mut State {
