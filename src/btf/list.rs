@@ -16,31 +16,43 @@ pub struct List<T>(ThinVec<T>);
 
 impl<T> List<T> {
     /// An empty list (no allocation).
-    #[inline]
+    #[inline(always)]
     pub fn new() -> List<T> {
         List(ThinVec::new())
     }
 
     /// An empty list with room for `n` items.
-    #[inline]
+    #[inline(always)]
     pub fn with_capacity(n: usize) -> List<T> {
         List(ThinVec::with_capacity(n))
     }
 
+    /// Number of items (read from the heap header, without making a slice).
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the list has no items.
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Appends an item.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, v: T) {
         self.0.push(v)
     }
 
     /// Removes and returns the last item.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<T> {
         self.0.pop()
     }
 
     /// Removes every item.
-    #[inline]
+    #[inline(always)]
     pub fn clear(&mut self) {
         self.0.clear()
     }
@@ -70,21 +82,21 @@ impl<T: fmt::Debug> fmt::Debug for List<T> {
 
 impl<T> Deref for List<T> {
     type Target = [T];
-    #[inline]
+    #[inline(always)]
     fn deref(&self) -> &[T] {
         &self.0
     }
 }
 
 impl<T> DerefMut for List<T> {
-    #[inline]
+    #[inline(always)]
     fn deref_mut(&mut self) -> &mut [T] {
         &mut self.0
     }
 }
 
 impl<T> FromIterator<T> for List<T> {
-    #[inline]
+    #[inline(always)]
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         List(iter.into_iter().collect())
     }
@@ -113,7 +125,7 @@ pub struct IntoIter<T>(thin_vec::IntoIter<T>);
 
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<T> {
         self.0.next()
     }
@@ -133,7 +145,7 @@ impl<T> IntoIterator for List<T> {
 impl<'a, T> IntoIterator for &'a List<T> {
     type Item = &'a T;
     type IntoIter = std::slice::Iter<'a, T>;
-    #[inline]
+    #[inline(always)]
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
     }
@@ -142,7 +154,7 @@ impl<'a, T> IntoIterator for &'a List<T> {
 impl<'a, T> IntoIterator for &'a mut List<T> {
     type Item = &'a mut T;
     type IntoIter = std::slice::IterMut<'a, T>;
-    #[inline]
+    #[inline(always)]
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter_mut()
     }
