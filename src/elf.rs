@@ -44,6 +44,7 @@ pub fn find_section(data: &[u8], path: &Path, name: &str) -> Result<Option<Secti
 
 /// How [`replace_section`] placed the new contents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Placement {
     /// Written over the old contents; the unused tail was zeroed.
     InPlace { freed: usize },

@@ -14,18 +14,27 @@ use crate::parse::{self, ParseOptions, Validation};
 /// Largest decompressed size accepted (guards against decompression bombs).
 pub const MAX_DECOMPRESSED: u64 = 4 << 30;
 
-/// File contents, mmapped or read into memory.
-pub enum Bytes {
+/// File contents, mmapped or read into memory; dereferences to the bytes.
+/// Make one from bytes already in memory with `Bytes::from(vec)`.
+pub struct Bytes(Repr);
+
+enum Repr {
     Mapped(memmap2::Mmap),
     Owned(Vec<u8>),
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes(Repr::Owned(v))
+    }
 }
 
 impl std::ops::Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Mapped(m) => m,
-            Bytes::Owned(v) => v,
+        match &self.0 {
+            Repr::Mapped(m) => m,
+            Repr::Owned(v) => v,
         }
     }
 }
@@ -54,7 +63,7 @@ impl Source {
     /// in memory (decompressed) and where unsupported.
     pub fn release(&self, range: std::ops::Range<usize>) {
         const PAGE: usize = 4096;
-        let Bytes::Mapped(m) = &self.bytes else { return };
+        let Bytes(Repr::Mapped(m)) = &self.bytes else { return };
         let start = (self.btf_offset + range.start).div_ceil(PAGE) * PAGE;
         let end = ((self.btf_offset + range.end).min(m.len()) / PAGE) * PAGE;
         if end > start {
@@ -87,12 +96,12 @@ pub fn read_file(path: &Path) -> Result<Bytes> {
         // SAFETY: the map is read-only; like every mmapping tool we assume the
         // file is not truncated under us while we run.
         if let Ok(m) = unsafe { memmap2::Mmap::map(&f) } {
-            return Ok(Bytes::Mapped(m));
+            return Ok(Bytes(Repr::Mapped(m)));
         }
     }
     let mut v = Vec::new();
     f.read_to_end(&mut v).map_err(io_err(path))?;
-    Ok(Bytes::Owned(v))
+    Ok(Bytes(Repr::Owned(v)))
 }
 
 fn decompress(path: &Path, data: &[u8]) -> Result<Option<(Vec<u8>, &'static str)>> {
@@ -128,7 +137,7 @@ pub fn from_bytes(bytes: Bytes, path: &Path) -> Result<Source> {
     let mut bytes = bytes;
     let mut compressed = None;
     if let Some((v, what)) = decompress(path, &bytes)? {
-        bytes = Bytes::Owned(v);
+        bytes = Bytes(Repr::Owned(v));
         compressed = Some(what);
     }
     let is_elf = elf::is_elf(&bytes);
@@ -156,6 +165,7 @@ pub fn load_validated(path: &Path, base: Option<Arc<Btf>>, validation: Validatio
 
 /// What to do when the BTF data turns out to be an archive.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ArchiveMode {
     /// Merge all members and deduplicate (the default).
     #[default]

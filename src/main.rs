@@ -7,12 +7,21 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use btfkit::{archive, dump, input, stat::Stats, Btf, Error};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 const DEFAULT_BTF: &str = "/sys/kernel/btf/vmlinux";
 
 #[derive(Parser)]
-#[command(name = "btfkit", version, about = "Read, check, deduplicate and dump BPF Type Format (BTF)")]
+#[command(
+    name = "btfkit",
+    version,
+    about = "Read, check, deduplicate and dump BPF Type Format (BTF)",
+    after_help = "Conventions shared by every command:\n  \
+-B/--base FILE   the base BTF of a split BTF (e.g. vmlinux under a module's BTF)\n  \
+--format json    machine-readable output (dump, stat, diff, archive list)\n  \
+--archive, --lenient, --validate   how BTF input is read (every command that reads BTF)\n\n\
+Examples:\n  btfkit dump --format c > vmlinux.h\n  btfkit completions bash > /etc/bash_completion.d/btfkit\n  btfkit man > btfkit.1"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -58,12 +67,9 @@ impl From<ValidateArg> for btfkit::parse::Validation {
     }
 }
 
-/// Options shared by every command that reads BTF.
-#[derive(clap::Args)]
-struct InputArgs {
-    /// Base BTF for split BTF (kernel modules)
-    #[arg(short = 'B', long)]
-    base: Option<PathBuf>,
+/// How BTF input is read: shared by every command that reads BTF.
+#[derive(clap::Args, Clone, Copy)]
+struct ReadArgs {
     /// What to do with a BTF archive
     #[arg(long, value_enum, default_value = "merge")]
     archive: ArchiveArg,
@@ -75,21 +81,59 @@ struct InputArgs {
     validate: ValidateArg,
 }
 
+/// Options shared by the commands that read one BTF: its split base and
+/// how to read it.
+#[derive(clap::Args)]
+struct InputArgs {
+    /// Base BTF, when the input is split BTF over it (kernel modules over vmlinux)
+    #[arg(short = 'B', long)]
+    base: Option<PathBuf>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
 impl InputArgs {
-    fn with_base(base: Option<PathBuf>, validate: ValidateArg) -> InputArgs {
-        InputArgs { base, archive: ArchiveArg::Merge, lenient: false, validate }
+    fn with_base(base: Option<PathBuf>, read: ReadArgs) -> InputArgs {
+        InputArgs { base, read }
+    }
+}
+
+/// Output of the commands with a text report (`--format json` for machines).
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    /// Human-readable text
+    Text,
+    /// One JSON document
+    Json,
+}
+
+/// `-f/--format text|json`, with the old `--json` kept as a hidden alias.
+#[derive(clap::Args)]
+struct ReportFormatArgs {
+    /// Output format
+    #[arg(short, long, value_enum, default_value = "text")]
+    format: ReportFormat,
+    /// Same as --format json (older spelling)
+    #[arg(long, hide = true)]
+    json: bool,
+}
+
+impl ReportFormatArgs {
+    fn is_json(&self) -> bool {
+        self.json || self.format == ReportFormat::Json
     }
 }
 
 #[derive(Subcommand)]
 enum ArchiveCmd {
     /// One row per member: offset, size, types, string bytes, first names
-    #[command(after_help = "Examples:\n  btfkit archive list vmlinux\n  btfkit archive list archive.btf --json")]
+    #[command(after_help = "Examples:\n  btfkit archive list vmlinux\n  btfkit archive list archive.btf --format json")]
     List {
+        /// The archive (raw, or an ELF whose .BTF is one)
         file: PathBuf,
-        /// Machine-readable output
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        format: ReportFormatArgs,
+        /// Stop at trailing bytes after archive members with a warning instead of failing
         #[arg(long)]
         lenient: bool,
         /// How strictly to check the members
@@ -97,20 +141,27 @@ enum ArchiveCmd {
         validate: ValidateArg,
     },
     /// Concatenate a base BTF and split BTFs of modules into a base+children archive
-    #[command(after_help = "Example:\n  btfkit archive build --base /sys/kernel/btf/vmlinux ext4.ko xfs.ko.zst -o kernel.btfa\n\nLayout: member 0 is the base, every other member is a split BTF over it, back to back.")]
+    #[command(after_help = "Example:\n  btfkit archive build --base-member /sys/kernel/btf/vmlinux ext4.ko xfs.ko.zst -o kernel.btfa\n\n\
+Layout: member 0 is the base BTF, every other member is a split BTF over it, back to back.\n\
+(--base-member was spelled --base before; that spelling still works.)")]
     Build {
-        /// The base BTF (member 0)
-        #[arg(long)]
-        base: PathBuf,
+        /// The base BTF, written as member 0; the children are split BTF over it
+        #[arg(long, alias = "base", value_name = "BASE")]
+        base_member: PathBuf,
         /// Split BTFs over the base (raw or ELF, e.g. .ko files)
         children: Vec<PathBuf>,
+        /// Output file (`-` for stdout)
         #[arg(short, long)]
         output: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
     },
     /// Write one member as a raw BTF file
     #[command(after_help = "Example:\n  btfkit archive extract vmlinux --member 3 -o init_main.btf")]
     Extract {
+        /// The archive (raw, or an ELF whose .BTF is one)
         file: PathBuf,
+        /// Index of the member (0 is the first)
         #[arg(long)]
         member: usize,
         /// Output file (`-` for stdout)
@@ -122,7 +173,7 @@ enum ArchiveCmd {
 #[derive(Subcommand)]
 enum Cmd {
     /// Print the types of a BTF, exactly as `bpftool btf dump file` does
-    #[command(after_help = "Examples:\n  btfkit dump                          # /sys/kernel/btf/vmlinux, raw\n  btfkit dump vmlinux --format json --pretty\n  btfkit dump ext4.ko --base /sys/kernel/btf/vmlinux\n  btfkit dump | head                   # a closed pipe ends quietly")]
+    #[command(after_help = "Examples:\n  btfkit dump                          # /sys/kernel/btf/vmlinux, raw\n  btfkit dump vmlinux --format json --pretty\n  btfkit dump ext4.ko --base /sys/kernel/btf/vmlinux\n  btfkit dump --format c --root task_struct > task.h\n  btfkit dump | head                   # a closed pipe ends quietly")]
     Dump {
         /// BTF source: raw BTF, ELF (.o, .ko, vmlinux), .ko.xz/.ko.zst
         #[arg(default_value = DEFAULT_BTF)]
@@ -131,47 +182,54 @@ enum Cmd {
         input: InputArgs,
         #[arg(short, long, value_enum, default_value = "raw")]
         format: Format,
-        /// Pretty-print JSON (bpftool -p)
+        /// Pretty-print JSON (bpftool -p); only with --format json
         #[arg(short, long)]
         pretty: bool,
-        /// C format: order types like bpftool 7.5+ (sorted) instead of by id
+        /// Order types like bpftool 7.5+ (sorted) instead of by id; only with --format c
         #[arg(long)]
         sort: bool,
-        /// C format: dump only this type (name or id) and its dependencies; repeatable
+        /// Dump only this type (name or id) and its dependencies; repeatable; only with --format c
         #[arg(long, value_name = "TYPE_NAME_OR_ID")]
         root: Vec<String>,
     },
     /// Count types per kind and measure the sections
-    #[command(after_help = "Examples:\n  btfkit stat\n  btfkit stat ext4.ko --base vmlinux.btf --json")]
+    #[command(after_help = "Examples:\n  btfkit stat\n  btfkit stat ext4.ko --base vmlinux.btf --format json")]
     Stat {
+        /// BTF source: raw BTF, ELF (.o, .ko, vmlinux), .ko.xz/.ko.zst
         #[arg(default_value = DEFAULT_BTF)]
         file: PathBuf,
         #[command(flatten)]
         input: InputArgs,
-        /// Machine-readable output
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        format: ReportFormatArgs,
     },
     /// Inspect BTF archives (concatenated per-object BTF)
     #[command(subcommand)]
     Archive(ArchiveCmd),
     /// Compare two BTFs by meaning (structure), not by type id. Exit status:
     /// 0 equivalent, 1 different, 2 error
-    #[command(after_help = "Examples:\n  btfkit diff standard.btf archive.dedup.btf\n  btfkit diff a.ko b.ko --base-a vmlinux --base-b vmlinux --format json")]
+    #[command(after_help = "Examples:\n  btfkit diff standard.btf archive.dedup.btf\n  btfkit diff a.ko b.ko -B vmlinux --format json\n  \
+btfkit diff old/ext4.ko new/ext4.ko --base-a old/vmlinux --base-b new/vmlinux\n\n\
+-B/--base is the split base of both inputs; --base-a/--base-b give each its own.")]
     Diff {
+        /// The first BTF (A)
         a: PathBuf,
+        /// The second BTF (B)
         b: PathBuf,
+        /// Base BTF of both A and B, when they are split BTF
+        #[arg(short = 'B', long, conflicts_with_all = ["base_a", "base_b"])]
+        base: Option<PathBuf>,
         /// Base BTF of A (when A is split BTF)
         #[arg(long)]
         base_a: Option<PathBuf>,
-        /// Base BTF of B
+        /// Base BTF of B (when B is split BTF)
         #[arg(long)]
         base_b: Option<PathBuf>,
-        #[arg(short, long, default_value = "text", value_parser = ["text", "json"])]
-        format: String,
-        /// How strictly to check both inputs (and their bases)
-        #[arg(long, value_enum, default_value = "kernel")]
-        validate: ValidateArg,
+        /// Output format
+        #[arg(short, long, value_enum, default_value = "text")]
+        format: ReportFormat,
+        #[command(flatten)]
+        read: ReadArgs,
     },
     /// Merge BTFs in order (libbpf btf__add_btf) and deduplicate them (btf__dedup)
     #[command(after_help = "Inputs are raw BTF or ELF files; a BTF archive contributes all its members, in order.\n\
@@ -197,6 +255,9 @@ btfkit dedup vmlinux.o --in-place")]
         /// Replace the .BTF section of the (single, ELF) input file itself
         #[arg(long, conflicts_with = "output")]
         in_place: bool,
+        /// What to do with an input that is a BTF archive: merge all its members, or use the first
+        #[arg(long, value_enum, default_value = "merge")]
+        archive: ArchiveArg,
         /// Stop at trailing bytes after archive members with a warning instead of failing
         #[arg(long)]
         lenient: bool,
@@ -217,6 +278,19 @@ btfkit dedup vmlinux.o --in-place")]
         validate: ValidateArg,
         #[command(flatten)]
         kernel: KernelArgs,
+    },
+    /// Print a shell completion script
+    #[command(after_help = "Examples:\n  btfkit completions bash > /etc/bash_completion.d/btfkit\n  \
+btfkit completions zsh > ~/.zfunc/_btfkit\n  btfkit completions fish > ~/.config/fish/completions/btfkit.fish")]
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from these command definitions
+    #[command(after_help = "Examples:\n  btfkit man > btfkit.1 && man ./btfkit.1\n  btfkit man dump     # the page of one command")]
+    Man {
+        /// A command's page instead of the main one (e.g. dump, archive)
+        command: Option<String>,
     },
 }
 
@@ -256,19 +330,24 @@ impl From<io::Error> for Fail {
 
 /// Loads FILE as the input options say, with a note on stderr for archives.
 fn load(file: &Path, args: &InputArgs) -> Result<Btf, Error> {
-    let validation = args.validate.into();
     let base = match &args.base {
-        Some(b) => Some(Arc::new(input::load_validated(b, None, validation)?)),
+        Some(b) => Some(Arc::new(input::load_validated(b, None, args.read.validate.into())?)),
         None => None,
     };
+    load_over(file, base, args.read)
+}
+
+/// Loads FILE, split BTF over `base` if given, reading it as `read` says.
+fn load_over(file: &Path, base: Option<Arc<Btf>>, read: ReadArgs) -> Result<Btf, Error> {
+    let validation = read.validate.into();
     let opts = input::LoadOptions {
         validation,
         base,
-        archive: match args.archive {
+        archive: match read.archive {
             ArchiveArg::Merge => input::ArchiveMode::Merge,
             ArchiveArg::First => input::ArchiveMode::First,
         },
-        lenient: args.lenient,
+        lenient: read.lenient,
     };
     let loaded = input::load_with(file, &opts)?;
     if let Some((off, why)) = &loaded.stopped {
@@ -292,9 +371,20 @@ fn load(file: &Path, args: &InputArgs) -> Result<Btf, Error> {
     Ok(loaded.btf)
 }
 
+/// A command line that parses but asks for something that does not apply:
+/// clap's usage error for subcommand `sub` (exit status 2).
+fn usage_error(sub: &str, kind: clap::error::ErrorKind, msg: &str) -> ! {
+    let mut cli = Cli::command();
+    cli.build();
+    match cli.find_subcommand_mut(sub) {
+        Some(c) => c.error(kind, msg).exit(),
+        None => cli.error(kind, msg).exit(),
+    }
+}
+
 fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
     match cmd {
-        ArchiveCmd::List { file, json, lenient, validate } => {
+        ArchiveCmd::List { file, format, lenient, validate } => {
             let src = input::open(&file)?;
             let data = src.btf_data();
             let layout = archive::walk(data, src.btf_offset, lenient).map_err(|e| e.in_file(&file))?;
@@ -311,17 +401,17 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
                 },
             };
             let report = archive::Report::new(&layout, &members);
-            if json {
+            if format.is_json() {
                 writeln!(out, "{}", report.to_json())?;
             } else {
                 out.write_all(report.to_text().as_bytes())?;
             }
         }
-        ArchiveCmd::Build { base, children, output } => {
-            let base_btf = Arc::new(input::load(&base, None)?);
+        ArchiveCmd::Build { base_member, children, output, read } => {
+            let base_btf = Arc::new(load(&base_member, &InputArgs::with_base(None, read))?);
             let mut blobs = vec![btfkit::write::to_bytes(&base_btf)];
             for c in &children {
-                let child = input::load(c, Some(base_btf.clone()))?;
+                let child = load_over(c, Some(base_btf.clone()), read)?;
                 blobs.push(btfkit::write::to_bytes(&child));
             }
             let bytes = archive::build(&blobs);
@@ -361,6 +451,7 @@ struct DedupArgs {
     output: Option<PathBuf>,
     detached: Option<PathBuf>,
     in_place: bool,
+    archive: ArchiveArg,
     lenient: bool,
     keep_size: bool,
     force_collisions: bool,
@@ -509,7 +600,15 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let mut merger: Option<btfkit::dedup::Merger> = None;
     let (mut types_in, mut str_in, mut members) = (0usize, 0usize, 0usize);
     for p in &a.inputs {
+        // --archive first: only the first member of an archive input.
+        let mut first_only_seen = false;
         input::for_each_member(p, base.clone(), a.lenient, a.validate.into(), |b| {
+            if a.archive == ArchiveArg::First {
+                if first_only_seen {
+                    return Ok(());
+                }
+                first_only_seen = true;
+            }
             types_in += b.types().len();
             str_in += b.strings().len();
             members += 1;
@@ -569,6 +668,13 @@ fn run(cli: Cli) -> Result<u8, Fail> {
     let mut out = BufWriter::with_capacity(1 << 16, &*stdout);
     match cli.cmd {
         Cmd::Dump { file, input, format, pretty, sort, root } => {
+            if pretty && format != Format::Json {
+                usage_error("dump", clap::error::ErrorKind::ArgumentConflict, "--pretty applies to --format json only");
+            }
+            if (sort || !root.is_empty()) && format != Format::C {
+                let flag = if sort { "--sort" } else { "--root" };
+                usage_error("dump", clap::error::ErrorKind::ArgumentConflict, &format!("{flag} applies to --format c only"));
+            }
             let btf = load(&file, &input)?;
             match format {
                 Format::Raw => dump::raw::dump(&btf, &mut out)?,
@@ -576,7 +682,7 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 Format::C => {
                     let roots = root.iter().map(|r| dump::c::resolve_root(&btf, r)).collect::<Result<Vec<_>, _>>()?;
                     let mut buf = Vec::new();
-                    let r = dump::c::render(&btf, &dump::c::Options { sort, roots, ..Default::default() }, &mut buf);
+                    let r = dump::c::render(&btf, &dump::c::Options::default().with_sort(sort).with_roots(roots), &mut buf);
                     out.write_all(&buf)?;
                     out.flush()?;
                     r?;
@@ -585,24 +691,37 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             // The process ends right after: skip freeing ~10^5 small allocations.
             std::mem::forget(btf);
         }
-        Cmd::Stat { file, input, json } => {
+        Cmd::Stat { file, input, format } => {
             let btf = load(&file, &input)?;
             let s = Stats::of(&btf);
-            if json {
+            if format.is_json() {
                 writeln!(out, "{}", s.to_json())?;
             } else {
                 out.write_all(s.to_text().as_bytes())?;
             }
         }
         Cmd::Archive(cmd) => archive_cmd(cmd, &mut out)?,
-        Cmd::Diff { a, b, base_a, base_b, format, validate } => {
-            let (a, b) = (
-                load(&a, &InputArgs::with_base(base_a, validate))?,
-                load(&b, &InputArgs::with_base(base_b, validate))?,
-            );
+        Cmd::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "btfkit", &mut out);
+        }
+        Cmd::Man { command } => {
+            let cmd = Cli::command();
+            let page = match &command {
+                None => cmd,
+                Some(name) => match cmd.find_subcommand(name) {
+                    // The page is named btfkit-NAME (clap wants a 'static name; the process ends soon).
+                    Some(sub) => sub.clone().name(&*Box::leak(format!("btfkit-{name}").into_boxed_str())),
+                    None => usage_error("man", clap::error::ErrorKind::InvalidValue, &format!("no command named '{name}'")),
+                },
+            };
+            clap_mangen::Man::new(page).render(&mut out)?;
+        }
+        Cmd::Diff { a, b, base, base_a, base_b, format, read } => {
+            let (base_a, base_b) = (base_a.or_else(|| base.clone()), base_b.or(base));
+            let (a, b) = (load(&a, &InputArgs::with_base(base_a, read))?, load(&b, &InputArgs::with_base(base_b, read))?);
             let r = btfkit::diff::diff(&a, &b);
             status = if r.equivalent { 0 } else { 1 };
-            let written = if format == "json" {
+            let written = if format == ReportFormat::Json {
                 writeln!(out, "{}", r.to_json())
             } else {
                 out.write_all(r.to_text().as_bytes())
@@ -614,9 +733,36 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 w => w?,
             }
         }
-        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, keep_size, split, force_collisions, validate, kernel } => {
-            let args =
-                DedupArgs { inputs, base, output, detached, in_place, lenient, keep_size, force_collisions, validate, kernel };
+        Cmd::Dedup {
+            inputs,
+            base,
+            output,
+            detached,
+            in_place,
+            archive,
+            lenient,
+            keep_size,
+            split,
+            force_collisions,
+            validate,
+            kernel,
+        } => {
+            if split && archive == ArchiveArg::First {
+                usage_error("dedup", clap::error::ErrorKind::ArgumentConflict, "--split reads every member: it cannot take --archive first");
+            }
+            let args = DedupArgs {
+                inputs,
+                base,
+                output,
+                detached,
+                in_place,
+                archive,
+                lenient,
+                keep_size,
+                force_collisions,
+                validate,
+                kernel,
+            };
             if split {
                 split_dedup_cmd(args, &mut out)?;
             } else {

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use object::{BigEndian, Endian, Endianness, LittleEndian};
+use object::{BigEndian, Endian, LittleEndian};
 use rayon::prelude::*;
 
 use crate::btf::*;
@@ -167,6 +167,7 @@ fn header_with<E: Endian>(e: E, data: &[u8], base_off: usize) -> Result<Header> 
 /// without a pointer (typedef/modifier/array/by-value member cycles, which
 /// consumers that follow such chains rely on).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Validation {
     /// The kernel BTF verifier's rules, those btfkit checks (the default): in addition,
     /// INT size/encoding/bit layout, unused fields, vlen and kind_flag zero

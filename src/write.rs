@@ -1,7 +1,7 @@
 //! [`Btf`] → raw BTF bytes (header, types, optional kind layout, strings),
 //! in the BTF's byte order.
 
-use object::{BigEndian, Endian, Endianness, LittleEndian};
+use object::{BigEndian, Endian, LittleEndian};
 
 use crate::btf::*;
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use btfkit::btf::{int_encoding, Kind};
-use btfkit::diff::{diff, Report};
+use btfkit::diff::{diff, Change, MemberRef, Report, Subject, Via, ViaWhat, What};
 use btfkit::{input, Btf, TypeId};
 
 // ---- helpers ----
@@ -142,13 +142,19 @@ fn sample(v: V) -> Btf {
     b
 }
 
-fn changes(r: &Report) -> Vec<String> {
-    r.all_changes().map(String::from).collect()
+/// Asserts the report holds the change `what` at `at` (a type's title and
+/// the path to an anonymous inner type).
+fn assert_has(r: &Report, at: &str, what: What) {
+    let want = Change { at: at.to_string(), what };
+    assert!(r.all_changes().any(|c| *c == want), "missing {want:?} in:\n{}", r.to_text());
 }
 
-fn assert_has(r: &Report, line: &str) {
-    let all = changes(r);
-    assert!(all.iter().any(|l| l == line), "missing {line:?} in:\n{}", r.to_text());
+fn named(n: &str) -> MemberRef {
+    MemberRef::Named(n.to_string())
+}
+
+fn retyped(subject: Subject, from: &str, to: &str) -> What {
+    What::Retyped { subject, from: from.to_string(), to: to.to_string() }
 }
 
 fn different(v: V) -> Report {
@@ -206,7 +212,9 @@ fn permuted_host_vmlinux_is_equivalent() {
 #[test]
 fn member_type_change() {
     let r = different(V::MemberType);
-    assert_has(&r, "struct foo: member 'bar' type 'int' → 'long'");
+    assert_has(&r, "struct foo", retyped(Subject::Member(named("bar")), "int", "long"));
+    // The text report renders the value as one line.
+    assert!(r.to_text().contains("\n  struct foo: member 'bar' type 'int' → 'long'\n"), "{}", r.to_text());
     // Types referencing foo changed only through it.
     let td = r.changed.iter().find(|c| c.title == "typedef foo_t").expect("typedef foo_t reported");
     assert!(!td.is_direct(), "{td:?}");
@@ -217,28 +225,28 @@ fn member_type_change() {
 #[test]
 fn offset_change() {
     let r = different(V::Offset);
-    assert_has(&r, "struct foo: member 'baz' offset 64 → 96");
+    assert_has(&r, "struct foo", What::MemberOffset { member: named("baz"), from: 64, to: 96 });
 }
 
 #[test]
 fn size_change() {
     let r = different(V::Size);
-    assert_has(&r, "struct foo: size 32 → 40");
+    assert_has(&r, "struct foo", What::Size { from: 32, to: 40 });
 }
 
 #[test]
 fn renamed_member() {
     let r = different(V::Rename);
-    assert_has(&r, "struct foo: member 'baz' removed");
-    assert_has(&r, "struct foo: member 'qux' added ('long' at bit offset 64)");
+    assert_has(&r, "struct foo", What::MemberRemoved { member: named("baz") });
+    assert_has(&r, "struct foo", What::MemberAdded { member: named("qux"), placed: Some(("long".into(), 64)) });
 }
 
 #[test]
 fn enum_value_added_and_changed() {
     let r = different(V::EnumAdd);
-    assert_has(&r, "enum e: enum value 'C' added (= 2)");
+    assert_has(&r, "enum e", What::EnumValueAdded { name: "C".into(), value: 2 });
     let r = different(V::EnumChange);
-    assert_has(&r, "enum e: enum value 'B' changed 1 → 5");
+    assert_has(&r, "enum e", What::EnumValueChanged { name: "B".into(), from: 1, to: 5 });
 }
 
 #[test]
@@ -253,22 +261,26 @@ fn duplicated_struct() {
 #[test]
 fn fwd_where_struct_was() {
     let r = different(V::Fwd);
-    assert_has(&r, "struct bar: kind STRUCT → FWD");
+    assert_has(&r, "struct bar", What::Kind { from: Kind::Struct, to: Kind::Fwd });
     let foo = r.changed.iter().find(|c| c.title == "struct foo").unwrap();
     assert!(!foo.is_direct(), "{foo:?}");
-    assert_eq!(foo.via, vec!["struct foo: member 'b' ('struct bar *')".to_string()]);
+    let via = Via {
+        at: "struct foo".into(),
+        what: ViaWhat::Reference { subject: Subject::Member(named("b")), ty: "struct bar *".into() },
+    };
+    assert_eq!(foo.via, vec![via]);
 }
 
 #[test]
 fn anonymous_member_by_path() {
     let r = different(V::AnonMember);
-    assert_has(&r, "struct foo.(anon union #1): member 'u' type 'unsigned int' → 'long'");
+    assert_has(&r, "struct foo.(anon union #1)", retyped(Subject::Member(named("u")), "unsigned int", "long"));
 }
 
 #[test]
 fn change_inside_a_cycle() {
     let r = different(V::DeepCycle);
-    assert_has(&r, "struct list: member 'v' type 'int' → 'long'");
+    assert_has(&r, "struct list", retyped(Subject::Member(named("v")), "int", "long"));
     // foo reaches list through a pointer: changed through it only.
     let foo = r.changed.iter().find(|c| c.title == "struct foo").unwrap();
     assert!(!foo.is_direct());

@@ -424,7 +424,7 @@ fn roots_match_libbpf() {
         cmd.arg(file).arg(base.map(|b| b.as_os_str().to_owned()).unwrap_or_else(|| "-".into()));
         cmd.args(roots.iter().map(|r| r.0.to_string()));
         let theirs = run_ok(&mut cmd);
-        let ours = ours_c(&btf, &Options { roots: roots.clone(), upstream_libbpf_1_1: true, ..Default::default() });
+        let ours = ours_c(&btf, &Options::default().with_roots(roots.clone()).with_upstream_libbpf_1_1(true));
         assert_same(&format!("{} roots {names:?}", file.display()), &ours, &theirs);
         ours
     };
@@ -534,7 +534,11 @@ fn pointer_cycles_end_with_an_error() {
     b.add_ptr(TypeId(1)).expect("ptr");
     b.add_typedef("loop_t", TypeId(1)).expect("typedef");
     let mut buf = Vec::new();
-    assert!(c::render(&b, &Options::default(), &mut buf).is_err());
+    let err = c::render(&b, &Options::default(), &mut buf).expect_err("a pointer loop cannot be dumped");
+    let msg = err.to_string();
+    assert!(msg.starts_with("type [") && msg.contains("type graph"), "the walk bound names a type: {msg}");
+    assert!(buf.starts_with(b"#ifndef __VMLINUX_H__"), "partial output is kept");
+    assert!(!buf.ends_with(b"#endif /* __VMLINUX_H__ */\n"), "no footer after an error");
 }
 
 #[test]
@@ -548,11 +552,12 @@ fn anonymous_struct_cycle_is_an_error_like_libbpf() {
         btfkit::TypeKind::Struct(btfkit::btf::Composite {
             size: 8,
             kflag: false,
-            members: btfkit::btf::thin_vec![btfkit::btf::Member { name_off: 0, ty: p, offset: 0 }],
+            members: [btfkit::btf::Member { name_off: 0, ty: p, offset: 0 }].into(),
         }),
     );
     let mut buf = Vec::new();
-    assert!(c::render(&b, &Options::default(), &mut buf).is_err());
+    let err = c::render(&b, &Options::default(), &mut buf).expect_err("anonymous cycle");
+    assert_eq!(err.to_string(), "unsatisfiable type cycle, id:[1]", "libbpf's message, with the id");
     assert!(buf.starts_with(b"#ifndef __VMLINUX_H__"), "partial output is kept");
 }
 
@@ -624,7 +629,7 @@ fn sort_order_with_ties_and_skipped_first() {
 fn sorted_dump_contains_every_definition_once() {
     let b = sorting_btf();
     let unsorted = String::from_utf8(ours_c(&b, &Options::default())).expect("utf8");
-    let sorted = String::from_utf8(ours_c(&b, &Options { sort: true, ..Default::default() })).expect("utf8");
+    let sorted = String::from_utf8(ours_c(&b, &Options::default().with_sort(true))).expect("utf8");
     assert_ne!(unsorted, sorted);
     assert!(sorted.find("struct alpha").expect("alpha") < sorted.find("struct zeta").expect("zeta"));
     assert!(unsorted.find("struct zeta").expect("zeta") < unsorted.find("struct alpha").expect("alpha"));
@@ -688,9 +693,26 @@ mod arbitrary {
         #[test]
         fn render_never_panics(spec in proptest::collection::vec((0u8..14, 0u32..40, 0u32..40, any::<bool>()), 1..30)) {
             let b = build(&spec);
-            for opts in [Options::default(), Options { sort: true, ..Default::default() }, Options { upstream_libbpf_1_1: true, ..Default::default() }] {
+            for opts in [Options::default(), Options::default().with_sort(true), Options::default().with_upstream_libbpf_1_1(true)] {
                 let mut buf = Vec::new();
-                let _ = c::render(&b, &opts, &mut buf);
+                match c::render(&b, &opts, &mut buf) {
+                    Ok(()) => prop_assert!(buf.ends_with(b"#endif /* __VMLINUX_H__ */\n"), "a complete header"),
+                    Err(e) => {
+                        // Only the errors the dumper documents: an unsatisfiable
+                        // cycle (libbpf's) or a walk bound, each naming a type id.
+                        let msg = e.to_string();
+                        prop_assert!(
+                            msg.starts_with("unsatisfiable type cycle, id:[")
+                                || (msg.starts_with("type [") && (msg.contains("type graph") || msg.contains("loops") || msg.contains("padding"))),
+                            "unexpected error: {}", msg
+                        );
+                        prop_assert!(!buf.ends_with(b"#endif /* __VMLINUX_H__ */\n"), "no footer after an error");
+                    }
+                }
+                // Deterministic: the same input gives the same bytes.
+                let mut again = Vec::new();
+                let _same = c::render(&b, &opts, &mut again);
+                prop_assert_eq!(&buf, &again);
             }
         }
     }

@@ -14,7 +14,10 @@ struct SmallFs(PathBuf);
 impl SmallFs {
     fn mount(name: &str, kib: u32) -> Option<SmallFs> {
         let dir = std::env::temp_dir().join(format!("btfkit-fulldisk-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).ok()?;
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            common::skip(&format!("cannot create {}: {e}", dir.display()));
+            return None;
+        }
         let ok = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
             .arg(&dir)
@@ -23,7 +26,11 @@ impl SmallFs {
             .is_ok_and(|s| s.success());
         if !ok {
             let _ = std::fs::remove_dir(&dir);
-            eprintln!("skipped: cannot mount a small tmpfs here (needs root)");
+            // Visible, and fatal under BTFKIT_REQUIRE_ORACLES=1 (CI runs as root).
+            common::skip(&format!(
+                "cannot mount a small tmpfs here (needs root; running as {})",
+                if common::is_root() { "root" } else { "non-root" }
+            ));
             return None;
         }
         Some(SmallFs(dir))

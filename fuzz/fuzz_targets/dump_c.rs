@@ -14,13 +14,13 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(btf) = parse_any(data) {
         let mut out = Vec::new();
         let _ = render(&btf, &Options::default(), &mut out);
-        let _ = render(&btf, &Options { sort: true, ..Default::default() }, &mut out);
-        let _ = render(&btf, &Options { upstream_libbpf_1_1: true, ..Default::default() }, &mut out);
+        let _ = render(&btf, &Options::default().with_sort(true), &mut out);
+        let _ = render(&btf, &Options::default().with_upstream_libbpf_1_1(true), &mut out);
         let n = btf.type_count();
         if n > 1 {
             let root = 1 + (data.first().copied().unwrap_or(0) as u32) % (n - 1);
-            let _ = render(&btf, &Options { roots: vec![TypeId(root)], ..Default::default() }, &mut out);
-            let _ = render(&btf, &Options { roots: vec![TypeId(n - 1), TypeId(1)], sort: true, ..Default::default() }, &mut out);
+            let _ = render(&btf, &Options::default().with_roots(vec![TypeId(root)]), &mut out);
+            let _ = render(&btf, &Options::default().with_roots(vec![TypeId(n - 1), TypeId(1)]).with_sort(true), &mut out);
         }
     }
 });

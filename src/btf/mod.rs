@@ -2,12 +2,15 @@
 //! builder API (`add_*`, like libbpf's `btf__add_*`).
 
 mod edit;
+pub mod list;
+pub mod query;
 mod strings;
 mod types;
 
 use std::sync::Arc;
 
-pub use object::Endianness;
+pub use list::List;
+pub use query::{Layout, MemberLoc, TypeIndex};
 pub use strings::{StrHasher, StringTable};
 pub use types::*;
 
@@ -23,6 +26,22 @@ pub const MAGIC: u16 = 0xeb9f;
 pub const MAX_TYPE_ID: u32 = 0x7fff_ffff;
 /// Largest string offset (libbpf's BTF_MAX_STR_OFFSET).
 pub const MAX_STR_OFFSET: u32 = 0x7fff_ffff;
+
+/// The byte order of a BTF blob (and of the integers it holds).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Endianness {
+    /// Least significant byte first (x86, arm64, ...).
+    Little,
+    /// Most significant byte first (s390x, ...).
+    Big,
+}
+
+impl Default for Endianness {
+    /// The host's byte order.
+    fn default() -> Self {
+        if cfg!(target_endian = "little") { Endianness::Little } else { Endianness::Big }
+    }
+}
 
 /// One entry of the optional kind-layout section (`struct btf_layout`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -273,7 +292,9 @@ impl Btf {
         Ok(off as u32)
     }
 
-    /// Looks a type up by name (first match, in id order, own types then base).
+    /// The first type named `name`, in id order (a base's types come first).
+    /// A linear scan: for many lookups, or by kind, build a [`TypeIndex`]
+    /// once with [`Btf::index`].
     pub fn find_by_name(&self, name: &str) -> Option<TypeId> {
         if let Some(b) = &self.base
             && let Some(id) = b.find_by_name(name) {
@@ -369,12 +390,12 @@ impl Btf {
 
     /// STRUCT with no members yet: follow with [`Btf::add_field`].
     pub fn add_struct(&mut self, name: &str, size: u32) -> Result<TypeId> {
-        self.add_named(name, TypeKind::Struct(Composite { size, kflag: false, members: ThinVec::new() }))
+        self.add_named(name, TypeKind::Struct(Composite { size, kflag: false, members: List::new() }))
     }
 
     /// UNION with no members yet: follow with [`Btf::add_field`].
     pub fn add_union(&mut self, name: &str, size: u32) -> Result<TypeId> {
-        self.add_named(name, TypeKind::Union(Composite { size, kflag: false, members: ThinVec::new() }))
+        self.add_named(name, TypeKind::Union(Composite { size, kflag: false, members: List::new() }))
     }
 
     fn last_mut(&mut self, what: &str) -> Result<&mut Type> {
@@ -413,7 +434,7 @@ impl Btf {
         if !matches!(size, 1 | 2 | 4 | 8) {
             return Err(Error::Invalid(format!("ENUM size {size} is invalid")));
         }
-        self.add_named(name, TypeKind::Enum(Enum { size, signed: false, values: ThinVec::new() }))
+        self.add_named(name, TypeKind::Enum(Enum { size, signed: false, values: List::new() }))
     }
 
     /// Adds a value to the last ENUM; a negative value makes it signed.
@@ -444,7 +465,7 @@ impl Btf {
         if !matches!(size, 1 | 2 | 4 | 8) {
             return Err(Error::Invalid(format!("ENUM64 size {size} is invalid")));
         }
-        self.add_named(name, TypeKind::Enum64(Enum64 { size, signed, values: ThinVec::new() }))
+        self.add_named(name, TypeKind::Enum64(Enum64 { size, signed, values: List::new() }))
     }
 
     pub fn add_enum64_value(&mut self, name: &str, value: u64) -> Result<()> {
@@ -471,7 +492,7 @@ impl Btf {
     /// FUNC_PROTO with no params yet: follow with [`Btf::add_param`].
     pub fn add_func_proto(&mut self, ret: TypeId) -> Result<TypeId> {
         let ret = self.check_ref(ret)?;
-        self.push_type(Type::new(0, TypeKind::FuncProto(FuncProto { ret, params: ThinVec::new() })))
+        self.push_type(Type::new(0, TypeKind::FuncProto(FuncProto { ret, params: List::new() })))
     }
 
     pub fn add_param(&mut self, name: &str, ty: TypeId) -> Result<()> {
@@ -509,7 +530,7 @@ impl Btf {
 
     /// DATASEC with no vars yet: follow with [`Btf::add_datasec_var`].
     pub fn add_datasec(&mut self, name: &str, size: u32) -> Result<TypeId> {
-        self.add_named(name, TypeKind::Datasec(Datasec { size, vars: ThinVec::new() }))
+        self.add_named(name, TypeKind::Datasec(Datasec { size, vars: List::new() }))
     }
 
     pub fn add_datasec_var(&mut self, ty: TypeId, offset: u32, size: u32) -> Result<()> {

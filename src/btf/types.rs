@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-pub use thin_vec::{ThinVec, thin_vec};
+use super::List;
 
 /// A BTF type id. Id 0 is `void`; in split BTF, ids continue after the base's.
 #[derive(Copy, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -28,6 +28,7 @@ impl fmt::Display for TypeId {
 /// The numeric BTF kind, as stored in bits 24..29 of `info`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
+#[non_exhaustive]
 pub enum Kind {
     Unknown = 0,
     Int = 1,
@@ -170,7 +171,7 @@ pub struct Composite {
     pub size: u32,
     /// kind_flag: member offsets carry bitfield sizes.
     pub kflag: bool,
-    pub members: ThinVec<Member>,
+    pub members: List<Member>,
 }
 
 impl Composite {
@@ -197,7 +198,7 @@ pub struct Enum {
     pub size: u32,
     /// kind_flag: values are signed.
     pub signed: bool,
-    pub values: ThinVec<EnumValue>,
+    pub values: List<EnumValue>,
 }
 
 /// One ENUM64 value.
@@ -212,7 +213,7 @@ pub struct Enum64Value {
 pub struct Enum64 {
     pub size: u32,
     pub signed: bool,
-    pub values: ThinVec<Enum64Value>,
+    pub values: List<Enum64Value>,
 }
 
 /// One FUNC_PROTO parameter (type 0 as the last one means `...`).
@@ -226,7 +227,7 @@ pub struct Param {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FuncProto {
     pub ret: TypeId,
-    pub params: ThinVec<Param>,
+    pub params: List<Param>,
 }
 
 /// One DATASEC entry.
@@ -241,11 +242,12 @@ pub struct VarSecinfo {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Datasec {
     pub size: u32,
-    pub vars: ThinVec<VarSecinfo>,
+    pub vars: List<VarSecinfo>,
 }
 
 /// The per-kind part of a type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TypeKind {
     Int(Int),
     Ptr(TypeId),

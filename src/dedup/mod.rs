@@ -641,7 +641,14 @@ impl<'a> Dedup<'a> {
                 if !shallow_equal_struct(c, n) {
                     return Ok(false);
                 }
-                stack.extend(x.members.iter().zip(&y.members).rev().map(|(m, o)| (m.ty.0, o.ty.0)));
+                // Members in reverse so the first is compared first (a plain
+                // loop: the iterator-adaptor form is not inlined here).
+                let (xm, ym): (&[crate::btf::Member], &[crate::btf::Member]) = (&x.members, &y.members);
+                let n = xm.len().min(ym.len());
+                stack.reserve(n);
+                for i in (0..n).rev() {
+                    stack.push((xm[i].ty.0, ym[i].ty.0));
+                }
                 true
             }
             (TypeKind::FuncProto(x), TypeKind::FuncProto(y)) => {

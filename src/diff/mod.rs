@@ -28,6 +28,9 @@
 mod partition;
 mod report;
 
+pub mod change;
+
+pub use change::{Change, MemberRef, Subject, Via, ViaWhat, What};
 pub use report::{Changed, Dup, Entry, Report};
 
 use crate::btf::{Btf, Type, TypeId};

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use super::change::{Change, MemberRef, Subject, Via, ViaWhat, What};
 use super::partition::Graph;
 use super::{FxMap, FxSet, Side, Universe};
 use crate::btf::{Kind, Type, TypeKind};
@@ -20,7 +21,7 @@ pub struct Entry {
     pub count: u32,
     /// When the other BTF has a same-named type of the same kind that
     /// matches another copy: how this copy differs from it.
-    pub changes: Vec<String>,
+    pub changes: Vec<Change>,
 }
 
 /// A type present in both BTFs under the same name, with a different structure.
@@ -31,12 +32,13 @@ pub struct Changed {
     pub kind_b: Kind,
     pub count_a: u32,
     pub count_b: u32,
-    /// Differences of the type itself (and of its anonymous inner types),
-    /// each a full line: `struct foo: member 'bar' type 'int' → 'long'`.
-    pub changes: Vec<String>,
+    /// Differences of the type itself (and of its anonymous inner types);
+    /// displayed, each is a line such as
+    /// `struct foo: member 'bar' type 'int' → 'long'`.
+    pub changes: Vec<Change>,
     /// References whose targets have the same name on both sides but differ
     /// (the difference is reported on the target itself).
-    pub via: Vec<String>,
+    pub via: Vec<Via>,
 }
 
 impl Changed {
@@ -104,8 +106,8 @@ struct Var {
 }
 
 struct Desc {
-    changes: Vec<String>,
-    via: Vec<String>,
+    changes: Vec<Change>,
+    via: Vec<Via>,
     stack: Vec<(u32, u32, String)>,
 }
 
@@ -321,26 +323,27 @@ impl<'u, 'a> Ctx<'u, 'a> {
 
     // ---- describing a pair ----
 
-    fn describe(&self, title: &str, a: u32, b: u32) -> (Vec<String>, Vec<String>) {
+    fn describe(&self, title: &str, a: u32, b: u32) -> (Vec<Change>, Vec<Via>) {
         let mut d = Desc { changes: Vec::new(), via: Vec::new(), stack: vec![(a, b, String::new())] };
         let mut steps = 0;
         while let Some((x, y, path)) = d.stack.pop() {
             steps += 1;
             if steps > MAX_PAIRS_PER_DESCRIBE {
-                d.changes.push(format!("{title}: (more differences not shown)"));
+                d.changes.push(Change { at: title.to_string(), what: What::MoreNotShown });
                 break;
             }
             self.describe_one(&mut d, title, x, y, &path);
         }
         if d.changes.is_empty() && d.via.is_empty() && self.cls.get(a as usize) != self.cls.get(b as usize) {
-            d.via.push(format!("{title}: referenced types differ"));
+            d.via.push(Via { at: title.to_string(), what: ViaWhat::ReferencedTypes });
         }
         (d.changes, d.via)
     }
 
-    /// Compares a reference `x` (of a) with `y` (of b).
+    /// Compares a reference `x` (of a) with `y` (of b); `label` names the
+    /// edge in the path of an anonymous inner type.
     #[allow(clippy::too_many_arguments)]
-    fn cmp_ref(&self, d: &mut Desc, title: &str, path: &str, what: &str, label: &str, x: u32, y: u32) {
+    fn cmp_ref(&self, d: &mut Desc, title: &str, path: &str, subject: Subject, label: &str, x: u32, y: u32) {
         if self.cls.get(x as usize) == self.cls.get(y as usize) {
             return;
         }
@@ -355,45 +358,46 @@ impl<'u, 'a> Ctx<'u, 'a> {
             }
         }
         let (dx, dy) = (self.display(x), self.display(y));
+        let at = format!("{title}{path}");
         if dx != dy {
-            d.changes.push(format!("{title}{path}: {what} type '{dx}' → '{dy}'"));
+            d.changes.push(Change { at, what: What::Retyped { subject, from: dx, to: dy } });
         } else {
-            d.via.push(format!("{title}{path}: {what} ('{dx}')"));
+            d.via.push(Via { at, what: ViaWhat::Reference { subject, ty: dx } });
         }
     }
 
     fn describe_one(&self, d: &mut Desc, title: &str, a: u32, b: u32, path: &str) {
-        let line = |msg: String| format!("{title}{path}: {msg}");
+        let at = |what: What| Change { at: format!("{title}{path}"), what };
         let (Some(ta), Some(tb)) = (self.ty(a), self.ty(b)) else {
-            d.changes.push(line(format!("'{}' → '{}'", self.display(a), self.display(b))));
+            d.changes.push(at(What::Replaced { from: self.display(a), to: self.display(b) }));
             return;
         };
         if ta.kind() != tb.kind() {
-            d.changes.push(line(format!("kind {} → {}", ta.kind().name(), tb.kind().name())));
+            d.changes.push(at(What::Kind { from: ta.kind(), to: tb.kind() }));
             return;
         }
         let (na, nb) = (self.name(a), self.name(b));
         if na != nb {
-            d.changes.push(line(format!("name '{na}' → '{nb}'")));
+            d.changes.push(at(What::Name { from: na, to: nb }));
         }
         let r = |from: u32, id| self.ref_node(from, id);
         match (&ta.kind, &tb.kind) {
             (TypeKind::Int(x), TypeKind::Int(y)) => {
                 if x.size != y.size {
-                    d.changes.push(line(format!("size {} → {}", x.size, y.size)));
+                    d.changes.push(at(What::Size { from: x.size, to: y.size }));
                 }
                 if x.encoding != y.encoding {
-                    d.changes.push(line(format!("encoding {:#x} → {:#x}", x.encoding, y.encoding)));
+                    d.changes.push(at(What::Encoding { from: x.encoding, to: y.encoding }));
                 }
                 if x.bits != y.bits {
-                    d.changes.push(line(format!("bits {} → {}", x.bits, y.bits)));
+                    d.changes.push(at(What::Bits { from: x.bits, to: y.bits }));
                 }
                 if x.offset != y.offset {
-                    d.changes.push(line(format!("bit offset {} → {}", x.offset, y.offset)));
+                    d.changes.push(at(What::BitOffset { from: x.offset, to: y.offset }));
                 }
             }
             (TypeKind::Float { size: x }, TypeKind::Float { size: y }) if x != y => {
-                d.changes.push(line(format!("size {x} → {y}")));
+                d.changes.push(at(What::Size { from: *x, to: *y }));
             }
             (TypeKind::Ptr(x), TypeKind::Ptr(y))
             | (TypeKind::Const(x), TypeKind::Const(y))
@@ -403,27 +407,27 @@ impl<'u, 'a> Ctx<'u, 'a> {
             | (TypeKind::TypeTag { ty: x, .. }, TypeKind::TypeTag { ty: y, .. }) => {
                 let (rx, ry) = (r(a, *x), r(b, *y));
                 let label = format!("({})", kind_word(self.kind(rx)));
-                self.cmp_ref(d, title, path, "target", &label, rx, ry);
+                self.cmp_ref(d, title, path, Subject::Target, &label, rx, ry);
             }
             (TypeKind::Array(x), TypeKind::Array(y)) => {
                 if x.nelems != y.nelems {
-                    d.changes.push(line(format!("elements {} → {}", x.nelems, y.nelems)));
+                    d.changes.push(at(What::Elements { from: x.nelems, to: y.nelems }));
                 }
-                self.cmp_ref(d, title, path, "element", "[]", r(a, x.elem), r(b, y.elem));
-                self.cmp_ref(d, title, path, "index", "(index)", r(a, x.index), r(b, y.index));
+                self.cmp_ref(d, title, path, Subject::Element, "[]", r(a, x.elem), r(b, y.elem));
+                self.cmp_ref(d, title, path, Subject::Index, "(index)", r(a, x.index), r(b, y.index));
             }
             (TypeKind::Struct(x), TypeKind::Struct(y)) | (TypeKind::Union(x), TypeKind::Union(y)) => {
                 if x.size != y.size {
-                    d.changes.push(line(format!("size {} → {}", x.size, y.size)));
+                    d.changes.push(at(What::Size { from: x.size, to: y.size }));
                 }
                 let before = d.changes.len() + d.via.len();
-                let anon_label = |node: u32, ty, i: usize| {
+                let anon_ref = |node: u32, ty, index: usize| {
                     let k = self.kind(r(node, ty));
-                    let w = match k {
+                    let what = match k {
                         Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 => kind_word(k),
                         _ => "member".to_string(),
                     };
-                    format!("(anon {w} #{i})")
+                    MemberRef::Anon { what, index }
                 };
                 let mut bnamed: FxMap<String, usize> = FxMap::default();
                 let mut banon = Vec::new();
@@ -443,45 +447,46 @@ impl<'u, 'a> Ctx<'u, 'a> {
                         aanon.push(i);
                         continue;
                     }
-                    let what = format!("member '{n}'");
                     let Some(&j) = bnamed.get(&n) else {
-                        d.changes.push(line(format!("{what} removed")));
+                        d.changes.push(at(What::MemberRemoved { member: MemberRef::Named(n) }));
                         continue;
                     };
                     seen.insert(n.clone());
                     let mb = &y.members[j];
-                    self.cmp_member(d, title, path, &what, &n, (a, x, ma), (b, y, mb));
+                    let label = n.clone();
+                    self.cmp_member(d, title, path, MemberRef::Named(n), &label, (a, x, ma), (b, y, mb));
                 }
                 for m in &y.members {
                     let n = self.str_of(b, m.name_off);
                     if !n.is_empty() && !seen.contains(&n) {
                         let ty = self.display(r(b, m.ty));
-                        d.changes.push(line(format!("member '{n}' added ('{ty}' at bit offset {})", y.bit_offset(m))));
+                        let placed = Some((ty, y.bit_offset(m)));
+                        d.changes.push(at(What::MemberAdded { member: MemberRef::Named(n.clone()), placed }));
                         seen.insert(n);
                     }
                 }
                 for (k, &i) in aanon.iter().enumerate() {
                     let ma = &x.members[i];
-                    let lab = anon_label(a, ma.ty, k + 1);
+                    let member = anon_ref(a, ma.ty, k + 1);
                     match banon.get(k) {
                         Some(&j) => {
                             let mb = &y.members[j];
-                            let what = format!("member {lab}");
-                            self.cmp_member(d, title, path, &what, &lab, (a, x, ma), (b, y, mb));
+                            let label = member.to_string();
+                            self.cmp_member(d, title, path, member, &label, (a, x, ma), (b, y, mb));
                         }
-                        None => d.changes.push(line(format!("member {lab} removed"))),
+                        None => d.changes.push(at(What::MemberRemoved { member })),
                     }
                 }
                 for (k, &j) in banon.iter().enumerate().skip(aanon.len()) {
-                    let lab = anon_label(b, y.members[j].ty, k + 1);
-                    d.changes.push(line(format!("member {lab} added")));
+                    let member = anon_ref(b, y.members[j].ty, k + 1);
+                    d.changes.push(at(What::MemberAdded { member, placed: None }));
                 }
                 if d.changes.len() + d.via.len() == before {
                     let order = |node: u32, c: &crate::btf::Composite| -> Vec<String> {
                         c.members.iter().map(|m| self.str_of(node, m.name_off)).collect()
                     };
                     if order(a, x) != order(b, y) {
-                        d.changes.push(line("member order changed".to_string()));
+                        d.changes.push(at(What::MemberOrder));
                     }
                 }
             }
@@ -496,7 +501,7 @@ impl<'u, 'a> Ctx<'u, 'a> {
                     .iter()
                     .map(|v| (self.str_of(b, v.name_off), if y.signed { v.val as i32 as i128 } else { v.val as i128 }))
                     .collect();
-                self.cmp_enum(d, &line, (x.size, x.signed, &va), (y.size, y.signed, &vb));
+                self.cmp_enum(d, &at, (x.size, x.signed, &va), (y.size, y.signed, &vb));
             }
             (TypeKind::Enum64(x), TypeKind::Enum64(y)) => {
                 let va: Vec<(String, i128)> = x
@@ -509,21 +514,14 @@ impl<'u, 'a> Ctx<'u, 'a> {
                     .iter()
                     .map(|v| (self.str_of(b, v.name_off), if y.signed { v.val as i64 as i128 } else { v.val as i128 }))
                     .collect();
-                self.cmp_enum(d, &line, (x.size, x.signed, &va), (y.size, y.signed, &vb));
+                self.cmp_enum(d, &at, (x.size, x.signed, &va), (y.size, y.signed, &vb));
             }
             (TypeKind::Fwd { union: x }, TypeKind::Fwd { union: y }) if x != y => {
-                let w = |u: bool| if u { "union" } else { "struct" };
-                d.changes.push(line(format!("forward declaration of a {} → of a {}", w(*x), w(*y))));
+                d.changes.push(at(What::FwdUnion { from: *x, to: *y }));
             }
             (TypeKind::Func { proto: x, linkage: la }, TypeKind::Func { proto: y, linkage: lb }) => {
                 if la != lb {
-                    let w = |l: u16| match l {
-                        0 => "static",
-                        1 => "global",
-                        2 => "extern",
-                        _ => "?",
-                    };
-                    d.changes.push(line(format!("linkage {} → {}", w(*la), w(*lb))));
+                    d.changes.push(at(What::Linkage { from: u32::from(*la), to: u32::from(*lb) }));
                 }
                 let (px, py) = (r(a, *x), r(b, *y));
                 let both_proto = self.kind(px) == Kind::FuncProto && self.kind(py) == Kind::FuncProto;
@@ -531,39 +529,33 @@ impl<'u, 'a> Ctx<'u, 'a> {
                     if both_proto {
                         d.stack.push((px, py, path.to_string()));
                     } else {
-                        self.cmp_ref(d, title, path, "prototype", "(proto)", px, py);
+                        self.cmp_ref(d, title, path, Subject::Prototype, "(proto)", px, py);
                     }
                 }
             }
             (TypeKind::FuncProto(x), TypeKind::FuncProto(y)) => {
-                self.cmp_ref(d, title, path, "return", "(return)", r(a, x.ret), r(b, y.ret));
+                self.cmp_ref(d, title, path, Subject::Return, "(return)", r(a, x.ret), r(b, y.ret));
                 if x.params.len() != y.params.len() {
-                    d.changes.push(line(format!("parameters {} → {}", x.params.len(), y.params.len())));
+                    d.changes.push(at(What::Parameters { from: x.params.len(), to: y.params.len() }));
                 }
                 for (i, (pa, pb)) in x.params.iter().zip(&y.params).enumerate() {
                     let (sa, sb) = (self.str_of(a, pa.name_off), self.str_of(b, pb.name_off));
                     if sa != sb {
-                        d.changes.push(line(format!("parameter {} name '{sa}' → '{sb}'", i + 1)));
+                        d.changes.push(at(What::ParamName { index: i + 1, from: sa, to: sb.clone() }));
                     }
-                    let what = format!("parameter {} '{sb}'", i + 1);
-                    self.cmp_ref(d, title, path, &what, &format!("(param {})", i + 1), r(a, pa.ty), r(b, pb.ty));
+                    let subject = Subject::Param { index: i + 1, name: sb };
+                    self.cmp_ref(d, title, path, subject, &format!("(param {})", i + 1), r(a, pa.ty), r(b, pb.ty));
                 }
             }
             (TypeKind::Var { ty: x, linkage: la }, TypeKind::Var { ty: y, linkage: lb }) => {
                 if la != lb {
-                    let w = |l: u32| match l {
-                        0 => "static",
-                        1 => "global",
-                        2 => "extern",
-                        _ => "?",
-                    };
-                    d.changes.push(line(format!("linkage {} → {}", w(*la), w(*lb))));
+                    d.changes.push(at(What::Linkage { from: *la, to: *lb }));
                 }
-                self.cmp_ref(d, title, path, "type", "(type)", r(a, *x), r(b, *y));
+                self.cmp_ref(d, title, path, Subject::Type, "(type)", r(a, *x), r(b, *y));
             }
             (TypeKind::Datasec(x), TypeKind::Datasec(y)) => {
                 if x.size != y.size {
-                    d.changes.push(line(format!("size {} → {}", x.size, y.size)));
+                    d.changes.push(at(What::Size { from: x.size, to: y.size }));
                 }
                 let vars = |node: u32, ds: &crate::btf::Datasec| -> BTreeMap<String, (u32, u32, u32)> {
                     let mut m = BTreeMap::new();
@@ -574,31 +566,24 @@ impl<'u, 'a> Ctx<'u, 'a> {
                     m
                 };
                 let (ma, mb) = (vars(a, x), vars(b, y));
-                let removed: Vec<&str> = ma.keys().filter(|k| !mb.contains_key(*k)).map(|s| s.as_str()).collect();
-                let added: Vec<&str> = mb.keys().filter(|k| !ma.contains_key(*k)).map(|s| s.as_str()).collect();
-                let names = |l: &[&str]| {
-                    let mut s = l.iter().take(12).copied().collect::<Vec<_>>().join(", ");
-                    if l.len() > 12 {
-                        s.push_str(", ...");
-                    }
-                    s
-                };
+                let removed: Vec<String> = ma.keys().filter(|k| !mb.contains_key(*k)).cloned().collect();
+                let added: Vec<String> = mb.keys().filter(|k| !ma.contains_key(*k)).cloned().collect();
                 if !removed.is_empty() {
-                    d.changes.push(line(format!("{} vars removed: {}", removed.len(), names(&removed))));
+                    d.changes.push(at(What::VarsRemoved { names: removed }));
                 }
                 if !added.is_empty() {
-                    d.changes.push(line(format!("{} vars added: {}", added.len(), names(&added))));
+                    d.changes.push(at(What::VarsAdded { names: added }));
                 }
                 for (n, (oa, sa, va)) in &ma {
                     let Some((ob, sb, vb)) = mb.get(n) else { continue };
                     if oa != ob {
-                        d.changes.push(line(format!("var '{n}' offset {oa} → {ob}")));
+                        d.changes.push(at(What::VarOffset { name: n.clone(), from: *oa, to: *ob }));
                     }
                     if sa != sb {
-                        d.changes.push(line(format!("var '{n}' size {sa} → {sb}")));
+                        d.changes.push(at(What::VarSize { name: n.clone(), from: *sa, to: *sb }));
                     }
                     if self.cls.get(*va as usize) != self.cls.get(*vb as usize) {
-                        d.via.push(line(format!("var '{n}'")));
+                        d.via.push(Via { at: format!("{title}{path}"), what: ViaWhat::Var { name: n.clone() } });
                     }
                 }
             }
@@ -607,14 +592,14 @@ impl<'u, 'a> Ctx<'u, 'a> {
                 TypeKind::DeclTag { ty: y, component_idx: cb, .. },
             ) => {
                 if ca != cb {
-                    d.changes.push(line(format!("component {ca} → {cb}")));
+                    d.changes.push(at(What::Component { from: *ca, to: *cb }));
                 }
-                self.cmp_ref(d, title, path, "target", "(target)", r(a, *x), r(b, *y));
+                self.cmp_ref(d, title, path, Subject::Target, "(target)", r(a, *x), r(b, *y));
             }
             _ => {}
         }
         if ta.kflag() != tb.kflag() && matches!(ta.kind, TypeKind::DeclTag { .. } | TypeKind::TypeTag { .. }) {
-            d.changes.push(line(format!("attribute flag {} → {}", ta.kflag(), tb.kflag())));
+            d.changes.push(at(What::AttributeFlag { from: ta.kflag(), to: tb.kflag() }));
         }
     }
 
@@ -624,56 +609,59 @@ impl<'u, 'a> Ctx<'u, 'a> {
         d: &mut Desc,
         title: &str,
         path: &str,
-        what: &str,
+        member: MemberRef,
         label: &str,
         (a, x, ma): (u32, &crate::btf::Composite, &crate::btf::Member),
         (b, y, mb): (u32, &crate::btf::Composite, &crate::btf::Member),
     ) {
         let (oa, ob) = (x.bit_offset(ma), y.bit_offset(mb));
         if oa != ob {
-            d.changes.push(format!("{title}{path}: {what} offset {oa} → {ob}"));
+            let what = What::MemberOffset { member: member.clone(), from: oa, to: ob };
+            d.changes.push(Change { at: format!("{title}{path}"), what });
         }
         let (ba, bb) = (x.bitfield_size(ma), y.bitfield_size(mb));
         if ba != bb {
-            d.changes.push(format!("{title}{path}: {what} bitfield size {ba} → {bb}"));
+            let what = What::BitfieldSize { member: member.clone(), from: ba, to: bb };
+            d.changes.push(Change { at: format!("{title}{path}"), what });
         }
         let (ra, rb) = (self.ref_node(a, ma.ty), self.ref_node(b, mb.ty));
-        self.cmp_ref(d, title, path, what, label, ra, rb);
+        self.cmp_ref(d, title, path, Subject::Member(member), label, ra, rb);
     }
 
     fn cmp_enum(
         &self,
         d: &mut Desc,
-        line: &dyn Fn(String) -> String,
+        at: &dyn Fn(What) -> Change,
         (sa, ga, va): (u32, bool, &[(String, i128)]),
         (sb, gb, vb): (u32, bool, &[(String, i128)]),
     ) {
         if sa != sb {
-            d.changes.push(line(format!("size {sa} → {sb}")));
+            d.changes.push(at(What::Size { from: sa, to: sb }));
         }
         if ga != gb {
-            let w = |s: bool| if s { "signed" } else { "unsigned" };
-            d.changes.push(line(format!("{} → {}", w(ga), w(gb))));
+            d.changes.push(at(What::Signedness { from: ga, to: gb }));
         }
         let mb: FxMap<&str, i128> = vb.iter().map(|(n, v)| (n.as_str(), *v)).collect();
         let ma: FxMap<&str, i128> = va.iter().map(|(n, v)| (n.as_str(), *v)).collect();
         for (n, v) in va {
             match mb.get(n.as_str()) {
-                None => d.changes.push(line(format!("enum value '{n}' removed"))),
-                Some(w) if w != v => d.changes.push(line(format!("enum value '{n}' changed {v} → {w}"))),
+                None => d.changes.push(at(What::EnumValueRemoved { name: n.clone() })),
+                Some(w) if w != v => {
+                    d.changes.push(at(What::EnumValueChanged { name: n.clone(), from: *v, to: *w }))
+                }
                 _ => {}
             }
         }
         for (n, v) in vb {
             if !ma.contains_key(n.as_str()) {
-                d.changes.push(line(format!("enum value '{n}' added (= {v})")));
+                d.changes.push(at(What::EnumValueAdded { name: n.clone(), value: *v }));
             }
         }
         if d.changes.is_empty() {
             let na: Vec<&String> = va.iter().map(|(n, _)| n).collect();
             let nb: Vec<&String> = vb.iter().map(|(n, _)| n).collect();
             if na != nb {
-                d.changes.push(line("enum value order changed".to_string()));
+                d.changes.push(at(What::EnumValueOrder));
             }
         }
     }
@@ -921,14 +909,26 @@ impl Report {
         self.changed.iter().filter(|c| c.is_direct()).count()
     }
 
-    /// Every description line (changes of changed types and of one-sided
-    /// variants), for searching.
-    pub fn all_changes(&self) -> impl Iterator<Item = &str> {
+    /// Every change (of changed types, then of one-sided variants).
+    pub fn all_changes(&self) -> impl Iterator<Item = &Change> {
         self.changed
             .iter()
-            .flat_map(|c| c.changes.iter().chain(&c.via))
+            .flat_map(|c| c.changes.iter())
             .chain(self.only_a.iter().chain(&self.only_b).flat_map(|e| e.changes.iter()))
-            .map(|s| s.as_str())
+    }
+
+    /// Every reference through which a changed type differs.
+    pub fn all_via(&self) -> impl Iterator<Item = &Via> {
+        self.changed.iter().flat_map(|c| c.via.iter())
+    }
+
+    /// Every description line as the text report prints it (changes, then
+    /// references), for searching.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.changed
+            .iter()
+            .flat_map(|c| c.changes.iter().map(Change::to_string).chain(c.via.iter().map(Via::to_string)))
+            .chain(self.only_a.iter().chain(&self.only_b).flat_map(|e| e.changes.iter().map(Change::to_string)))
     }
 
     /// The one-line summary.
@@ -1004,7 +1004,7 @@ impl Report {
                 kinds_line(via.iter().map(|c| c.kind_a))
             );
             for c in via.iter().take(TEXT_CAP) {
-                let first = c.via.first().map_or("", |x| x.as_str());
+                let first = c.via.first().map_or_else(String::new, Via::to_string);
                 let more = if c.via.len() > 1 { format!(" (+{} more)", c.via.len() - 1) } else { String::new() };
                 let _ = writeln!(s, "  {first}{more}");
             }
@@ -1032,9 +1032,10 @@ impl Report {
 
     /// Machine-readable report.
     pub fn to_json(&self) -> Value {
+        let lines = |l: &[Change]| -> Vec<String> { l.iter().map(Change::to_string).collect() };
         let entries = |l: &[Entry]| -> Value {
             l.iter()
-                .map(|e| json!({"kind": e.kind.name(), "title": e.title, "count": e.count, "changes": e.changes}))
+                .map(|e| json!({"kind": e.kind.name(), "title": e.title, "count": e.count, "changes": lines(&e.changes)}))
                 .collect()
         };
         let dups = |l: &[Dup]| -> Value {
@@ -1053,8 +1054,8 @@ impl Report {
                     "count_a": c.count_a,
                     "count_b": c.count_b,
                     "direct": c.is_direct(),
-                    "changes": c.changes,
-                    "via": c.via,
+                    "changes": lines(&c.changes),
+                    "via": c.via.iter().map(Via::to_string).collect::<Vec<_>>(),
                 })
             })
             .collect();

@@ -1,5 +1,5 @@
-//! Review regressions for dedup: hostile but parseable BTF must dedup in
-//! bounded time, and dedup must be idempotent on it.
+//! Dedup on hostile but parseable BTF: it must end in bounded time, and be
+//! idempotent.
 
 use std::time::{Duration, Instant};
 
