@@ -9,7 +9,7 @@
 //! size, member names/offsets/bitfield sizes, enum values, linkage, ... (no
 //! ids, no string offsets). The classes are then refined with Hopcroft's
 //! algorithm until every two types of a class reference, position by
-//! position, types of a same class ([`partition`]). The result is the
+//! position, types of a same class (`partition`). The result is the
 //! coarsest such partition: two types share a class exactly when their
 //! (possibly infinite, through cycles) unfolded type trees are equal. It runs
 //! in O(m log n) without recursion, so neither cycles nor a million-long
@@ -19,7 +19,7 @@
 //!
 //! The two BTFs are *equivalent* when every class has as many types in A as
 //! in B. Otherwise the differing classes are grouped by name and described
-//! ([`report`]): types only in A / only in B, changed types (paired by name,
+//! (`report`): types only in A / only in B, changed types (paired by name,
 //! with member-level descriptions, anonymous inner structs/unions described
 //! by their path, e.g. `struct sk_buff.(anon union #2)`), types that only
 //! differ through the types they reference, and differing duplicate counts

@@ -6,8 +6,8 @@
 //!
 //! The algorithm follows libbpf's: types are visited in id order (or the
 //! given root/sorted order); for each, a topological ordering pass
-//! ([`Dumper::order_type`]) queues the named definitions it needs, then each
-//! queued type is emitted ([`Dumper::emit_type`]) with forward declarations
+//! (`ordering`, libbpf's `btf_dump_order_type`) queues the named definitions it needs, then each
+//! queued type is emitted (`emission`) with forward declarations
 //! where a pointer breaks a cycle. Name clashes get `___N` suffixes in the
 //! order names are first resolved, in two namespaces (struct/union/enum tags,
 //! and typedef/enumerator identifiers).
