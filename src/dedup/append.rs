@@ -206,15 +206,19 @@ impl Btf {
         let old_strs = self.strings().len();
         let old_types = self.types().len();
         self.types_mut().reserve(n);
-        // Source offset → our offset, to look each string up once.
-        let mut cache: KeyMap<u32, u32> = KeyMap::default();
+        // Source offset → our offset, to look each string up once: an array
+        // over the source's own string section (u32::MAX: not looked up yet).
+        let mut cache: Vec<u32> = vec![u32::MAX; other.strings().len()];
         let mut err: Option<Error> = None;
         for (i, mut t) in types.enumerate() {
             t.for_each_str_mut(|off| {
                 if err.is_some() || *off == 0 || *off < src_str_start {
                     return;
                 }
-                if let Some(&o) = cache.get(off) {
+                let rel = (*off - src_str_start) as usize;
+                if let Some(&o) = cache.get(rel)
+                    && o != u32::MAX
+                {
                     *off = o;
                     return;
                 }
@@ -224,7 +228,9 @@ impl Btf {
                 };
                 match interner.intern(self, s) {
                     Ok(o) => {
-                        cache.insert(*off, o);
+                        if let Some(c) = cache.get_mut(rel) {
+                            *c = o;
+                        }
                         *off = o;
                     }
                     Err(e) => err = Some(e),

@@ -168,6 +168,7 @@ fn hash_fnproto(t: &Type) -> u64 {
 
 // ---- equality checks ----
 
+#[inline]
 fn equal_common(a: Option<&Type>, b: Option<&Type>) -> bool {
     name_of(a) == name_of(b) && info_of(a) == info_of(b) && st_of(a) == st_of(b)
 }
