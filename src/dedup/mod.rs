@@ -977,8 +977,7 @@ impl<'a> Dedup<'a> {
 /// Old string offset -> new offset, for the string pass.
 enum StrRemap {
     /// Indexed by the offset relative to this BTF's section (`NONE` where
-    /// no string starts or none is referenced): for sections up to
-    /// [`DENSE_STR_LIMIT`] bytes, a lookup is one array read.
+    /// no string starts or none is referenced): a lookup is one array read.
     Dense(Vec<u32>),
     Sparse(KeyMap<u32, u32>),
 }
@@ -1032,7 +1031,9 @@ fn plan_strings(btf: &Btf) -> Result<Option<StrPlan>> {
         out.push(0);
         index.insert(b"", 0);
     }
-    let mut remap = if old.len() <= DENSE_STR_LIMIT {
+    // Dense while it costs at most 8 bytes per type (a merged archive: its
+    // string section is small next to its types), else a hash map.
+    let mut remap = if old.len() <= DENSE_STR_LIMIT && old.len() <= 2 * btf.types().len() {
         StrRemap::Dense(vec![NONE; old.len()])
     } else {
         StrRemap::Sparse(KeyMap::default())
