@@ -191,6 +191,53 @@ fn kernel_archive() {
     }
 }
 
+/// The kernel archive given 4 and 16 times over (837 x N members), merged
+/// member by member on both sides and deduplicated: the inputs of the
+/// issue-16 benchmark. Opt-in (BTFKIT_BIG_ARCHIVES=1): x16 takes about a
+/// minute and 2 GiB on the libbpf side; otherwise it prints why it skipped.
+#[test]
+fn kernel_archive_repeated_x4_x16() {
+    if std::env::var("BTFKIT_BIG_ARCHIVES").as_deref() != Ok("1") {
+        common::skip_soft("archive x4 and x16 (set BTFKIT_BIG_ARCHIVES=1 to compare them with libbpf)");
+        return;
+    }
+    let Some(path) = common::kernel_archive_file("archive.btf.xz") else {
+        common::skip_data("kernel archive fixture missing");
+        return;
+    };
+    let data = std::fs::read(&path).expect("read archive");
+    let layout = btfkit::archive::walk(&data, 0, false).expect("walk");
+    assert_eq!(layout.members.len(), 837);
+    let raws: Vec<&[u8]> = layout.members.iter().map(|m| &data[m.offset..m.offset + m.size]).collect();
+    for n in [4usize, 16] {
+        // Ours first (then dropped), through the streaming archive merge the CLI uses.
+        let mut rep = Vec::with_capacity(data.len() * n);
+        for _ in 0..n {
+            rep.extend_from_slice(&data);
+        }
+        let rep_layout = btfkit::archive::walk(&rep, 0, false).expect("walk repeated");
+        assert_eq!(rep_layout.members.len(), 837 * n);
+        let ours = btfkit::archive::merge(&rep, &rep_layout, 0, None, parse::Validation::Kernel, |_| {})
+            .expect("merge + dedup");
+        drop(rep);
+        let ours = write::to_bytes(&ours);
+        let mut lb: Option<LBtf> = None;
+        for _ in 0..n {
+            for r in &raws {
+                let b = LBtf::new(r);
+                match &mut lb {
+                    None => lb = Some(b),
+                    Some(lb) => assert!(lb.add_btf(&b) > 0, "btf__add_btf"),
+                }
+            }
+        }
+        let mut lb = lb.expect("members");
+        assert_eq!(lb.dedup(false), 0, "btf__dedup");
+        assert_same(&ours, &lb.raw(), &format!("kernel archive x{n} ({} members)", 837 * n));
+        eprintln!("kernel archive x{n}: {} bytes, same as libbpf", ours.len());
+    }
+}
+
 #[test]
 fn force_collisions_same_result() {
     let Some(v) = host_vmlinux_bytes() else { return };

@@ -559,3 +559,49 @@ fn pointer_array_loop_is_refused_like_libbpf() {
     let mut lb = LBtf::new(&raw);
     assert!(lb.dedup(false) < 0, "libbpf refuses it too");
 }
+
+/// Why btfkit does not drop an exact copy of an earlier unit while merging
+/// (hash-consing, issue 16): libbpf's result is not a function of the
+/// distinct types. An enum forward declaration is pointed, in the
+/// primitive pass, at every full enum of its name that meets it in the
+/// candidate chain before finding its own equal, so a later copy of a unit
+/// can re-point it. Here a pointer to the forward declaration ends up at
+/// `enum e {B}` without the copy and at `enum e {A}` with it (libbpf 1.7
+/// and btfkit alike); dropping the copy would change the output.
+#[test]
+fn a_copy_of_a_unit_can_change_the_result() {
+    let fwd_unit = |b: &mut Btf| {
+        let f = b.add_enum("e", 4).unwrap(); // no values: a forward declaration
+        b.add_ptr(f).unwrap();
+    };
+    let enum_unit = |b: &mut Btf, v: &str| {
+        b.add_enum("e", 4).unwrap();
+        b.add_enum_value(v, 0).unwrap();
+    };
+    let build = |copy: bool| {
+        let mut b = Btf::new();
+        fwd_unit(&mut b);
+        enum_unit(&mut b, "A");
+        enum_unit(&mut b, "B");
+        // One more canonical type: libbpf's hash map grows here, which
+        // reverses the chain order that the copy then walks.
+        b.add_int("int", 4, SIGNED).unwrap();
+        if copy {
+            enum_unit(&mut b, "A");
+        }
+        b
+    };
+    let target_of_ptr = |b: &Btf| {
+        let p = b.types().iter().find_map(|t| match t.kind {
+            TypeKind::Ptr(to) => Some(to),
+            _ => None,
+        });
+        let e = b.type_by_id(p.expect("a pointer")).expect("pointer target");
+        let TypeKind::Enum(en) = &e.kind else { panic!("pointer to {e:?}") };
+        b.name(en.values[0].name_off).into_owned()
+    };
+    let without = dedup_checked(&build(false), &DedupOptions::default());
+    let with = dedup_checked(&build(true), &DedupOptions::default());
+    assert_eq!(target_of_ptr(&without), "B");
+    assert_eq!(target_of_ptr(&with), "A");
+}

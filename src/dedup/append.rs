@@ -6,6 +6,10 @@ use super::table::{BytesHasher, KeyMap};
 use crate::btf::{Btf, MAX_STR_OFFSET, MAX_TYPE_ID, Type, TypeId};
 use crate::error::{Error, Result};
 
+/// Source string sections up to this size get an array as their offset
+/// cache in `append` (4 bytes per section byte, freed after the append).
+const DENSE_CACHE_LIMIT: usize = 1 << 20;
+
 /// Where `append` looks strings up and adds them.
 pub(crate) trait Interner {
     /// libbpf `btf__add_str` semantics: the base's offset if the base holds
@@ -206,15 +210,21 @@ impl Btf {
         let old_strs = self.strings().len();
         let old_types = self.types().len();
         self.types_mut().reserve(n);
-        // Source offset → our offset, to look each string up once.
-        let mut cache: KeyMap<u32, u32> = KeyMap::default();
+        // Source offset → our offset, to look each string up once: an array
+        // over the source's own string section (u32::MAX: not looked up yet)
+        // when that section is small (an archive member), else a hash map.
+        let dense = other.strings().len() <= DENSE_CACHE_LIMIT;
+        let mut cache: Vec<u32> = if dense { vec![u32::MAX; other.strings().len()] } else { Vec::new() };
+        let mut sparse: KeyMap<u32, u32> = KeyMap::default();
         let mut err: Option<Error> = None;
         for (i, mut t) in types.enumerate() {
             t.for_each_str_mut(|off| {
                 if err.is_some() || *off == 0 || *off < src_str_start {
                     return;
                 }
-                if let Some(&o) = cache.get(off) {
+                let rel = (*off - src_str_start) as usize;
+                let cached = if dense { cache.get(rel).copied().filter(|&o| o != u32::MAX) } else { sparse.get(off).copied() };
+                if let Some(o) = cached {
                     *off = o;
                     return;
                 }
@@ -224,7 +234,11 @@ impl Btf {
                 };
                 match interner.intern(self, s) {
                     Ok(o) => {
-                        cache.insert(*off, o);
+                        if !dense {
+                            sparse.insert(*off, o);
+                        } else if let Some(c) = cache.get_mut(rel) {
+                            *c = o;
+                        }
                         *off = o;
                     }
                     Err(e) => err = Some(e),

@@ -168,6 +168,7 @@ fn hash_fnproto(t: &Type) -> u64 {
 
 // ---- equality checks ----
 
+#[inline]
 fn equal_common(a: Option<&Type>, b: Option<&Type>) -> bool {
     name_of(a) == name_of(b) && info_of(a) == info_of(b) && st_of(a) == st_of(b)
 }
@@ -698,6 +699,59 @@ impl<'a> Dedup<'a> {
         }
     }
 
+    /// Whether `is_equiv` of the unmapped struct/union `x` and its
+    /// shallow-equal candidate `c` certainly returns false at the first pair
+    /// it examines after the root that does not resolve alike, with nothing
+    /// left behind but hypothetical-map entries (cleared before the next
+    /// check). This mirrors the leaf outcomes of [`Dedup::equiv_step`] and
+    /// answers false (run the check) for everything else. Many anonymous
+    /// structs and unions share a shape (same member names and offsets), so
+    /// their candidate chains are long and most checks end right there.
+    fn fails_at_first_difference(&self, x: &Type, c: &Type) -> bool {
+        let (Some(xc), Some(cc)) = (x.as_composite(), c.as_composite()) else { return false };
+        // Member pairs whose types already resolve alike pass without a
+        // trace; the first other pair is examined next.
+        let Some((a, b)) = xc
+            .members
+            .iter()
+            .zip(&cc.members)
+            .map(|(m, n)| (m.ty.0, n.ty.0))
+            .find(|&(a, b)| self.resolve(a) != self.resolve(b))
+        else {
+            return false;
+        };
+        let canon = self.resolve_fwd(b);
+        // The root step recorded the candidate itself in the hypothetical
+        // map: a first member of that type takes another path.
+        match self.hypot.get(canon as usize) {
+            Some(&h) if !is_mapped_val(h) => {}
+            _ => return false,
+        }
+        if self.t(canon).is_some_and(|t| std::ptr::eq(t, c)) {
+            return false;
+        }
+        let (ct, nt) = (self.t(a), self.t(canon));
+        if name_of(ct) != name_of(nt) {
+            return true;
+        }
+        let (ck, nk) = (kind_no(ct), kind_no(nt));
+        let fwd = Kind::Fwd as u8;
+        if ck == fwd || nk == fwd {
+            return false;
+        }
+        if ck != nk {
+            return true;
+        }
+        let (Some(p), Some(q)) = (ct, nt) else { return false };
+        match (&p.kind, &q.kind) {
+            (TypeKind::Int(_), _) => !equal_int_tag(p, q),
+            (TypeKind::Enum(_) | TypeKind::Enum64(_), _) => !compat_enum(p, q),
+            (TypeKind::Float { .. }, _) => !equal_common(ct, nt),
+            (TypeKind::Struct(_) | TypeKind::Union(_), _) => !shallow_equal_struct(p, q),
+            _ => false,
+        }
+    }
+
     fn struct_type(&mut self, id: u32) -> Result<()> {
         if self.is_mapped(id) {
             return Ok(());
@@ -716,7 +770,7 @@ impl<'a> Dedup<'a> {
             let (Some(t), Some(ct)) = (self.t(id), self.t(c)) else { continue };
             // Guards against a FWD with a colliding hash as well.
             let same = if is_typedef { equal_typedef(t, ct) } else { shallow_equal_struct(t, ct) };
-            if !same {
+            if !same || (!is_typedef && self.fails_at_first_difference(t, ct)) {
                 continue;
             }
             self.clear_hypot();
@@ -896,13 +950,14 @@ impl<'a> Dedup<'a> {
                 return Err(Error::Invalid(format!("dedup: type [{r}] has no canonical type after dedup")));
             }
         }
-        let own = std::mem::take(&mut self.own);
+        let mut own = std::mem::take(&mut self.own);
         let mut out = Vec::with_capacity((next - start) as usize);
-        for (i, mut t) in own.into_iter().enumerate() {
+        for (i, slot) in own.iter_mut().enumerate() {
             let id = start + i as u32;
             if self.map[id as usize] != id {
                 continue;
             }
+            let mut t = std::mem::replace(slot, Type::new(0, TypeKind::Ptr(crate::btf::TypeId(0))));
             t.for_each_ref_mut(|r| {
                 if let Some(n) = lookup(self, r.0) {
                     r.0 = n;
@@ -919,20 +974,62 @@ impl<'a> Dedup<'a> {
             }
             out.push(t);
         }
+        // The dropped types (most of a merged input, each with its member
+        // array) are freed on another thread, while the caller goes on.
+        rayon::spawn(move || drop(own));
         Ok(out)
     }
 }
 
-/// Rebuilds the string section in first-reference order (libbpf
-/// `btf_dedup_strings`). Strings of the base are referenced there.
-fn dedup_strings(btf: &mut Btf) -> Result<()> {
+/// Old string offset -> new offset, for the string pass.
+enum StrRemap {
+    /// Indexed by the offset relative to this BTF's section (`NONE` where
+    /// no string starts or none is referenced): a lookup is one array read.
+    Dense(Vec<u32>),
+    Sparse(KeyMap<u32, u32>),
+}
+
+const NONE: u32 = u32::MAX;
+const DENSE_STR_LIMIT: usize = 64 << 20;
+
+impl StrRemap {
+    #[inline]
+    fn get(&self, rel: u32) -> Option<u32> {
+        match self {
+            StrRemap::Dense(v) => v.get(rel as usize).copied().filter(|&n| n != NONE),
+            StrRemap::Sparse(m) => m.get(&rel).copied(),
+        }
+    }
+    #[inline]
+    fn insert(&mut self, rel: u32, n: u32) {
+        match self {
+            StrRemap::Dense(v) => {
+                if let Some(x) = v.get_mut(rel as usize) {
+                    *x = n;
+                }
+            }
+            StrRemap::Sparse(m) => {
+                m.insert(rel, n);
+            }
+        }
+    }
+}
+
+/// The new string section in first-reference order and how to rewrite the
+/// offsets (the read-only half of the string pass, so it can run alongside
+/// `precheck`).
+struct StrPlan {
+    out: Vec<u8>,
+    remap: StrRemap,
+}
+
+fn plan_strings(btf: &Btf) -> Result<Option<StrPlan>> {
     if btf.strs_deduped() {
-        return Ok(());
+        return Ok(None);
     }
     let start = btf.start_str_off();
-    let base = btf.base().cloned();
-    let old = std::mem::take(btf.strings_mut());
-    let mut types = std::mem::take(btf.types_mut());
+    let base = btf.base();
+    let old = btf.strings().as_bytes();
     // The new section, and an index over it that borrows the old section's
     // bytes (no per-string allocation). As libbpf: "" first unless split.
     let mut out: Vec<u8> = Vec::with_capacity(old.len());
@@ -941,51 +1038,70 @@ fn dedup_strings(btf: &mut Btf) -> Result<()> {
         out.push(0);
         index.insert(b"", 0);
     }
-    // Old offset → new offset.
-    let mut seen: KeyMap<u32, u32> = KeyMap::default();
-    let mut err = None;
+    // Dense while it costs at most 8 bytes per type (a merged archive: its
+    // string section is small next to its types), else a hash map.
+    let mut remap = if old.len() <= DENSE_STR_LIMIT && old.len() <= 2 * btf.types().len() {
+        StrRemap::Dense(vec![NONE; old.len()])
+    } else {
+        StrRemap::Sparse(KeyMap::default())
+    };
     let first_id = btf.start_id();
-    for (i, t) in types.iter_mut().enumerate() {
-        t.for_each_str_mut(|off| {
-            if err.is_some() || *off == 0 || *off < start {
+    let mut err = None;
+    for (i, t) in btf.types().iter().enumerate() {
+        t.for_each_str(|off, _| {
+            if err.is_some() || off == 0 || off < start {
                 return;
             }
-            if let Some(&n) = seen.get(off) {
-                *off = n;
+            let rel = off - start;
+            if remap.get(rel).is_some() {
                 return;
             }
-            let Some(s) = old.get(*off - start) else {
-                err = Some(Error::BadStringOffset { id: first_id + i as u32, what: "string", str_off: *off });
+            let Some(s) = btf.strings().get(rel) else {
+                err = Some(Error::BadStringOffset { id: first_id + i as u32, what: "string", str_off: off });
                 return;
             };
-            let n = match base.as_ref().and_then(|b| b.find_str(s)) {
+            let n = match base.and_then(|b| b.find_str(s)) {
                 Some(o) => o,
                 None => {
-                    let rel = *index.entry(s).or_insert_with(|| {
+                    let r = *index.entry(s).or_insert_with(|| {
                         let o = out.len() as u32;
                         out.extend_from_slice(s);
                         out.push(0);
                         o
                     });
                     // No larger than the old section, which was valid.
-                    rel + start
+                    r + start
                 }
             };
-            seen.insert(*off, n);
-            *off = n;
+            remap.insert(rel, n);
         });
+        if let Some(e) = err {
+            return Err(e);
+        }
     }
-    drop(index);
-    if let Some(e) = err {
-        // Not reachable: `precheck` validated every offset first.
-        *btf.types_mut() = types;
-        *btf.strings_mut() = old;
-        return Err(e);
-    }
-    *btf.types_mut() = types;
-    *btf.strings_mut() = StringTable::from_bytes(out);
+    Ok(Some(StrPlan { out, remap }))
+}
+
+/// Rebuilds the string section in first-reference order (libbpf
+/// `btf_dedup_strings`). Strings of the base are referenced there. The
+/// rewrite of the offsets runs in parallel: each type's new offsets only
+/// depend on the plan.
+fn apply_strings(btf: &mut Btf, plan: StrPlan) {
+    use rayon::prelude::*;
+    let start = btf.start_str_off();
+    let remap = &plan.remap;
+    btf.types_mut().par_iter_mut().with_min_len(4096).for_each(|t| {
+        t.for_each_str_mut(|off| {
+            if *off != 0
+                && *off >= start
+                && let Some(n) = remap.get(*off - start)
+            {
+                *off = n;
+            }
+        })
+    });
+    *btf.strings_mut() = StringTable::from_bytes(plan.out);
     btf.set_strs_deduped(true);
-    Ok(())
 }
 
 /// Checks, before anything is modified, what would make the passes fail:
@@ -1086,8 +1202,12 @@ impl Btf {
     pub fn dedup(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
         let mut stats =
             DedupStats { types_in: self.types().len(), str_bytes_in: self.strings().len(), ..Default::default() };
-        precheck(self)?;
-        dedup_strings(self)?;
+        // Both only read: the checks run alongside the string plan.
+        let (checked, plan) = rayon::join(|| precheck(self), || plan_strings(self));
+        checked?;
+        if let Some(plan) = plan? {
+            apply_strings(self, plan);
+        }
 
         let base_arc: Option<Arc<Btf>> = self.base().cloned();
         let start = self.start_id();
