@@ -16,6 +16,7 @@ pub mod input;
 pub mod output;
 pub mod parse;
 pub mod stat;
+pub mod validate;
 pub mod write;
 
 pub use btf::{Btf, Kind, Type, TypeId, TypeKind};
