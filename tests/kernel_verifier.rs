@@ -718,3 +718,178 @@ fn differential_against_bpf_btf_load() {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+/// What the kernel accepts although it looks odd (btfkit's earlier kernel
+/// level rejected some of these): btfkit accepts them too.
+#[test]
+fn kernel_accepts_these_too() {
+    use btfkit::btf::{Enum64, Enum64Value, Int};
+    let with_kernel = kernel_available();
+    let mut cases: Vec<(&str, Btf)> = Vec::new();
+    let mut case = |what: &'static str, f: &dyn Fn(&mut Btf)| {
+        let mut b = Btf::new();
+        f(&mut b);
+        cases.push((what, b));
+    };
+    case("INT of 3 bytes", &|b| {
+        raw(b, "i24", TypeKind::Int(Int { size: 3, encoding: 0, offset: 0, bits: 24 }));
+    });
+    case("INT data bits 8..15 set", &|b| {
+        let i = int(b);
+        with_quirks(b, i, Quirks { int_data: 0x100, ..Default::default() });
+    });
+    case("names with dots and Latin-1 letters", &|b| {
+        let i = int(b);
+        b.add_typedef("a.b", i).unwrap();
+        let n = b.add_str_bytes(b"caf\xe9").unwrap();
+        b.push_type(Type::new(n, TypeKind::Typedef(i))).unwrap();
+    });
+    case("a 511-byte name", &|b| {
+        let i = int(b);
+        b.add_typedef(&"n".repeat(511), i).unwrap();
+    });
+    case("DATASEC name with spaces and punctuation", &|b| {
+        let i = int(b);
+        let v = b.add_var("v", 0, i).unwrap();
+        b.add_datasec("?.struct ops!", 4).unwrap();
+        b.add_datasec_var(v, 0, 4).unwrap();
+    });
+    case("TYPE_TAG and DECL_TAG with kind_flag (attributes)", &|b| {
+        let i = int(b);
+        let t = raw(b, "attr", TypeKind::TypeTag { ty: i, attr: true });
+        b.add_ptr(t).unwrap();
+        let s = raw(b, "s", TypeKind::Struct(comp(4, false, &[(0, i, 0)])));
+        raw(b, "attr", TypeKind::DeclTag { ty: s, component_idx: -1, attr: true });
+    });
+    case("CONST of a FUNC", &|b| {
+        let p = b.add_func_proto(TypeId(0)).unwrap();
+        let f = b.add_func("f", 0, p).unwrap();
+        b.add_const(f).unwrap();
+    });
+    case("a pointer loop through a struct", &|b| {
+        let p = b.add_ptr(TypeId(2)).unwrap();
+        raw(b, "s", TypeKind::Struct(comp(8, false, &[(0, p, 0)])));
+    });
+    case("32-deep chain", &|b| {
+        for i in 0..30 {
+            b.add_const(TypeId(i + 2)).unwrap();
+        }
+        int(b);
+    });
+    case("ENUM64 bitfield of 32 bits", &|b| {
+        let e = raw(b, "e", TypeKind::Enum64(Enum64 { size: 8, signed: false, values: ThinVec::from(vec![Enum64Value { name_off: 1, val: 1 }]) }));
+        raw(b, "s", TypeKind::Struct(comp(8, true, &[(0, e, 32 << 24)])));
+    });
+    case("empty DATASEC", &|b| {
+        b.add_datasec(".bss", 8).unwrap();
+    });
+    let mut failures = Vec::new();
+    for (what, btf) in &cases {
+        let bytes = write::to_bytes(btf);
+        let mine = btf.validate(btfkit::parse::Validation::Kernel);
+        let k = if with_kernel { kernel(&bytes) } else { None };
+        if let Some(Verdict::Rejected(l)) = &k {
+            failures.push(format!("{what}: the kernel rejects it: {l} (btfkit: {mine:?})"));
+        } else if !mine.is_empty() {
+            failures.push(format!("{what}: btfkit rejects it: {}", mine[0]));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Where the kernel's verdict decides what btfkit must say: each probe is
+/// compared with BPF_BTF_LOAD (skipped without it).
+#[test]
+fn probes_agree_with_the_kernel() {
+    use btfkit::btf::{Enum64, Enum64Value};
+    if !kernel_available() {
+        return;
+    }
+    let mut probes: Vec<(&str, Btf)> = Vec::new();
+    let mut probe = |what: &'static str, f: &dyn Fn(&mut Btf)| {
+        let mut b = Btf::new();
+        f(&mut b);
+        probes.push((what, b));
+    };
+    probe("a 512-byte name", &|b| {
+        let i = int(b);
+        b.add_typedef(&"n".repeat(512), i).unwrap();
+    });
+    probe("a 513-byte name", &|b| {
+        let i = int(b);
+        b.add_typedef(&"n".repeat(513), i).unwrap();
+    });
+    probe("a 513-byte DATASEC name", &|b| {
+        b.add_datasec(&"n".repeat(513), 4).unwrap();
+    });
+    probe("ENUM64 bitfield of 40 bits", &|b| {
+        let e = raw(b, "e", TypeKind::Enum64(Enum64 { size: 8, signed: false, values: ThinVec::from(vec![Enum64Value { name_off: 1, val: 1 }]) }));
+        raw(b, "s", TypeKind::Struct(comp(8, true, &[(0, e, 40 << 24)])));
+    });
+    probe("DATASEC name starting with a control byte", &|b| {
+        b.add_str_bytes(b"\x01data").unwrap();
+        let n = b.find_str(b"\x01data").unwrap();
+        b.push_type(Type::new(n, TypeKind::Datasec(btfkit::btf::Datasec { size: 4, vars: ThinVec::new() }))).unwrap();
+    });
+    probe("DATASEC name with a Latin-1 byte", &|b| {
+        b.add_str_bytes(b".d\xe9").unwrap();
+        let n = b.find_str(b".d\xe9").unwrap();
+        b.push_type(Type::new(n, TypeKind::Datasec(btfkit::btf::Datasec { size: 4, vars: ThinVec::new() }))).unwrap();
+    });
+    probe("VAR name with a dot", &|b| {
+        let i = int(b);
+        b.add_var("a.b", 0, i).unwrap();
+    });
+    probe("struct named with a leading digit", &|b| {
+        raw(b, "1a", TypeKind::Struct(comp(0, false, &[])));
+    });
+    probe("ARRAY of a FUNC_PROTO", &|b| {
+        let i = int(b);
+        let p = b.add_func_proto(TypeId(0)).unwrap();
+        b.add_array(p, i, 1).unwrap();
+    });
+    probe("PTR to a DATASEC", &|b| {
+        b.add_datasec(".bss", 8).unwrap();
+        b.add_ptr(TypeId(1)).unwrap();
+    });
+    probe("FUNC_PROTO returning a FUNC", &|b| {
+        let p = b.add_func_proto(TypeId(0)).unwrap();
+        let f = b.add_func("f", 0, p).unwrap();
+        b.add_func_proto(f).unwrap();
+    });
+    probe("DECL_TAG on a UNION member", &|b| {
+        let i = int(b);
+        let u = raw(b, "u", TypeKind::Union(comp(4, false, &[(0, i, 0)])));
+        b.add_decl_tag("t", u, 0).unwrap();
+    });
+    probe("DECL_TAG on a FUNC parameter out of range", &|b| {
+        let i = int(b);
+        let p = b.add_func_proto(i).unwrap();
+        b.add_param("a", i).unwrap();
+        let f = b.add_func("f", 0, p).unwrap();
+        b.add_decl_tag("t", f, 1).unwrap();
+    });
+    probe("TYPEDEF of a FUNC_PROTO used as a member", &|b| {
+        let p = b.add_func_proto(TypeId(0)).unwrap();
+        let t = b.add_typedef("fn_t", p).unwrap();
+        raw(b, "s", TypeKind::Struct(comp(8, false, &[(0, t, 0)])));
+    });
+    probe("zero-sized struct member at the end", &|b| {
+        let i = int(b);
+        let a = b.add_array(i, i, 0).unwrap();
+        raw(b, "s", TypeKind::Struct(comp(4, false, &[(0, i, 0), (0, a, 32)])));
+    });
+    let mut failures = Vec::new();
+    for (what, btf) in &probes {
+        let bytes = write::to_bytes(btf);
+        let mine = ours(&bytes);
+        match (kernel(&bytes).unwrap(), &mine) {
+            (Verdict::Accepted, None) => eprintln!("{what}: accepted by both"),
+            (Verdict::Rejected(l), Some(m)) if l.trim_end() == m.trim_end() => eprintln!("{what}: rejected by both: {l}"),
+            (Verdict::Accepted, Some(m)) => failures.push(format!("{what}: kernel accepts, btfkit: {m}")),
+            (Verdict::Rejected(l), m) => failures.push(format!("{what}: kernel `{l}`, btfkit {m:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+

@@ -17,7 +17,7 @@ use super::Violation;
 
 /// Depth of the kernel's resolve stack (`MAX_RESOLVE_DEPTH`).
 pub const MAX_RESOLVE_DEPTH: usize = 32;
-/// Longest name + 1 (`KSYM_NAME_LEN`): names of 512 bytes or more are invalid.
+/// Longest name (`KSYM_NAME_LEN`): names of up to 512 bytes are valid (checked against the running kernel).
 pub const KSYM_NAME_LEN: usize = 512;
 /// Largest type id (`BTF_MAX_TYPE`).
 const BTF_MAX_TYPE: u32 = 0x000f_ffff;
@@ -43,18 +43,18 @@ fn is_print(c: u8) -> bool {
     (32..=126).contains(&c) || c >= 160
 }
 
-/// `btf_name_valid_identifier`: a C identifier (dots allowed), under 512 bytes.
+/// `btf_name_valid_identifier`: a C identifier (dots allowed), at most 512 bytes.
 pub(crate) fn valid_identifier(s: &[u8]) -> bool {
     let ok = |c: u8, first: bool| (if first { is_alpha(c) } else { is_alnum(c) }) || c == b'_' || c == b'.';
     match s.split_first() {
-        Some((&f, rest)) => ok(f, true) && s.len() < KSYM_NAME_LEN && rest.iter().all(|&c| ok(c, false)),
+        Some((&f, rest)) => ok(f, true) && s.len() <= KSYM_NAME_LEN && rest.iter().all(|&c| ok(c, false)),
         None => false,
     }
 }
 
-/// `btf_name_valid_section`: printable characters, not empty, under 512 bytes.
+/// `btf_name_valid_section`: printable characters, not empty, at most 512 bytes.
 pub(crate) fn valid_section_name(s: &[u8]) -> bool {
-    !s.is_empty() && s.len() < KSYM_NAME_LEN && s.iter().all(|&c| is_print(c))
+    !s.is_empty() && s.len() <= KSYM_NAME_LEN && s.iter().all(|&c| is_print(c))
 }
 
 // ---- the type line ----
