@@ -408,6 +408,21 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
                     Err(_) => return Err(e.in_file(&file).into()),
                 },
             };
+            if validate == ValidateArg::Libbpf {
+                let (mut n, mut bad) = (0, 0);
+                for m in &members {
+                    let k = m.validate(btfkit::parse::Validation::Kernel).len();
+                    n += k;
+                    bad += (k > 0) as usize;
+                }
+                if n > 0 {
+                    eprintln!(
+                        "btfkit: note: the kernel would reject {bad} of the {} members ({n} problems): btfkit verify FILE \
+                         (after `btfkit archive extract`)",
+                        members.len()
+                    );
+                }
+            }
             let report = archive::Report::new(&layout, &members);
             if json {
                 writeln!(out, "{}", report.to_json())?;

@@ -168,14 +168,14 @@ fn header_with<E: Endian>(e: E, data: &[u8], base_off: usize) -> Result<Header> 
 /// consumers that follow such chains rely on).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Validation {
-    /// The kernel BTF verifier's rules, those btfkit checks (the default): in addition,
-    /// INT size/encoding/bit layout, unused fields, vlen and kind_flag zero
-    /// where the kind has none, FUNC linkage, ENUM sizes, member offsets
-    /// within the struct, bitfield sizes, decl tag values and components.
-    #[default]
+    /// Every check of the kernel's BTF verifier (`btf_parse()` of Linux 6.18,
+    /// as `BPF_BTF_LOAD` applies it; for split BTF, the module BTF rules): see
+    /// [`crate::validate`]. The first problem is the error; `Btf::validate`
+    /// and [`crate::validate::verify_bytes`] list them all.
     Kernel,
     /// What libbpf 1.7's `btf__new` accepts for the types (what bpftool and
-    /// gcc 12 live with): only the checks listed above for both levels. Bits
+    /// gcc 12 live with, and what clang leaves for libbpf to fix up): only the
+    /// checks listed above for both levels (the default, as for bpftool). Bits
     /// in fields a kind does not use are kept in [`Type::quirks`] and written
     /// back. A BTF of the other byte order needs a 24-byte header, as libbpf
     /// requires. Deliberate differences from libbpf: reference loops and a
@@ -183,13 +183,14 @@ pub enum Validation {
     /// the header keeps the kernel's rules (libbpf also takes any version and
     /// flags, gaps between sections, trailing bytes and non-zero unknown
     /// header bytes, which the canonical writer could not reproduce).
+    #[default]
     Libbpf,
 }
 
 /// Options for [`parse_with`].
 #[derive(Clone, Debug, Default)]
 pub struct ParseOptions {
-    /// How strictly types are checked (kernel rules by default).
+    /// How strictly types are checked (libbpf's rules by default).
     pub validation: Validation,
     /// Base BTF for split BTF.
     pub base: Option<Arc<Btf>>,
@@ -199,7 +200,8 @@ pub struct ParseOptions {
     pub file_offset: usize,
 }
 
-/// Parses one base BTF that must span all of `data`.
+/// Parses one base BTF that must span all of `data`, at the default
+/// (libbpf) level; see [`parse_with`] for the kernel's rules.
 pub fn parse(data: &[u8]) -> Result<Btf> {
     parse_with(data, &ParseOptions::default()).map(|(b, _)| b)
 }
