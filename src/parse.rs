@@ -286,15 +286,21 @@ fn validate(btf: &Btf, h: &Header, opts: &ParseOptions, total: usize) -> Result<
         offs.push(off);
         off += t.encoded_len();
     }
-    crate::validate::libbpf_checks(btf, Some(&offs))?;
     if opts.validation == Validation::Libbpf {
-        return Ok(());
+        return crate::validate::libbpf_checks(btf, Some(&offs));
     }
     let split = btf.base().is_some();
     let mut v = crate::validate::header_violations(h, total, split);
     if v.is_empty() {
         v = btf.validate(Validation::Kernel);
     }
+    if v.is_empty() {
+        // What the kernel accepts passes the libbpf-level checks too (ids, strings,
+        // FUNC -> FUNC_PROTO, loops: the kernel checks all of them).
+        return Ok(());
+    }
+    // A libbpf-level error, if any, comes first (the same error at both levels).
+    crate::validate::libbpf_checks(btf, Some(&offs))?;
     let Some(v) = v.into_iter().next() else { return Ok(()) };
     let why = match &v.detail {
         Some(d) => format!("{}: {}", d.trim(), v.message),

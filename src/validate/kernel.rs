@@ -32,29 +32,45 @@ const BTF_INT_MASK: u32 = 0x0fff_ffff;
 
 // ---- names ----
 
-/// The kernel's `ctype` classes for a byte (Latin-1 above 127).
-fn is_alpha(c: u8) -> bool {
-    c.is_ascii_alphabetic() || (c >= 192 && c != 215 && c != 247)
-}
-fn is_alnum(c: u8) -> bool {
-    is_alpha(c) || c.is_ascii_digit()
-}
-fn is_print(c: u8) -> bool {
-    (32..=126).contains(&c) || c >= 160
-}
+/// The kernel's `ctype` classes of a byte (Latin-1 above 127), as bits:
+/// 1 = may start an identifier, 2 = may continue one, 4 = printable.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        let alpha = b.is_ascii_alphabetic() || (c >= 192 && c != 215 && c != 247);
+        let digit = b.is_ascii_digit();
+        let print = (c >= 32 && c <= 126) || c >= 160;
+        let mut v = 0;
+        if alpha || b == b'_' || b == b'.' {
+            v |= 1 | 2;
+        }
+        if digit {
+            v |= 2;
+        }
+        if print {
+            v |= 4;
+        }
+        t[c] = v;
+        c += 1;
+    }
+    t
+};
 
 /// `btf_name_valid_identifier`: a C identifier (dots allowed), at most 512 bytes.
 pub(crate) fn valid_identifier(s: &[u8]) -> bool {
-    let ok = |c: u8, first: bool| (if first { is_alpha(c) } else { is_alnum(c) }) || c == b'_' || c == b'.';
     match s.split_first() {
-        Some((&f, rest)) => ok(f, true) && s.len() <= KSYM_NAME_LEN && rest.iter().all(|&c| ok(c, false)),
+        Some((&f, rest)) => {
+            CLASS[f as usize] & 1 != 0 && s.len() <= KSYM_NAME_LEN && rest.iter().all(|&c| CLASS[c as usize] & 2 != 0)
+        }
         None => false,
     }
 }
 
 /// `btf_name_valid_section`: printable characters, not empty, at most 512 bytes.
 pub(crate) fn valid_section_name(s: &[u8]) -> bool {
-    !s.is_empty() && s.len() <= KSYM_NAME_LEN && s.iter().all(|&c| is_print(c))
+    !s.is_empty() && s.len() <= KSYM_NAME_LEN && s.iter().all(|&c| CLASS[c as usize] & 4 != 0)
 }
 
 // ---- the type line ----
@@ -357,10 +373,73 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
         env.tainted[..start as usize].fill(false);
         env.start = start;
     }
-    env.meta_pass(start);
-    env.resolve_pass(start, total);
+    // The meta checks (parallel over chunks of types) run next to the resolve
+    // pass, which does not depend on them: a type that fails its meta check is
+    // reported by it first, and the resolve pass's findings on it are dropped.
+    // The first problem is the kernel's either way (it stops after the meta
+    // pass when that finds one).
+    let ((found, n_checked), ()) = rayon::join(|| meta_collect(btf, start), || env.resolve_pass(start, total));
+    let resolved_out = std::mem::take(&mut env.out);
+    let mut meta_bad = vec![false; n];
+    for v in found {
+        meta_bad[v.id as usize] = true;
+        env.taint(v.id);
+        env.push_violation(v.id, v.type_line, v.detail, v.message);
+    }
+    let own = btf.types().len();
+    if n_checked < own {
+        let id = start + n_checked as u32;
+        env.push_violation(id, format!("[{id}]"), None, "Exceeded max num of types".into());
+        for k in n_checked..own {
+            env.taint(start + k as u32);
+            meta_bad[(start as usize) + k] = true;
+        }
+    }
+    env.out.extend(resolved_out.into_iter().filter(|v| !meta_bad.get(v.id as usize).copied().unwrap_or(false)));
     env.type_tag_pass(start);
     env.out
+}
+
+/// The meta checks of every own type (in parallel chunks for big inputs),
+/// in id order, and how many types were checked (the kernel stops at
+/// `BTF_MAX_TYPE`).
+fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize) {
+    use rayon::prelude::*;
+    const CHUNK: usize = 4096;
+    let this = Env {
+        btf,
+        start,
+        total: 0,
+        visit: Vec::new(),
+        rid: Vec::new(),
+        rsize: Vec::new(),
+        tainted: Vec::new(),
+        stack: Vec::new(),
+        mode: Mode::Tbd,
+        log_id: 0,
+        out: Vec::new(),
+        quiet: false,
+    };
+    let types = btf.types();
+    let max_own = BTF_MAX_TYPE.saturating_sub(if start > 1 { start } else { 1 }) as usize;
+    let n = types.len().min(max_own);
+    let check = |range: std::ops::Range<usize>| {
+        let mut out = Vec::new();
+        for i in range {
+            this.meta(start + i as u32, &types[i], &mut out);
+        }
+        out
+    };
+    let found = if n < 2 * CHUNK {
+        check(0..n)
+    } else {
+        (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| check(c * CHUNK..((c + 1) * CHUNK).min(n)))
+            .collect::<Vec<_>>()
+            .concat()
+    };
+    (found, n)
 }
 
 impl<'a> Env<'a> {
@@ -398,11 +477,6 @@ impl<'a> Env<'a> {
         self.push_violation(id, line, None, msg.into());
     }
 
-    /// `btf_verifier_log` of a message that names the type by id only.
-    fn log_id_only(&mut self, id: u32, msg: impl Into<String>) {
-        self.push_violation(id, format!("[{id}]"), None, msg.into());
-    }
-
     fn log_member(&mut self, id: u32, c: &Composite, m: &Member, msg: &str) {
         let line = type_line(self.btf, id);
         let detail = member_line(self.btf, c, m);
@@ -415,27 +489,37 @@ impl<'a> Env<'a> {
         self.push_violation(id, line, Some(detail), msg.into());
     }
 
-    // ---- meta checks (btf_check_all_metas) ----
+    fn mk_type(&self, id: u32, msg: impl Into<String>) -> Violation {
+        Violation { id, type_line: type_line(self.btf, id), detail: None, message: msg.into() }
+    }
 
-    fn meta_pass(&mut self, start: u32) {
-        let types = self.btf.types();
-        let max_own = BTF_MAX_TYPE.saturating_sub(if start > 1 { start } else { 1 });
-        for (i, t) in types.iter().enumerate() {
-            let id = start + i as u32;
-            if i as u64 >= max_own as u64 {
-                self.push_violation(id, format!("[{id}]"), None, "Exceeded max num of types".into());
-                for k in i..types.len() {
-                    self.taint(start + k as u32);
-                }
-                return;
-            }
-            let before = self.out.len();
-            self.meta(id, t);
-            if self.out.len() > before {
-                self.taint(id);
-            }
+    fn mk_basic(&self, id: u32, msg: impl Into<String>) -> Violation {
+        Violation { id, type_line: basic_line(self.btf, id), detail: None, message: msg.into() }
+    }
+
+    fn mk_id_only(&self, id: u32, msg: impl Into<String>) -> Violation {
+        Violation { id, type_line: format!("[{id}]"), detail: None, message: msg.into() }
+    }
+
+    fn mk_member(&self, id: u32, c: &Composite, m: &Member, msg: &str) -> Violation {
+        Violation {
+            id,
+            type_line: type_line(self.btf, id),
+            detail: Some(member_line(self.btf, c, m)),
+            message: msg.into(),
         }
     }
+
+    fn mk_vsi(&self, id: u32, v: &crate::btf::VarSecinfo, msg: &str) -> Violation {
+        Violation {
+            id,
+            type_line: type_line(self.btf, id),
+            detail: Some(format!("\t type_id={} offset={} size={}", v.ty.0, v.offset, v.size)),
+            message: msg.into(),
+        }
+    }
+
+    // ---- meta checks (btf_check_all_metas) ----
 
     fn taint(&mut self, id: u32) {
         if let Some(x) = self.tainted.get_mut(id as usize) {
@@ -447,40 +531,40 @@ impl<'a> Env<'a> {
     }
 
     /// One type's meta checks, in the kernel's order; logs the first problem.
-    fn meta(&mut self, id: u32, t: &'a Type) {
+    fn meta(&self, id: u32, t: &'a Type, out: &mut Vec<Violation>) {
         let info = t.info();
         if info & !BTF_INFO_MASK != 0 {
-            return self.log_id_only(id, format!("Invalid btf_info:{info:x}"));
+            return out.push(self.mk_id_only(id, format!("Invalid btf_info:{info:x}")));
         }
         if !self.name_off_valid(t.name_off) {
-            return self.log_id_only(id, format!("Invalid name_offset:{}", t.name_off));
+            return out.push(self.mk_id_only(id, format!("Invalid name_offset:{}", t.name_off)));
         }
-        let vlen = raw_vlen(t);
-        let kflag = raw_kflag(t);
+        let vlen = info & 0xffff;
+        let kflag = info >> 31 != 0;
         let word = t.size_or_type();
         let named = t.name_off != 0;
         let ident = |s: &Self| s.valid_ident(t.name_off);
         match &t.kind {
             TypeKind::Int(_) => {
                 if vlen != 0 {
-                    return self.log_type(id, "vlen != 0");
+                    return out.push(self.mk_type(id, "vlen != 0"));
                 }
                 if kflag {
-                    return self.log_type(id, "Invalid btf_info kind_flag");
+                    return out.push(self.mk_type(id, "Invalid btf_info kind_flag"));
                 }
                 let d = t.int_data();
                 if d & !BTF_INT_MASK != 0 {
-                    return self.log_basic(id, format!("Invalid int_data:{d:x}"));
+                    return out.push(self.mk_basic(id, format!("Invalid int_data:{d:x}")));
                 }
                 let nr_bits = (d & 0xff) + ((d >> 16) & 0xff);
                 if nr_bits > 128 {
-                    return self.log_type(id, "nr_bits exceeds 128");
+                    return out.push(self.mk_type(id, "nr_bits exceeds 128"));
                 }
                 if roundup_bytes(nr_bits) > word {
-                    return self.log_type(id, "nr_bits exceeds type_size");
+                    return out.push(self.mk_type(id, "nr_bits exceeds type_size"));
                 }
                 if !matches!((d >> 24) & 0xf, 0 | 1 | 2 | 4) {
-                    self.log_type(id, "Unsupported encoding");
+                    out.push(self.mk_type(id, "Unsupported encoding"));
                 }
             }
             TypeKind::Ptr(_)
@@ -490,13 +574,13 @@ impl<'a> Env<'a> {
             | TypeKind::Restrict(_)
             | TypeKind::TypeTag { .. } => {
                 if vlen != 0 {
-                    return self.log_type(id, "vlen != 0");
+                    return out.push(self.mk_type(id, "vlen != 0"));
                 }
                 if kflag && t.kind() != Kind::TypeTag {
-                    return self.log_type(id, "Invalid btf_info kind_flag");
+                    return out.push(self.mk_type(id, "Invalid btf_info kind_flag"));
                 }
                 if word > BTF_MAX_TYPE {
-                    return self.log_type(id, "Invalid type_id");
+                    return out.push(self.mk_type(id, "Invalid type_id"));
                 }
                 let bad_name = match t.kind() {
                     Kind::Typedef => !named || !ident(self),
@@ -504,64 +588,64 @@ impl<'a> Env<'a> {
                     _ => named,
                 };
                 if bad_name {
-                    self.log_type(id, "Invalid name");
+                    out.push(self.mk_type(id, "Invalid name"));
                 }
             }
             TypeKind::Array(a) => {
                 if named {
-                    return self.log_type(id, "Invalid name");
+                    return out.push(self.mk_type(id, "Invalid name"));
                 }
                 if vlen != 0 {
-                    return self.log_type(id, "vlen != 0");
+                    return out.push(self.mk_type(id, "vlen != 0"));
                 }
                 if kflag {
-                    return self.log_type(id, "Invalid btf_info kind_flag");
+                    return out.push(self.mk_type(id, "Invalid btf_info kind_flag"));
                 }
                 if word != 0 {
-                    return self.log_type(id, "size != 0");
+                    return out.push(self.mk_type(id, "size != 0"));
                 }
                 if a.elem.0 == 0 || a.elem.0 > BTF_MAX_TYPE {
-                    return self.log_type(id, "Invalid elem");
+                    return out.push(self.mk_type(id, "Invalid elem"));
                 }
                 if a.index.0 == 0 || a.index.0 > BTF_MAX_TYPE {
-                    self.log_type(id, "Invalid index");
+                    out.push(self.mk_type(id, "Invalid index"));
                 }
             }
             TypeKind::Struct(c) | TypeKind::Union(c) => {
                 if named && !ident(self) {
-                    return self.log_type(id, "Invalid name");
+                    return out.push(self.mk_type(id, "Invalid name"));
                 }
                 let is_union = t.kind() == Kind::Union;
                 let mut last = 0u32;
                 for m in c.members.iter() {
                     if !self.name_off_valid(m.name_off) {
-                        return self.log_member(id, c, m, &format!("Invalid member name_offset:{}", m.name_off));
+                        return out.push(self.mk_member(id, c, m, &format!("Invalid member name_offset:{}", m.name_off)));
                     }
                     if m.name_off != 0 && !self.valid_ident(m.name_off) {
-                        return self.log_member(id, c, m, "Invalid name");
+                        return out.push(self.mk_member(id, c, m, "Invalid name"));
                     }
                     if m.ty.0 == 0 || m.ty.0 > BTF_MAX_TYPE {
-                        return self.log_member(id, c, m, "Invalid type_id");
+                        return out.push(self.mk_member(id, c, m, "Invalid type_id"));
                     }
                     let off = c.bit_offset(m);
                     if is_union && off != 0 {
-                        return self.log_member(id, c, m, "Invalid member bits_offset");
+                        return out.push(self.mk_member(id, c, m, "Invalid member bits_offset"));
                     }
                     if last > off {
-                        return self.log_member(id, c, m, "Invalid member bits_offset");
+                        return out.push(self.mk_member(id, c, m, "Invalid member bits_offset"));
                     }
                     if roundup_bytes(off) > word {
-                        return self.log_member(id, c, m, "Member bits_offset exceeds its struct size");
+                        return out.push(self.mk_member(id, c, m, "Member bits_offset exceeds its struct size"));
                     }
                     last = off;
                 }
             }
             TypeKind::Enum(_) | TypeKind::Enum64(_) => {
                 if word > 8 || !word.is_power_of_two() {
-                    return self.log_type(id, "Unexpected size");
+                    return out.push(self.mk_type(id, "Unexpected size"));
                 }
                 if named && !ident(self) {
-                    return self.log_type(id, "Invalid name");
+                    return out.push(self.mk_type(id, "Invalid name"));
                 }
                 let names: Vec<u32> = match &t.kind {
                     TypeKind::Enum(e) => e.values.iter().map(|v| v.name_off).collect(),
@@ -570,112 +654,117 @@ impl<'a> Env<'a> {
                 };
                 for off in names {
                     if !self.name_off_valid(off) {
-                        let line = type_line(self.btf, id);
-                        return self.push_violation(id, line, Some(String::new()), format!("Invalid name_offset:{off}"));
+                        let v = Violation {
+                            id,
+                            type_line: type_line(self.btf, id),
+                            detail: Some(String::new()),
+                            message: format!("Invalid name_offset:{off}"),
+                        };
+                        return out.push(v);
                     }
                     if off == 0 || !self.valid_ident(off) {
-                        return self.log_type(id, "Invalid name");
+                        return out.push(self.mk_type(id, "Invalid name"));
                     }
                 }
             }
             TypeKind::Fwd { .. } => {
                 if vlen != 0 {
-                    return self.log_type(id, "vlen != 0");
+                    return out.push(self.mk_type(id, "vlen != 0"));
                 }
                 if word != 0 {
-                    return self.log_type(id, "type != 0");
+                    return out.push(self.mk_type(id, "type != 0"));
                 }
                 if !named || !ident(self) {
-                    self.log_type(id, "Invalid name");
+                    out.push(self.mk_type(id, "Invalid name"));
                 }
             }
             TypeKind::FuncProto(_) => {
                 if named {
-                    return self.log_type(id, "Invalid name");
+                    return out.push(self.mk_type(id, "Invalid name"));
                 }
                 if kflag {
-                    self.log_type(id, "Invalid btf_info kind_flag");
+                    out.push(self.mk_type(id, "Invalid btf_info kind_flag"));
                 }
             }
             TypeKind::Func { .. } => {
                 if !named || !ident(self) {
-                    return self.log_type(id, "Invalid name");
+                    return out.push(self.mk_type(id, "Invalid name"));
                 }
                 if vlen > 1 {
-                    return self.log_type(id, "Invalid func linkage");
+                    return out.push(self.mk_type(id, "Invalid func linkage"));
                 }
                 if kflag {
-                    self.log_type(id, "Invalid btf_info kind_flag");
+                    out.push(self.mk_type(id, "Invalid btf_info kind_flag"));
                 }
             }
             TypeKind::Var { ty, linkage } => {
                 if vlen != 0 {
-                    return self.log_type(id, "vlen != 0");
+                    return out.push(self.mk_type(id, "vlen != 0"));
                 }
                 if kflag {
-                    return self.log_type(id, "Invalid btf_info kind_flag");
+                    return out.push(self.mk_type(id, "Invalid btf_info kind_flag"));
                 }
                 if !named || !ident(self) {
-                    return self.log_type(id, "Invalid name");
+                    return out.push(self.mk_type(id, "Invalid name"));
                 }
                 if ty.0 == 0 || ty.0 > BTF_MAX_TYPE {
-                    return self.log_type(id, "Invalid type_id");
+                    return out.push(self.mk_type(id, "Invalid type_id"));
                 }
                 if *linkage > 1 {
-                    self.log_type(id, "Linkage not supported");
+                    out.push(self.mk_type(id, "Linkage not supported"));
                 }
             }
             TypeKind::Datasec(d) => {
                 if word == 0 {
-                    return self.log_type(id, "size == 0");
+                    return out.push(self.mk_type(id, "size == 0"));
                 }
                 if kflag {
-                    return self.log_type(id, "Invalid btf_info kind_flag");
+                    return out.push(self.mk_type(id, "Invalid btf_info kind_flag"));
                 }
                 if !named || !valid_section_name(self.str_at(t.name_off)) {
-                    return self.log_type(id, "Invalid name");
+                    return out.push(self.mk_type(id, "Invalid name"));
                 }
                 let (mut last_end, mut sum) = (0u64, 0u64);
                 for v in d.vars.iter() {
                     if v.ty.0 == 0 || v.ty.0 > BTF_MAX_TYPE {
-                        return self.log_vsi(id, v, "Invalid type_id");
+                        return out.push(self.mk_vsi(id, v, "Invalid type_id"));
                     }
                     if (v.offset as u64) < last_end || v.offset >= word {
-                        return self.log_vsi(id, v, "Invalid offset");
+                        return out.push(self.mk_vsi(id, v, "Invalid offset"));
                     }
                     if v.size == 0 || v.size > word {
-                        return self.log_vsi(id, v, "Invalid size");
+                        return out.push(self.mk_vsi(id, v, "Invalid size"));
                     }
                     last_end = v.offset as u64 + v.size as u64;
                     if last_end > word as u64 {
-                        return self.log_vsi(id, v, "Invalid offset+size");
+                        return out.push(self.mk_vsi(id, v, "Invalid offset+size"));
                     }
                     sum += v.size as u64;
                 }
                 if (word as u64) < sum {
-                    self.log_type(id, "Invalid btf_info size");
+                    out.push(self.mk_type(id, "Invalid btf_info size"));
                 }
             }
             TypeKind::Float { size } => {
                 if vlen != 0 {
-                    return self.log_type(id, "vlen != 0");
+                    return out.push(self.mk_type(id, "vlen != 0"));
                 }
                 if kflag {
-                    return self.log_type(id, "Invalid btf_info kind_flag");
+                    return out.push(self.mk_type(id, "Invalid btf_info kind_flag"));
                 }
                 if !matches!(size, 2 | 4 | 8 | 12 | 16) {
-                    self.log_type(id, "Invalid type_size");
+                    out.push(self.mk_type(id, "Invalid type_size"));
                 }
             }
             TypeKind::DeclTag { component_idx, .. } => {
                 if self.str_at(t.name_off).is_empty() {
-                    return self.log_type(id, "Invalid value");
+                    return out.push(self.mk_type(id, "Invalid value"));
                 }
                 if vlen != 0 {
-                    return self.log_type(id, "vlen != 0");
+                    return out.push(self.mk_type(id, "vlen != 0"));
                 }
                 if *component_idx < -1 {
-                    self.log_type(id, "Invalid component_idx");
+                    out.push(self.mk_type(id, "Invalid component_idx"));
                 }
             }
         }
@@ -814,14 +903,10 @@ impl<'a> Env<'a> {
         // Problems are logged as they are found; decide afterwards whether
         // they are new or follow from an earlier one.
         let before = self.out.len();
-        let mut silenced = false;
         while err.is_ok() {
             let Some(top) = self.stack.last() else { break };
             let (id, next) = (top.id, top.next_member);
             self.log_id = id;
-            if err.is_ok() && self.follows_from_taint_now(id) {
-                silenced = true;
-            }
             err = self.resolve_one(id, next);
         }
         self.log_id = root;
@@ -835,7 +920,7 @@ impl<'a> Env<'a> {
             err = Err(E::Inval);
         }
         if err.is_err() {
-            if silenced || self.follows_from_taint() {
+            if self.follows_from_taint() {
                 self.out.truncate(before);
             }
             let ids: Vec<u32> = self.stack.drain(..).map(|v| v.id).collect();
@@ -846,14 +931,6 @@ impl<'a> Env<'a> {
         }
         self.log_id = saved;
         err
-    }
-
-    fn follows_from_taint_now(&self, id: u32) -> bool {
-        let mut hit = false;
-        if let Some(t) = self.btf.type_by_id(TypeId(id)) {
-            t.for_each_ref(|r| hit |= self.tainted.get(r.0 as usize) == Some(&true));
-        }
-        hit
     }
 
     fn resolve_one(&mut self, id: u32, next_member: u32) -> R {
