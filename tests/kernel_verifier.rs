@@ -677,6 +677,10 @@ fn differential_against_bpf_btf_load() {
         };
         inputs += 1;
         let mine = ours(&bytes);
+        // The kernel-level parse says the same as verify.
+        let kernel_level = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
+        let parsed = btfkit::parse::parse_with(&bytes, &kernel_level);
+        assert_eq!(parsed.is_ok(), mine.is_none(), "kernel-level parse {:?} vs verify {mine:?}", parsed.err());
         let theirs = kernel(&bytes).expect("permission checked above");
         match (&mine, &theirs) {
             (None, Verdict::Accepted) => {}
