@@ -951,3 +951,25 @@ fn split_btf_follows_the_module_rules() {
     }
     eprintln!("{checked} Debian modules pass the module rules over their vmlinux");
 }
+
+/// The one listed difference (docs/ROBUSTNESS.md): special fields such as
+/// `bpf_spin_lock` defined in the same BTF are checked by the kernel
+/// (`btf_parse_struct_metas`), not by btfkit. This test keeps the list honest:
+/// it fails when the kernel stops rejecting the case (the difference is gone).
+#[test]
+fn special_fields_are_a_listed_difference() {
+    if !kernel_available() {
+        return;
+    }
+    let mut b = Btf::new();
+    let i = int(&mut b);
+    let lock = raw(&mut b, "bpf_spin_lock", TypeKind::Struct(comp(4, false, &[(0, i, 0)])));
+    let (x, y) = (b.add_str("x").unwrap(), b.add_str("y").unwrap());
+    raw(&mut b, "s", TypeKind::Struct(comp(8, false, &[(x, lock, 0), (y, lock, 32)])));
+    let bytes = write::to_bytes(&b);
+    assert_eq!(ours(&bytes), None, "btfkit does not model special fields");
+    match kernel(&bytes).unwrap() {
+        Verdict::Rejected(_) => {}
+        Verdict::Accepted => panic!("the kernel accepts two bpf_spin_locks now: remove the difference from docs/ROBUSTNESS.md"),
+    }
+}
