@@ -179,28 +179,6 @@ fn member_line(btf: &Btf, c: &Composite, m: &Member) -> String {
     }
 }
 
-// ---- the size limit ----
-
-/// `BTF_MAX_SIZE` for a base BTF, from the model's encoded size.
-pub(super) fn check_sizes(btf: &Btf) -> Vec<Violation> {
-    if btf.base().is_some() {
-        return Vec::new();
-    }
-    let types: usize = btf.types().iter().map(|t| t.encoded_len()).sum();
-    let layout = btf.layout().map_or(0, |l| l.len() * 4);
-    let total = btf.hdr_len() as usize + types + layout + btf.strings().len();
-    if total > BTF_MAX_SIZE {
-        vec![Violation {
-            id: 0,
-            type_line: String::new(),
-            detail: None,
-            message: format!("BTF is larger than 16 MiB ({total} bytes): BPF_BTF_LOAD fails with E2BIG"),
-        }]
-    } else {
-        Vec::new()
-    }
-}
-
 // ---- type views ----
 
 /// A type as the kernel's `btf_type_by_id` sees it: void for id 0.
@@ -337,6 +315,8 @@ struct Env<'a> {
     log_id: u32,
     out: Vec<Violation>,
     quiet: bool,
+    /// `param_name_ok`'s cache: (string offset, valid).
+    name_cache: Vec<(u32, bool)>,
 }
 
 type R = Result<(), E>;
@@ -360,6 +340,7 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
         log_id: 0,
         out: Vec::new(),
         quiet: false,
+        name_cache: Vec::new(),
     };
     // A split BTF's base was resolved when it was loaded: do the same here,
     // silently, so its types carry the kernel's resolved ids and sizes.
@@ -378,8 +359,22 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
     // reported by it first, and the resolve pass's findings on it are dropped.
     // The first problem is the kernel's either way (it stops after the meta
     // pass when that finds one).
-    let ((found, n_checked), ()) = rayon::join(|| meta_collect(btf, start), || env.resolve_pass(start, total));
+    let ((found, n_checked, type_bytes), ()) =
+        rayon::join(|| meta_collect(btf, start), || env.resolve_pass(start, total));
     let resolved_out = std::mem::take(&mut env.out);
+    if btf.base().is_none() {
+        // BTF_MAX_SIZE, checked before anything else.
+        let layout = btf.layout().map_or(0, |l| l.len() * 4);
+        let size = btf.hdr_len() as usize + type_bytes + layout + btf.strings().len();
+        if size > BTF_MAX_SIZE {
+            env.push_violation(
+                0,
+                String::new(),
+                None,
+                format!("BTF is larger than 16 MiB ({size} bytes): BPF_BTF_LOAD fails with E2BIG"),
+            );
+        }
+    }
     let mut meta_bad = vec![false; n];
     for v in found {
         meta_bad[v.id as usize] = true;
@@ -403,7 +398,7 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
 /// The meta checks of every own type (in parallel chunks for big inputs),
 /// in id order, and how many types were checked (the kernel stops at
 /// `BTF_MAX_TYPE`).
-fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize) {
+fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize, usize) {
     use rayon::prelude::*;
     const CHUNK: usize = 4096;
     let this = Env {
@@ -419,27 +414,30 @@ fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize) {
         log_id: 0,
         out: Vec::new(),
         quiet: false,
+        name_cache: Vec::new(),
     };
     let types = btf.types();
     let max_own = BTF_MAX_TYPE.saturating_sub(if start > 1 { start } else { 1 }) as usize;
     let n = types.len().min(max_own);
     let check = |range: std::ops::Range<usize>| {
         let mut out = Vec::new();
+        let mut bytes = 0usize;
         for i in range {
             this.meta(start + i as u32, &types[i], &mut out);
+            bytes += types[i].encoded_len();
         }
-        out
+        (out, bytes)
     };
-    let found = if n < 2 * CHUNK {
+    let (found, bytes) = if n < 2 * CHUNK {
         check(0..n)
     } else {
-        (0..n.div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|c| check(c * CHUNK..((c + 1) * CHUNK).min(n)))
-            .collect::<Vec<_>>()
-            .concat()
+        let parts: Vec<(Vec<Violation>, usize)> =
+            (0..n.div_ceil(CHUNK)).into_par_iter().map(|c| check(c * CHUNK..((c + 1) * CHUNK).min(n))).collect();
+        let bytes = parts.iter().map(|p| p.1).sum();
+        (parts.into_iter().flat_map(|p| p.0).collect(), bytes)
     };
-    (found, n)
+    let rest: usize = types[n..].iter().map(|t| t.encoded_len()).sum();
+    (found, n, bytes + rest)
 }
 
 impl<'a> Env<'a> {
@@ -768,6 +766,23 @@ impl<'a> Env<'a> {
                 }
             }
         }
+    }
+
+    /// A valid offset naming an identifier, with a small cache (parameter
+    /// names repeat a lot: `ctx`, `skb`, `dev`...).
+    fn param_name_ok(&mut self, off: u32) -> bool {
+        const BITS: u32 = 12;
+        if self.name_cache.is_empty() {
+            self.name_cache = vec![(u32::MAX, false); 1 << BITS];
+        }
+        let slot = (off.wrapping_mul(0x9E37_79B1) >> (32 - BITS)) as usize;
+        let (k, v) = self.name_cache[slot];
+        if k == off {
+            return v;
+        }
+        let ok = self.name_off_valid(off) && self.valid_ident(off);
+        self.name_cache[slot] = (off, ok);
+        ok
     }
 
     fn valid_ident(&self, off: u32) -> bool {
@@ -1350,7 +1365,7 @@ impl<'a> Env<'a> {
                 Some(t) if !t.resolve_source_only() => t,
                 _ => return bad(self),
             };
-            if a.name_off != 0 && (!self.name_off_valid(a.name_off) || !self.valid_ident(a.name_off)) {
+            if a.name_off != 0 && !self.param_name_ok(a.name_off) {
                 return bad(self);
             }
             if at.needs_resolve() && !self.is_resolved(a.ty.0) {

@@ -112,11 +112,7 @@ impl Btf {
     /// At [`Validation::Libbpf`] at most one is reported.
     pub fn validate(&self, level: Validation) -> Vec<Violation> {
         match level {
-            Validation::Kernel => {
-                let mut v = kernel::check_sizes(self);
-                v.extend(kernel::check(self));
-                v
-            }
+            Validation::Kernel => kernel::check(self),
             Validation::Libbpf => match libbpf_checks(self, None) {
                 Ok(()) => Vec::new(),
                 Err(e) => {
@@ -141,13 +137,11 @@ impl Btf {
 
 /// Checks of the header fields that the model does not keep, by the kernel's
 /// rules (`btf_parse_hdr`, `btf_parse_str_sec`): what [`crate::parse`] accepts
-/// at both levels and the kernel does not. `data_len` is the BTF's size in bytes.
-pub fn header_violations(h: &crate::parse::Header, data_len: usize, split: bool) -> Vec<Violation> {
+/// at both levels and the kernel does not. `_data_len` is the BTF's size in bytes
+/// (the 16 MiB limit is checked on the model, by [`Btf::validate`]).
+pub fn header_violations(h: &crate::parse::Header, _data_len: usize, split: bool) -> Vec<Violation> {
     let mut out = Vec::new();
     let v = |m: &str| Violation { id: 0, type_line: String::new(), detail: None, message: m.to_string() };
-    if !split && data_len > kernel::BTF_MAX_SIZE {
-        out.push(v("BTF is larger than 16 MiB: BPF_BTF_LOAD fails with E2BIG"));
-    }
     if h.hdr_len > crate::btf::HEADER_LEN && (h.layout_off != 0 || h.layout_len != 0) {
         out.push(v("Unsupported btf_header"));
     }
@@ -156,9 +150,6 @@ pub fn header_violations(h: &crate::parse::Header, data_len: usize, split: bool)
     }
     if h.str_len != 0 && h.str_len - 1 > kernel::BTF_MAX_NAME_OFFSET {
         out.push(v("Invalid string section"));
-    }
-    if split && h.str_len == 0 {
-        // The kernel accepts it; nothing to check.
     }
     out
 }
