@@ -973,3 +973,48 @@ fn special_fields_are_a_listed_difference() {
         Verdict::Accepted => panic!("the kernel accepts two bpf_spin_locks now: remove the difference from docs/ROBUSTNESS.md"),
     }
 }
+
+/// `btfkit verify`: exit 0 / 1 / 2, every problem in the kernel's words, JSON.
+#[test]
+fn verify_cli() {
+    let dir = common::root().join("target/test-scratch").join(format!("verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut good = Btf::new();
+    int(&mut good);
+    let mut bad = Btf::new();
+    let i = int(&mut bad);
+    raw(&mut bad, "s", TypeKind::Struct(comp(2, false, &[(0, i, 0)])));
+    raw(&mut bad, "f", TypeKind::Float { size: 5 });
+    let (g, b, n) = (dir.join("good.btf"), dir.join("bad.btf"), dir.join("not-btf"));
+    std::fs::write(&g, write::to_bytes(&good)).unwrap();
+    std::fs::write(&b, write::to_bytes(&bad)).unwrap();
+    std::fs::write(&n, b"hello").unwrap();
+    let run = |args: &[&std::path::Path], json: bool| {
+        let mut c = common::btfkit();
+        c.arg("verify").args(args);
+        if json {
+            c.args(["--format", "json"]);
+        }
+        c.output().unwrap()
+    };
+    let o = run(&[&g], false);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("the kernel would accept this BTF"));
+    let o = run(&[&g, &b], false);
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        // The meta checks of every type come before the resolve pass, as in the kernel.
+        text.contains("(2 problems)\n[3] FLOAT f size=5 Invalid type_size\n[2] STRUCT s size=2 vlen=1\n\t(anon) type_id=1 bits_offset=0 Member exceeds struct_size\n"),
+        "{text}"
+    );
+    let o = run(&[&g, &b, &n], true);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["accepted"], true);
+    assert_eq!(v[1]["problems"][1]["message"], "Member exceeds struct_size");
+    assert_eq!(v[1]["problems"][1]["id"], 2);
+    assert_eq!(v[1]["problems"][0]["type"], "[3] FLOAT f size=5");
+    assert_eq!(v[2]["readable"], false);
+    let _ = std::fs::remove_dir_all(dir);
+}
