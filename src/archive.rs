@@ -96,7 +96,7 @@ pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
 /// Parses every member as a standalone base BTF, in parallel. The result
 /// is in member order and independent of the number of threads.
 pub fn parse_members(data: &[u8], layout: &Layout, file_offset: usize) -> Result<Vec<Btf>> {
-    parse_members_over(data, layout, file_offset, None, Validation::Kernel)
+    parse_members_over(data, layout, file_offset, None, Validation::default())
 }
 
 /// Parses every member, each split over `base` when given, in parallel,
@@ -178,7 +178,7 @@ pub fn for_each_member(
 /// Parses a base+children archive: member 0 is the base, every other
 /// member is split BTF over it.
 pub fn parse_split_members(data: &[u8], layout: &Layout, file_offset: usize) -> Result<(Arc<Btf>, Vec<Btf>)> {
-    parse_split_members_with(data, layout, file_offset, Validation::Kernel)
+    parse_split_members_with(data, layout, file_offset, Validation::default())
 }
 
 /// [`parse_split_members`] at the given validation level.

@@ -153,7 +153,7 @@ pub fn from_bytes(bytes: Bytes, path: &Path) -> Result<Source> {
 /// Loads a single BTF (base, or split over `base`) from a file. A BTF
 /// archive is an error here; see [`load_with`].
 pub fn load(path: &Path, base: Option<Arc<Btf>>) -> Result<Btf> {
-    load_validated(path, base, Validation::Kernel)
+    load_validated(path, base, Validation::default())
 }
 
 /// [`load`] with the types checked at the given validation level.
@@ -252,7 +252,7 @@ pub fn for_each_member(
 /// Every BTF in a file: the members of an archive in order (split over
 /// `base` when given), or the one BTF of a plain file.
 pub fn load_members(path: &Path, base: Option<Arc<Btf>>, lenient: bool) -> Result<Vec<Btf>> {
-    load_members_with(path, base, lenient, Validation::Kernel)
+    load_members_with(path, base, lenient, Validation::default())
 }
 
 /// [`load_members`] with the types checked at the given validation level.

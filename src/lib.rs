@@ -17,6 +17,7 @@ pub mod kernel;
 pub mod output;
 pub mod parse;
 pub mod stat;
+pub mod validate;
 pub mod write;
 
 pub use btf::{Btf, Kind, Type, TypeId, TypeKind};

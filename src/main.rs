@@ -49,12 +49,11 @@ enum ArchiveArg {
 /// How strictly input BTF is checked (`--validate`).
 #[derive(Copy, Clone, Default, PartialEq, Eq, ValueEnum)]
 enum ValidateArg {
-    /// The kernel BTF verifier's rules (INT encodings, unused fields zero, kind_flag/vlen rules,
-    /// decl tags, ...)
-    #[default]
+    /// Every check of the kernel's BTF verifier (BPF_BTF_LOAD): `btfkit verify` lists them all
     Kernel,
     /// What libbpf 1.7 (btf__new) and so bpftool accept: ids, string offsets, layout and
     /// FUNC -> FUNC_PROTO checked, the rest tolerated and kept as is (e.g. gcc 12 -gbtf output)
+    #[default]
     Libbpf,
 }
 
@@ -76,8 +75,9 @@ struct ReadArgs {
     /// Stop at trailing bytes after archive members with a warning instead of failing
     #[arg(long)]
     lenient: bool,
-    /// How strictly to check the input BTF (base included)
-    #[arg(long, value_enum, default_value = "kernel")]
+    /// How strictly to check the input BTF (base included); at the default libbpf level a
+    /// note says when the kernel would reject the input (dedup: see its own help)
+    #[arg(long, value_enum, default_value = "libbpf")]
     validate: ValidateArg,
 }
 
@@ -137,7 +137,7 @@ enum ArchiveCmd {
         #[arg(long)]
         lenient: bool,
         /// How strictly to check the members
-        #[arg(long, value_enum, default_value = "kernel")]
+        #[arg(long, value_enum, default_value = "libbpf")]
         validate: ValidateArg,
     },
     /// Concatenate a base BTF and split BTFs of modules into a base+children archive
@@ -273,8 +273,10 @@ btfkit dedup vmlinux.o --in-place")]
         #[arg(long)]
         force_collisions: bool,
         /// How strictly to check the inputs (and the base); odd bits that libbpf tolerates
-        /// are kept in the output, as libbpf's dedup keeps them
-        #[arg(long, value_enum, default_value = "kernel")]
+        /// are kept in the output, as libbpf's dedup keeps them. The output is checked by the
+        /// kernel's rules: a warning when the kernel would reject it (an error, nothing
+        /// written, with --validate kernel)
+        #[arg(long, value_enum, default_value = "libbpf")]
         validate: ValidateArg,
         #[command(flatten)]
         kernel: KernelArgs,
@@ -291,6 +293,25 @@ btfkit completions zsh > ~/.zfunc/_btfkit\n  btfkit completions fish > ~/.config
     Man {
         /// A command's page instead of the main one (e.g. dump, archive)
         command: Option<String>,
+    },
+    /// Check BTF files by every rule of the kernel's BTF verifier (BPF_BTF_LOAD), offline.
+    /// Exit status: 0 the kernel would accept every file, 1 it would reject one, 2 a file is
+    /// not readable as BTF
+    #[command(after_help = "Each problem is printed as the kernel logs it: the type line, e.g.\n\
+  [12] STRUCT foo size=4 vlen=1\nthen the member or entry line when there is one, then the kernel's message, e.g.\n\
+  \tbar type_id=3 bits_offset=64 Member exceeds struct_size\n\
+The first problem of a file is the one BPF_BTF_LOAD reports; the others are what it would find next.\n\
+With -B, the files are split BTF checked as the kernel checks module BTF over vmlinux.\n\n\
+Examples:\n  btfkit verify prog.bpf.o\n  btfkit verify ext4.ko -B /sys/kernel/btf/vmlinux\n  btfkit verify *.btf --format json")]
+    Verify {
+        /// BTF sources: raw BTF, ELF (.o, .ko, vmlinux), .ko.xz/.ko.zst
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Base BTF (vmlinux) for split BTF (modules)
+        #[arg(short = 'B', long)]
+        base: Option<PathBuf>,
+        #[command(flatten)]
+        format: ReportFormatArgs,
     },
 }
 
@@ -334,7 +355,11 @@ fn load(file: &Path, args: &InputArgs) -> Result<Btf, Error> {
         Some(b) => Some(Arc::new(input::load_validated(b, None, args.read.validate.into())?)),
         None => None,
     };
-    load_over(file, base, args.read)
+    let btf = load_over(file, base, args.read)?;
+    if args.read.validate == ValidateArg::Libbpf {
+        note_kernel_verdict(file, args.base.as_deref(), &btf);
+    }
+    Ok(btf)
 }
 
 /// Loads FILE, split BTF over `base` if given, reading it as `read` says.
@@ -382,6 +407,100 @@ fn usage_error(sub: &str, kind: clap::error::ErrorKind, msg: &str) -> ! {
     }
 }
 
+/// At the libbpf level: one note on stderr when the kernel would reject `btf`.
+fn note_kernel_verdict(file: &Path, base: Option<&Path>, btf: &Btf) {
+    let n = btf.validate(btfkit::parse::Validation::Kernel).len();
+    if n > 0 {
+        let base = base.map(|b| format!(" -B {}", b.display())).unwrap_or_default();
+        eprintln!(
+            "btfkit: note: the kernel would reject this BTF ({n} problem{}): btfkit verify {}{base}",
+            if n == 1 { "" } else { "s" },
+            file.display()
+        );
+    }
+}
+
+/// Output BTF is checked by the kernel's rules: an error with `--validate kernel`
+/// (nothing is written), else a warning.
+fn check_output(btf: &Btf, what: &str, strict: bool) -> Result<(), Error> {
+    let problems = btf.validate(btfkit::parse::Validation::Kernel);
+    let Some(first) = problems.first() else { return Ok(()) };
+    let n = problems.len();
+    let first = first.to_string().replace('\n', " ");
+    if strict {
+        return Err(Error::Invalid(format!(
+            "{what}: the kernel would reject the result ({n} problem{}), nothing written; the first: {first}",
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    eprintln!(
+        "btfkit: warning: the kernel would reject {what} ({n} problem{}; `btfkit verify` lists them), the first: {first}",
+        if n == 1 { "" } else { "s" }
+    );
+    Ok(())
+}
+
+/// `btfkit verify`: every problem of every file, as the kernel logs it.
+fn verify_cmd(files: &[PathBuf], base: Option<&Path>, json: bool, out: &mut impl Write) -> Result<u8, Fail> {
+    let base = match base {
+        Some(b) => Some(Arc::new(input::load_validated(b, None, btfkit::parse::Validation::Libbpf)?)),
+        None => None,
+    };
+    let mut status = 0u8;
+    let mut objs = Vec::new();
+    for f in files {
+        let res = input::open(f).and_then(|src| {
+            btfkit::validate::verify_bytes(src.btf_data(), base.clone()).map_err(|e| e.in_file(f))
+        });
+        let name = f.display().to_string();
+        match res {
+            Err(e) => {
+                status = 2;
+                if json {
+                    objs.push(format!(
+                        "{{\"file\":{},\"readable\":false,\"accepted\":false,\"error\":{},\"problems\":[]}}",
+                        btfkit::validate::json_string(&name),
+                        btfkit::validate::json_string(&e.to_string())
+                    ));
+                } else {
+                    eprintln!("btfkit: error: {e}");
+                }
+            }
+            Ok(problems) => {
+                if !problems.is_empty() && status == 0 {
+                    status = 1;
+                }
+                if json {
+                    let list: Vec<String> = problems.iter().map(|p| p.to_json()).collect();
+                    objs.push(format!(
+                        "{{\"file\":{},\"readable\":true,\"accepted\":{},\"error\":null,\"problems\":[{}]}}",
+                        btfkit::validate::json_string(&name),
+                        problems.is_empty(),
+                        list.join(",")
+                    ));
+                } else if problems.is_empty() {
+                    writeln!(out, "{name}: the kernel would accept this BTF")?;
+                } else {
+                    let n = problems.len();
+                    writeln!(out, "{name}: the kernel would reject this BTF ({n} problem{})", if n == 1 { "" } else { "s" })?;
+                    for p in &problems {
+                        if p.type_line.is_empty() && p.id != 0 {
+                            // The kernel names no type in this message.
+                            writeln!(out, "{p} (type [{}])", p.id)?;
+                        } else {
+                            writeln!(out, "{p}")?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if json {
+        writeln!(out, "[{}]", objs.join(","))?;
+    }
+    Ok(status)
+}
+
 fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
     match cmd {
         ArchiveCmd::List { file, format, lenient, validate } => {
@@ -400,6 +519,21 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
                     Err(_) => return Err(e.in_file(&file).into()),
                 },
             };
+            if validate == ValidateArg::Libbpf {
+                let (mut n, mut bad) = (0, 0);
+                for m in &members {
+                    let k = m.validate(btfkit::parse::Validation::Kernel).len();
+                    n += k;
+                    bad += (k > 0) as usize;
+                }
+                if n > 0 {
+                    eprintln!(
+                        "btfkit: note: the kernel would reject {bad} of the {} members ({n} problems): btfkit verify FILE \
+                         (after `btfkit archive extract`)",
+                        members.len()
+                    );
+                }
+            }
             let report = archive::Report::new(&layout, &members);
             if format.is_json() {
                 writeln!(out, "{}", report.to_json())?;
@@ -483,6 +617,9 @@ fn split_dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.in_file(file))?;
     let types_out: usize = deduped.iter().map(|c| c.types().len()).sum();
+    for (i, c) in deduped.iter().enumerate() {
+        check_output(c, &format!("deduplicated member {}", i + 1), a.validate == ValidateArg::Kernel)?;
+    }
     let mut blobs = vec![btfkit::write::to_bytes(&base)];
     blobs.extend(deduped.iter().map(btfkit::write::to_bytes));
     let bytes = archive::build(&blobs);
@@ -630,6 +767,7 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     if a.kernel.kernel {
         kernel_finish(&mut btf, &a)?;
     }
+    check_output(&btf, "the deduplicated BTF", a.validate == ValidateArg::Kernel)?;
     let bytes = btfkit::write::to_bytes(&btf);
     if let Some(d) = &a.detached {
         write_atomic(d, &bytes)?;
@@ -733,6 +871,9 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 w => w?,
             }
         }
+        Cmd::Verify { files, base, format } => {
+            status = verify_cmd(&files, base.as_deref(), format.is_json(), &mut out)?;
+        }
         Cmd::Dedup {
             inputs,
             base,
@@ -784,10 +925,10 @@ fn breaks_kernel_rule(e: &Error) -> bool {
     }
 }
 
-/// Whether the command line asked for `--validate libbpf`.
-fn libbpf_level_asked() -> bool {
+/// Whether the command line asked for `--validate kernel`.
+fn kernel_level_asked() -> bool {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().any(|a| a == "--validate=libbpf") || args.windows(2).any(|w| w[0] == "--validate" && w[1] == "libbpf")
+    args.iter().any(|a| a == "--validate=kernel") || args.windows(2).any(|w| w[0] == "--validate" && w[1] == "kernel")
 }
 
 fn main() -> ExitCode {
@@ -801,10 +942,10 @@ fn main() -> ExitCode {
         }
         Err(Fail::Input(e)) => {
             eprintln!("btfkit: error: {e}");
-            if breaks_kernel_rule(&e) && !libbpf_level_asked() {
+            if breaks_kernel_rule(&e) && kernel_level_asked() {
                 eprintln!(
-                    "btfkit: note: input is checked with the kernel's rules; `--validate libbpf` reads what libbpf \
-                     accepts (gcc 12's -gbtf output, for one)"
+                    "btfkit: note: input is checked with the kernel's rules (`btfkit verify` lists every problem); \
+                     `--validate libbpf` (the default) reads what libbpf accepts (gcc 12's -gbtf output, for one)"
                 );
             }
             ExitCode::from(2)

@@ -169,14 +169,14 @@ fn header_with<E: Endian>(e: E, data: &[u8], base_off: usize) -> Result<Header> 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Validation {
-    /// The kernel BTF verifier's rules, those btfkit checks (the default): in addition,
-    /// INT size/encoding/bit layout, unused fields, vlen and kind_flag zero
-    /// where the kind has none, FUNC linkage, ENUM sizes, member offsets
-    /// within the struct, bitfield sizes, decl tag values and components.
-    #[default]
+    /// Every check of the kernel's BTF verifier (`btf_parse()` of Linux 6.18,
+    /// as `BPF_BTF_LOAD` applies it; for split BTF, the module BTF rules): see
+    /// [`crate::validate`]. The first problem is the error; `Btf::validate`
+    /// and [`crate::validate::verify_bytes`] list them all.
     Kernel,
     /// What libbpf 1.7's `btf__new` accepts for the types (what bpftool and
-    /// gcc 12 live with): only the checks listed above for both levels. Bits
+    /// gcc 12 live with, and what clang leaves for libbpf to fix up): only the
+    /// checks listed above for both levels (the default, as for bpftool). Bits
     /// in fields a kind does not use are kept in [`Type::quirks`] and written
     /// back. A BTF of the other byte order needs a 24-byte header, as libbpf
     /// requires. Deliberate differences from libbpf: reference loops and a
@@ -184,13 +184,14 @@ pub enum Validation {
     /// the header keeps the kernel's rules (libbpf also takes any version and
     /// flags, gaps between sections, trailing bytes and non-zero unknown
     /// header bytes, which the canonical writer could not reproduce).
+    #[default]
     Libbpf,
 }
 
 /// Options for [`parse_with`].
 #[derive(Clone, Debug, Default)]
 pub struct ParseOptions {
-    /// How strictly types are checked (kernel rules by default).
+    /// How strictly types are checked (libbpf's rules by default).
     pub validation: Validation,
     /// Base BTF for split BTF.
     pub base: Option<Arc<Btf>>,
@@ -200,7 +201,8 @@ pub struct ParseOptions {
     pub file_offset: usize,
 }
 
-/// Parses one base BTF that must span all of `data`.
+/// Parses one base BTF that must span all of `data`, at the default
+/// (libbpf) level; see [`parse_with`] for the kernel's rules.
 pub fn parse(data: &[u8]) -> Result<Btf> {
     parse_with(data, &ParseOptions::default()).map(|(b, _)| b)
 }
@@ -243,8 +245,78 @@ pub fn parse_with(data: &[u8], opts: &ParseOptions) -> Result<(Btf, usize)> {
         Endianness::Little => parse_body(LittleEndian, data, &h, opts)?,
         Endianness::Big => parse_body(BigEndian, data, &h, opts)?,
     };
-    validate(&btf, &h, opts)?;
+    validate(&btf, &h, opts, total)?;
     Ok((btf, total))
+}
+
+/// Decodes the BTF spanning all of `data` without checking what the types
+/// say (only what decoding needs: header, sections, counts, kinds): for
+/// [`crate::validate::verify_bytes`], which reports every problem itself.
+pub(crate) fn decode(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
+    let opts = ParseOptions { validation: Validation::Libbpf, base, ..Default::default() };
+    let h = parse_header(data, 0)?;
+    let total = h.total_len() as usize;
+    if total < data.len() {
+        return Err(Error::BadSections {
+            offset: total,
+            why: format!("{} trailing bytes after the end of the BTF", data.len() - total),
+        });
+    }
+    if let Some(b) = &opts.base {
+        if b.endian() != h.endian {
+            return Err(Error::Invalid(format!(
+                "split BTF is {:?}-endian but its base is {:?}-endian",
+                h.endian,
+                b.endian()
+            )));
+        }
+    }
+    match h.endian {
+        Endianness::Little => parse_body(LittleEndian, data, &h, &opts),
+        Endianness::Big => parse_body(BigEndian, data, &h, &opts),
+    }
+}
+
+/// The libbpf-level checks (both levels), then at [`Validation::Kernel`] the
+/// kernel's: the first problem becomes the error, at its type's byte offset.
+fn validate(btf: &Btf, h: &Header, opts: &ParseOptions, total: usize) -> Result<()> {
+    let first = opts.file_offset + h.hdr_len as usize + h.type_off as usize;
+    let mut offs = Vec::with_capacity(btf.types().len());
+    let mut off = first;
+    for t in btf.types() {
+        offs.push(off);
+        off += t.encoded_len();
+    }
+    if opts.validation == Validation::Libbpf {
+        return crate::validate::libbpf_checks(btf, Some(&offs));
+    }
+    let split = btf.base().is_some();
+    let mut v = crate::validate::header_violations(h, total, split);
+    if v.is_empty() {
+        v = btf.validate(Validation::Kernel);
+    }
+    if v.is_empty() {
+        // What the kernel accepts passes the libbpf-level checks too (ids, strings,
+        // FUNC -> FUNC_PROTO, loops: the kernel checks all of them).
+        return Ok(());
+    }
+    // A libbpf-level error, if any, comes first (the same error at both levels).
+    crate::validate::libbpf_checks(btf, Some(&offs))?;
+    let Some(v) = v.into_iter().next() else { return Ok(()) };
+    let why = match &v.detail {
+        Some(d) => format!("{}: {}", d.trim(), v.message),
+        None => v.message.clone(),
+    };
+    let start = btf.start_id();
+    match btf.type_by_id(TypeId(v.id)).filter(|_| v.id >= start) {
+        Some(t) => Err(Error::BadType {
+            offset: offs.get((v.id - start) as usize).copied().unwrap_or(first),
+            id: v.id,
+            kind: t.kind().name(),
+            why,
+        }),
+        None => Err(Error::BadSections { offset: opts.file_offset, why: format!("rejected by the kernel's rules: {why}") }),
+    }
 }
 
 fn parse_body<E: Endian + Send + Sync>(e: E, data: &[u8], h: &Header, opts: &ParseOptions) -> Result<Btf> {
@@ -313,7 +385,7 @@ fn parse_body<E: Endian + Send + Sync>(e: E, data: &[u8], h: &Header, opts: &Par
     // error in id order wins, so messages do not depend on scheduling.
     let parse_range = |range: std::ops::Range<usize>| -> Result<Vec<Type>> {
         range
-            .map(|i| parse_type(e, &tdata[offs[i]..], start_id + i as u32, fo + t_start + offs[i], opts.validation))
+            .map(|i| parse_type(e, &tdata[offs[i]..], start_id + i as u32, fo + t_start + offs[i]))
             .collect()
     };
     let types: Vec<Type> = if offs.len() < PAR_MIN {
@@ -356,8 +428,7 @@ fn encoded_len_at<E: Endian>(e: E, d: &[u8]) -> Option<usize> {
     Some(12 + extra)
 }
 
-fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize, level: Validation) -> Result<Type> {
-    let strict = level == Validation::Kernel;
+fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
     if d.len() < 12 {
         return Err(Error::TruncatedType { offset: off, id, need: 12, have: d.len() });
     }
@@ -370,10 +441,6 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize, level: Validation)
     let Some(kind) = Kind::from_u32(kind_no) else {
         return Err(Error::UnknownKind { offset: off, id, kind: kind_no });
     };
-    let bad = |why: String| Error::BadType { offset: off, id, kind: kind.name(), why };
-    if strict && info & 0x60ff_0000 != 0 {
-        return Err(bad(format!("unused bits set in info {info:#010x}")));
-    }
     let elem = match kind {
         Kind::Int | Kind::Var | Kind::DeclTag => 4,
         Kind::Array => 12,
@@ -386,36 +453,16 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize, level: Validation)
     if d.len() < need {
         return Err(Error::TruncatedType { offset: off, id, need, have: d.len() });
     }
-    let has_vlen = matches!(
-        kind,
-        Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::FuncProto | Kind::Datasec | Kind::Func
-    );
-    if strict && !has_vlen && vlen != 0 {
-        return Err(bad(format!("vlen {vlen} must be 0")));
-    }
-    let kflag_ok = matches!(
-        kind,
-        Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 | Kind::Fwd | Kind::DeclTag | Kind::TypeTag
-    );
-    if strict && kflag && !kflag_ok {
-        return Err(bad("kind_flag must be 0".into()));
-    }
     let x = &d[12..need];
     let r = |i: usize| rd32(e, x, i);
     let tid = TypeId;
     let kind = match kind {
         Kind::Int => {
             let v = r(0);
-            if strict && v & 0xf000_ff00 != 0 {
-                return Err(bad(format!("unused bits set in int data {v:#010x}")));
-            }
             TypeKind::Int(Int { size: st, encoding: (v >> 24) as u8 & 0xf, offset: (v >> 16) as u8, bits: v as u8 })
         }
         Kind::Ptr => TypeKind::Ptr(tid(st)),
         Kind::Array => {
-            if strict && st != 0 {
-                return Err(bad(format!("size/type field {st} must be 0")));
-            }
             TypeKind::Array(Array { elem: tid(r(0)), index: tid(r(4)), nelems: r(8) })
         }
         Kind::Struct | Kind::Union => {
@@ -442,12 +489,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize, level: Validation)
                 })
                 .collect(),
         }),
-        Kind::Fwd => {
-            if strict && st != 0 {
-                return Err(bad(format!("size/type field {st} must be 0")));
-            }
-            TypeKind::Fwd { union: kflag }
-        }
+        Kind::Fwd => TypeKind::Fwd { union: kflag },
         Kind::Typedef => TypeKind::Typedef(tid(st)),
         Kind::Volatile => TypeKind::Volatile(tid(st)),
         Kind::Const => TypeKind::Const(tid(st)),
@@ -471,224 +513,16 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize, level: Validation)
         Kind::Unknown => return Err(Error::UnknownKind { offset: off, id, kind: 0 }),
     };
     let mut t = Type::new(name_off, kind);
-    if !strict {
-        // Whatever the model does not reproduce from the kind data is kept
-        // as is (the strict checks above guarantee there is none).
-        let q = Quirks {
-            info: info ^ t.info(),
-            size_or_type: if matches!(t.kind, TypeKind::Array(_) | TypeKind::Fwd { .. }) { st } else { 0 },
-            int_data: if let TypeKind::Int(_) = t.kind { r(0) & 0xf000_ff00 } else { 0 },
-        };
-        if !q.is_empty() {
-            t.quirks = Some(Box::new(q));
-        }
+    // Whatever the model does not reproduce from the kind data is kept as is
+    // (the kernel level then rejects what the kernel rejects of it).
+    let q = Quirks {
+        info: info ^ t.info(),
+        size_or_type: if matches!(t.kind, TypeKind::Array(_) | TypeKind::Fwd { .. }) { st } else { 0 },
+        int_data: if let TypeKind::Int(_) = t.kind { r(0) & 0xf000_ff00 } else { 0 },
+    };
+    if !q.is_empty() {
+        t.quirks = Some(Box::new(q));
     }
     Ok(t)
 }
 
-/// Checks what libbpf's `btf_sanity_check` checks (string offsets, type ids,
-/// FUNC → FUNC_PROTO) and rejects reference loops without a pointer; with
-/// [`Validation::Kernel`] also a subset of the kernel's rules that any valid
-/// BTF meets (INT layout, decl tag components, ...).
-fn validate(btf: &Btf, h: &Header, opts: &ParseOptions) -> Result<()> {
-    let level = opts.validation;
-    let first = opts.file_offset + h.hdr_len as usize + h.type_off as usize;
-    let mut offs = Vec::with_capacity(btf.types().len());
-    let mut off = first;
-    for t in btf.types() {
-        offs.push(off);
-        off += t.encoded_len();
-    }
-    let start = btf.start_id();
-    let check_range = |range: std::ops::Range<usize>| -> Result<()> {
-        for i in range {
-            validate_type(btf, TypeId(start + i as u32), &btf.types()[i], offs[i], level)?;
-        }
-        Ok(())
-    };
-    let n = btf.types().len();
-    if n < PAR_MIN {
-        check_range(0..n)?;
-    } else {
-        let results: Vec<Result<()>> = (0..n.div_ceil(PAR_CHUNK))
-            .into_par_iter()
-            .map(|c| check_range(c * PAR_CHUNK..((c + 1) * PAR_CHUNK).min(n)))
-            .collect();
-        results.into_iter().collect::<Result<()>>()?;
-    }
-    check_loops(btf)
-}
-
-/// The per-type checks of [`validate`].
-fn validate_type(btf: &Btf, id: TypeId, t: &Type, off: usize, level: Validation) -> Result<()> {
-    let max = btf.type_count() - 1;
-    let bad = |why: String| Error::BadType { offset: off, id: id.0, kind: t.kind().name(), why };
-    let mut err = None;
-    t.for_each_str(|s, what| {
-        if err.is_none() && !btf.is_valid_str_off(s) {
-            err = Some(Error::BadStringOffset { id: id.0, what, str_off: s });
-        }
-    });
-    t.for_each_ref(|r| {
-        if err.is_none() && r.0 > max {
-            err = Some(Error::BadTypeId { id: id.0, target: r.0, max });
-        }
-    });
-    if let Some(e) = err {
-        return Err(e);
-    }
-    if level == Validation::Libbpf {
-        if let TypeKind::Func { proto, .. } = &t.kind {
-            if btf.type_by_id(*proto).is_none_or(|p| p.kind() != Kind::FuncProto) {
-                return Err(bad(format!("referenced type [{}] is not FUNC_PROTO", proto.0)));
-            }
-        }
-        return Ok(());
-    }
-    match &t.kind {
-        TypeKind::Int(i) => {
-            if !matches!(i.size, 1 | 2 | 4 | 8 | 16) {
-                return Err(bad(format!("size {} is not 1, 2, 4, 8 or 16", i.size)));
-            }
-            if i.bits as u32 + i.offset as u32 > i.size * 8 {
-                return Err(bad(format!(
-                    "bits_offset {} + nr_bits {} exceed size {} bytes",
-                    i.offset, i.bits, i.size
-                )));
-            }
-            if i.bits > 128 {
-                return Err(bad(format!("nr_bits {} exceeds 128", i.bits)));
-            }
-            if i.encoding.count_ones() > 1 || i.encoding > 7 {
-                return Err(bad(format!("invalid encoding {:#x}", i.encoding)));
-            }
-        }
-        TypeKind::Func { proto, linkage } => {
-            if *linkage > func_linkage::EXTERN {
-                return Err(bad(format!("invalid linkage {linkage}")));
-            }
-            match btf.type_by_id(*proto) {
-                Some(p) if p.kind() == Kind::FuncProto => {}
-                _ => return Err(bad(format!("referenced type [{}] is not FUNC_PROTO", proto.0))),
-            }
-        }
-        TypeKind::DeclTag { ty, component_idx, .. } => {
-            if btf.str_bytes(t.name_off).is_none_or(|v| v.is_empty()) {
-                return Err(bad("decl tag has an empty value".into()));
-            }
-            if *component_idx < -1 {
-                return Err(bad(format!("component_idx {component_idx} below -1")));
-            }
-            if *component_idx >= 0 {
-                let n = match btf.type_by_id(*ty).map(|t| &t.kind) {
-                    Some(TypeKind::Struct(c) | TypeKind::Union(c)) => c.members.len(),
-                    Some(TypeKind::Func { proto, .. }) => match btf.type_by_id(*proto).map(|t| &t.kind) {
-                        Some(TypeKind::FuncProto(p)) => p.params.len(),
-                        _ => 0,
-                    },
-                    _ => return Err(bad(format!("component_idx {component_idx} on a type that has no components"))),
-                };
-                if *component_idx as usize >= n {
-                    return Err(bad(format!("component_idx {component_idx} out of range ({n} components)")));
-                }
-            }
-        }
-        TypeKind::Struct(c) | TypeKind::Union(c) => {
-            for (i, m) in c.members.iter().enumerate() {
-                if c.bit_offset(m) as u64 > c.size as u64 * 8 {
-                    return Err(bad(format!(
-                        "member {i} bit offset {} beyond the type's size {}",
-                        c.bit_offset(m),
-                        c.size
-                    )));
-                }
-                if c.bitfield_size(m) > 128 {
-                    return Err(bad(format!("member {i} bitfield size {} exceeds 128", c.bitfield_size(m))));
-                }
-            }
-        }
-        TypeKind::Enum(en) => {
-            if !matches!(en.size, 1 | 2 | 4 | 8) {
-                return Err(bad(format!("size {} is not 1, 2, 4 or 8", en.size)));
-            }
-        }
-        TypeKind::Enum64(en) => {
-            if !matches!(en.size, 1 | 2 | 4 | 8) {
-                return Err(bad(format!("size {} is not 1, 2, 4 or 8", en.size)));
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-
-/// The `i`-th by-value edge of a type (typedef/modifier/type-tag target,
-/// array element, struct/union member): the ones a cycle must not use.
-fn value_edge(t: &Type, i: usize) -> Option<TypeId> {
-    match &t.kind {
-        TypeKind::Typedef(x) | TypeKind::Volatile(x) | TypeKind::Const(x) | TypeKind::Restrict(x) => {
-            (i == 0).then_some(*x)
-        }
-        TypeKind::TypeTag { ty, .. } => (i == 0).then_some(*ty),
-        TypeKind::Array(a) => (i == 0).then_some(a.elem),
-        TypeKind::Struct(c) | TypeKind::Union(c) => c.members.get(i).map(|m| m.ty),
-        _ => None,
-    }
-}
-
-/// Rejects cycles of non-pointer references (typedef/modifier/array chains,
-/// structs containing themselves by value), as the kernel does. Iterative
-/// depth-first search with an explicit stack of (type, next edge): each type
-/// is visited once, memory is two words per stacked type.
-fn check_loops(btf: &Btf) -> Result<()> {
-    let start = btf.start_id();
-    let types = btf.types();
-    // 0 = unvisited, 1 = on the stack, 2 = done
-    let mut state = vec![0u8; types.len()];
-    let mut stack: Vec<(u32, u32)> = Vec::new();
-    for root in 0..types.len() {
-        if state[root] != 0 {
-            continue;
-        }
-        state[root] = 1;
-        stack.push((root as u32, 0));
-        while let Some(top) = stack.last_mut() {
-            let (cur, edge) = (top.0 as usize, top.1 as usize);
-            match value_edge(&types[cur], edge) {
-                Some(next) => {
-                    top.1 += 1;
-                    if next.0 < start {
-                        continue; // base types were checked with the base
-                    }
-                    let next = (next.0 - start) as usize;
-                    match state[next] {
-                        0 => {
-                            state[next] = 1;
-                            stack.push((next as u32, 0));
-                        }
-                        1 => {
-                            let pos = stack.iter().position(|f| f.0 as usize == next).unwrap_or(0);
-                            let mut path: Vec<String> = stack[pos..]
-                                .iter()
-                                .take(8)
-                                .map(|f| format!("[{}] {}", f.0 + start, types[f.0 as usize].kind().name()))
-                                .collect();
-                            if stack.len() - pos > 8 {
-                                path.push(format!("... ({} types)", stack.len() - pos));
-                            }
-                            path.push(format!("[{}]", next as u32 + start));
-                            return Err(Error::RefLoop { id: next as u32 + start, path: path.join(" -> ") });
-                        }
-                        _ => {}
-                    }
-                }
-                None => {
-                    state[cur] = 2;
-                    stack.pop();
-                }
-            }
-        }
-    }
-    Ok(())
-}

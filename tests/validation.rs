@@ -30,6 +30,10 @@ fn lenient() -> ParseOptions {
     ParseOptions { validation: Validation::Libbpf, ..Default::default() }
 }
 
+fn kernel() -> ParseOptions {
+    ParseOptions { validation: Validation::Kernel, ..Default::default() }
+}
+
 fn parse_lenient(raw: &[u8]) -> btfkit::Result<Btf> {
     parse::parse_with(raw, &lenient()).map(|(b, _)| b)
 }
@@ -79,12 +83,12 @@ fn fixtures_and_vmlinux_agree_with_libbpf() {
         assert!(lib, "{}: libbpf rejects a committed fixture", f.name);
         let btf = ours.unwrap_or_else(|e| panic!("{}: libbpf accepts, btfkit --validate libbpf rejects: {e}", f.name));
         assert_eq!(write::to_bytes(&btf), raw, "{}: libbpf-level parse does not write back unchanged", f.name);
-        // The kernel level rejects exactly the gcc fixtures among them.
-        let strict = match f.base {
-            None => parse::parse(&raw).map(|_| ()),
-            Some(b) => parse::parse_split(&raw, Arc::new(parse::parse(&btf_bytes(b)).unwrap())).map(|_| ()),
-        };
-        assert_eq!(strict.is_err(), f.gcc_quirks, "{}: kernel level {strict:?}", f.name);
+        // The kernel level rejects gcc's output and clang's objects (extern VARs and
+        // DATASECs of size 0, which libbpf fixes up when loading), as the kernel does.
+        let base = f.base.map(|b| Arc::new(parse::parse(&btf_bytes(b)).unwrap()));
+        let strict = parse::parse_with(&raw, &ParseOptions { base, ..kernel() }).map(|_| ());
+        let kernel_valid = matches!(f.name, "enums.btf" | "split.btf");
+        assert_eq!(strict.is_ok(), kernel_valid, "{}: kernel level {strict:?}", f.name);
         checked += 1;
     }
     match host_vmlinux() {
@@ -93,7 +97,7 @@ fn fixtures_and_vmlinux_agree_with_libbpf() {
             assert!(LBtf::try_new(&raw).is_some());
             let btf = parse_lenient(&raw).unwrap();
             assert!(btf.types().iter().all(|t| t.quirks.is_none()), "the kernel's own BTF has no odd bits");
-            assert_eq!(btf, parse::parse(&raw).unwrap());
+            assert_eq!(btf, parse::parse_with(&raw, &kernel()).unwrap().0);
             checked += 1;
         }
         None => skip_soft("/sys/kernel/btf/vmlinux not readable"),
@@ -252,7 +256,7 @@ fn run_mutants(name: &str, cases: u32) -> Tally {
         match (lib, ours) {
             (Some(mut lib), Ok(btf)) => {
                 t.both_accept += 1;
-                if parse::parse(&m).is_err() {
+                if parse::parse_with(&m, &kernel()).is_err() {
                     t.kernel_rejects_of_accepted += 1;
                 }
                 exercise(&btf, &m, &mut lib, &original, &mut t).map_err(TestCaseError::fail)?;
@@ -387,7 +391,9 @@ fn foreign_endian_needs_24_byte_header() {
     // A 32-byte header (zero tail), by padding.
     let raw = btf_bytes("kinds.bpfeb.btf");
     let padded = write::pad_to(&raw, raw.len() + 8).unwrap();
-    assert!(parse::parse(&padded).is_ok());
+    // The kernel level takes the header (it rejects the types: kinds has an extern VAR).
+    let k = parse::parse_with(&padded, &kernel()).unwrap_err();
+    assert!(matches!(k, Error::BadType { .. }), "{k}");
     let native_is_le = cfg!(target_endian = "little");
     assert_eq!(LBtf::try_new(&padded).is_some(), !native_is_le);
     let e = parse_lenient(&padded).map(|_| ());
@@ -412,7 +418,7 @@ fn header_rules_are_the_kernels_at_both_levels() {
     trailing.extend_from_slice(&[0; 4]);
     for (what, m) in [("version 2", version), ("flags 1", flags), ("4 trailing bytes", trailing)] {
         assert!(LBtf::try_new(&m).is_some(), "{what}: libbpf rejects");
-        assert!(parse::parse(&m).is_err(), "{what}: kernel level accepts");
+        assert!(parse::parse_with(&m, &kernel()).is_err(), "{what}: kernel level accepts");
         assert!(parse_lenient(&m).is_err(), "{what}: libbpf level accepts");
     }
 }
@@ -433,7 +439,7 @@ fn kernel_only_rules() {
     let cases: Vec<(&str, usize, usize, u32)> = vec![
         ("INT encoding SIGNED|CHAR", int, 12, (3 << 24) | 32),
         ("INT encoding 8", int, 12, (8 << 24) | 32),
-        ("INT unused data bits", int, 12, (1 << 24) | 0x100 | 32),
+        ("INT data bits 28..31", int, 12, (1 << 28) | (1 << 24) | 32),
         ("INT size 3", int, 8, 3),
         ("INT nr_bits beyond size", int, 12, 64),
         ("INT vlen", int, 4, info_of(int) | 1),
@@ -451,10 +457,14 @@ fn kernel_only_rules() {
         let mut m = raw.clone();
         let o = spans[i].0 + at;
         m[o..o + 4].copy_from_slice(&v.to_le_bytes());
-        let k = parse::parse(&m);
-        assert!(k.is_err(), "{what}: kernel level accepts");
+        // kinds.btf itself breaks kernel rules (an extern VAR, DATASECs of size 0):
+        // the mutated type must be among the problems.
+        assert!(parse::parse_with(&m, &kernel()).is_err(), "{what}: kernel level accepts");
         assert!(LBtf::try_new(&m).is_some(), "{what}: libbpf rejects");
         let b = parse_lenient(&m).unwrap_or_else(|e| panic!("{what}: libbpf level rejects: {e}"));
+        let problems = b.validate(Validation::Kernel);
+        let id = b.start_id() + i as u32;
+        assert!(problems.iter().any(|p| p.id == id), "{what}: no problem at type [{id}]: {problems:?}");
         assert_eq!(write::to_bytes(&b), m, "{what}: not written back unchanged");
     }
     // What the libbpf level still checks, like libbpf.
@@ -512,18 +522,24 @@ fn gcc_dumps_match_bpftool_unpatched() {
 fn gcc_kernel_level_rejects_clearly() {
     for name in ["kinds.gcc.btf", "kinds.gcc.o"] {
         let path = fixture_path(name);
+        // By default (the libbpf level) it is read, with one note.
         let out = run_cli(&["dump"], &path);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        let note = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(note.lines().count(), 1, "{note}");
+        assert!(note.contains("note: the kernel would reject this BTF (10 problems): btfkit verify") && note.contains(name), "{note}");
+        let out = run_cli(&["dump", "--validate", "kernel"], &path);
         assert_eq!(out.status.code(), Some(2), "{name}");
         let msg = String::from_utf8_lossy(&out.stderr);
-        assert!(msg.contains(name) && msg.contains("offset") && msg.contains("type [") && msg.contains("FWD"), "{msg}");
-        if name == "kinds.gcc.btf" {
-            assert!(msg.contains("offset 1228: type [57] (FWD): size/type field 6 must be 0"), "{msg}");
-        }
-        let same = run_cli(&["dump", "--validate", "kernel"], &path);
-        assert_eq!(same.stderr, out.stderr);
+        assert!(msg.contains(name) && msg.contains("offset") && msg.contains("type [12] (INT): Unsupported encoding"), "{msg}");
         // The library names the type too.
-        let e = btfkit::input::load(&path, None).unwrap_err();
-        assert!(matches!(&e, Error::File { source, .. } if matches!(**source, Error::BadType { kind: "FWD", .. })), "{e:?}");
+        let e = btfkit::input::load_validated(&path, None, Validation::Kernel).unwrap_err();
+        assert!(matches!(&e, Error::File { source, .. } if matches!(**source, Error::BadType { kind: "INT", .. })), "{e:?}");
+        // verify lists every problem, the kernel's first first.
+        let v = run_cli(&["verify"], &path);
+        assert_eq!(v.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&v.stdout);
+        assert!(text.contains("(10 problems)") && text.contains("[12] INT signed char size=1 bits_offset=0 nr_bits=8 encoding=UNKN Unsupported encoding") && text.contains("[57] FWD fwd_struct struct type != 0"), "{text}");
     }
 }
 
@@ -564,8 +580,14 @@ fn gcc_dedup_matches_libbpf() {
     let mut lb = LBtf::new(&btf_bytes("kinds.gcc.btf"));
     assert_eq!(lb.dedup(false), 0);
     assert_same(&std::fs::read(&out).unwrap(), &lb.raw(), "CLI dedup of kinds.gcc.btf");
-    let st = btfkit().args(["dedup", "-o"]).arg(&out).arg(fixture_path("kinds.gcc.btf")).output().unwrap();
+    // The output is checked by the kernel's rules: a warning by default, an error
+    // (nothing written) with --validate kernel.
+    let warned = String::from_utf8_lossy(&st.stderr);
+    assert!(warned.contains("warning: the kernel would reject the deduplicated BTF"), "{warned}");
+    let _ = std::fs::remove_file(&out);
+    let st = btfkit().args(["dedup", "--validate", "kernel", "-o"]).arg(&out).arg(fixture_path("kinds.gcc.btf")).output().unwrap();
     assert_eq!(st.status.code(), Some(2), "kernel level rejects gcc's output");
+    assert!(!out.exists(), "nothing written");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -577,14 +599,16 @@ fn commands_take_validate() {
     for args in [&["stat", "--validate", "libbpf"][..], &["archive", "list", "--validate", "libbpf"]] {
         let o = run_cli(args, &gcc);
         assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
-        let k = run_cli(&args[..args.len() - 2], &gcc);
-        assert_eq!(k.status.code(), Some(2), "{args:?} without --validate libbpf");
+        let k = run_cli(&[&args[..args.len() - 1], &["kernel"]].concat(), &gcc);
+        assert_eq!(k.status.code(), Some(2), "{args:?} with --validate kernel");
+        let d = run_cli(&args[..args.len() - 2], &gcc);
+        assert_eq!(d.status.code(), Some(0), "{args:?} without --validate: the libbpf level");
     }
     let o = btfkit().args(["diff", "--validate", "libbpf"]).arg(&gcc).arg(&gcc).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let o = btfkit().args(["diff", "--validate", "libbpf"]).arg(&gcc).arg(&clang).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = btfkit().args(["diff"]).arg(&gcc).arg(&clang).output().unwrap();
+    let o = btfkit().args(["diff", "--validate", "kernel"]).arg(&gcc).arg(&clang).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     let help = btfkit().args(["dump", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);

@@ -1137,55 +1137,14 @@ fn precheck(btf: &Btf) -> Result<()> {
             return Err(e);
         }
     }
-    // Iterative DFS over reference-kind types only.
-    let mut state = vec![0u8; own.len()]; // 0 new, 1 on stack, 2 done
-    let mut stack: Vec<(usize, usize)> = Vec::new();
-    for root in 0..own.len() {
-        if state[root] != 0 || !is_ref_kind(&own[root]) {
-            continue;
-        }
-        state[root] = 1;
-        stack.push((root, 0));
-        while let Some(&mut (i, ref mut k)) = stack.last_mut() {
-            match ref_slot(&own[i], *k) {
-                Some(c) => {
-                    *k += 1;
-                    if c < start {
-                        continue;
-                    }
-                    let j = (c - start) as usize;
-                    if !is_ref_kind(&own[j]) {
-                        continue;
-                    }
-                    match state[j] {
-                        0 => {
-                            state[j] = 1;
-                            stack.push((j, 0));
-                        }
-                        1 => {
-                            let pos = stack.iter().position(|f| f.0 == j).unwrap_or(0);
-                            let mut path: Vec<String> = stack[pos..]
-                                .iter()
-                                .take(8)
-                                .map(|f| format!("[{}] {}", f.0 as u32 + start, own[f.0].kind().name()))
-                                .collect();
-                            if stack.len() - pos > 8 {
-                                path.push(format!("... ({} types)", stack.len() - pos));
-                            }
-                            path.push(format!("[{}]", j as u32 + start));
-                            return Err(Error::DedupLoop { id: j as u32 + start, path: path.join(" -> ") });
-                        }
-                        _ => {}
-                    }
-                }
-                None => {
-                    state[i] = 2;
-                    stack.pop();
-                }
-            }
-        }
+    // Cycles among reference-kind types only (the crate's one cycle finder).
+    match crate::validate::find_cycle(btf, is_ref_kind, ref_slot) {
+        Some(cycle) => Err(Error::DedupLoop {
+            id: cycle[cycle.len() - 1],
+            path: crate::validate::cycle_path(btf, &cycle),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 impl Btf {
