@@ -51,9 +51,13 @@ pub struct DedupOptions {
 /// What [`Btf::dedup`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DedupStats {
+    /// This BTF's own types before dedup.
     pub types_in: usize,
+    /// This BTF's own types after dedup.
     pub types_out: usize,
+    /// Size of this BTF's own string section before dedup, in bytes.
     pub str_bytes_in: usize,
+    /// Size of this BTF's own string section after dedup, in bytes.
     pub str_bytes_out: usize,
 }
 
