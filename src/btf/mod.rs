@@ -528,7 +528,7 @@ impl Btf {
         Ok(())
     }
 
-    /// Adds a FUNC `name` with linkage `linkage` (see [`func_linkage`](crate::btf::func_linkage)) and prototype `proto`; returns its id.
+    /// Adds a FUNC `name` with linkage `linkage` (see [`func_linkage`]) and prototype `proto`; returns its id.
     pub fn add_func(&mut self, name: &str, linkage: u16, proto: TypeId) -> Result<TypeId> {
         if name.is_empty() {
             return Err(Error::Invalid("FUNC needs a name".into()));
@@ -540,7 +540,7 @@ impl Btf {
         self.add_named(name, TypeKind::Func { proto, linkage })
     }
 
-    /// Adds a VAR `name` of type `ty` with linkage `linkage` (see [`var_linkage`](crate::btf::var_linkage)); returns its id.
+    /// Adds a VAR `name` of type `ty` with linkage `linkage` (see [`var_linkage`]); returns its id.
     pub fn add_var(&mut self, name: &str, linkage: u32, ty: TypeId) -> Result<TypeId> {
         if name.is_empty() {
             return Err(Error::Invalid("VAR needs a name".into()));

@@ -18,7 +18,7 @@
 //!
 //! Candidates for a type are found through a hash of its "shape"; when more
 //! than one candidate would match, libbpf takes the first one in its hash
-//! map's chain, so [`table`] reproduces that order exactly.
+//! map's chain, so the private `table` module reproduces that order exactly.
 //!
 //! Nothing here recurses on input-controlled depth: graph comparison and the
 //! reference pass use explicit stacks; the "identical types" fallback
