@@ -150,11 +150,11 @@ pub enum Error {
         /// The loop's ids, for the message.
         path: String,
     },
-    /// The type count (given) exceeds what a BTF type id can address.
+    /// A type id (given: the last one needed) would exceed the largest id BTF allows.
     #[error("too many types: {0}")]
     TooManyTypes(usize),
-    /// The string section (given size, in bytes) exceeds what a 32-bit
-    /// string offset or the header's `str_len` can address.
+    /// The string section would reach the given size or offset (in bytes),
+    /// past the largest string offset BTF allows.
     #[error("string table too large ({0} bytes)")]
     StringsTooLarge(usize),
     /// Any other invalid argument or input, with a complete message.

@@ -170,7 +170,8 @@ impl Btf {
         self.endian = e;
     }
 
-    /// The header length read from the input (24 for BTF built in memory), reused when writing.
+    /// The header length read from the input (24 for BTF built in memory); the
+    /// writer writes a header at least this long.
     pub fn hdr_len(&self) -> u32 {
         self.hdr_len
     }
