@@ -16,6 +16,7 @@ use crate::parse::{self, Header, ParseOptions, Validation};
 /// One member of an archive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
+    /// Position of the member in the archive, from 0.
     pub index: usize,
     /// Offset of the member's header within the archive bytes.
     pub offset: usize,
@@ -23,12 +24,14 @@ pub struct Member {
     pub size: usize,
     /// Zero bytes skipped before this member.
     pub pad_before: usize,
+    /// The member's parsed BTF header.
     pub header: Header,
 }
 
 /// The layout of an archive (or of a single BTF: one member).
 #[derive(Clone, Debug, Default)]
 pub struct Layout {
+    /// The members in file order.
     pub members: Vec<Member>,
     /// Zero bytes after the last member.
     pub pad_after: usize,
@@ -37,9 +40,11 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// True when there is more than one member.
     pub fn is_archive(&self) -> bool {
         self.members.len() > 1
     }
+    /// Byte order of the first member (`None` when there are no members).
     pub fn endian(&self) -> Option<Endianness> {
         self.members.first().map(|m| m.header.endian)
     }
@@ -245,18 +250,27 @@ pub fn merge(
 
 /// The `archive list` report.
 pub struct Report {
+    /// One row per member, in file order.
     pub rows: Vec<Row>,
+    /// Zero bytes after the last member.
     pub pad_after: usize,
 }
 
 /// One member's row.
 pub struct Row {
+    /// Position of the member, from 0.
     pub index: usize,
+    /// Byte offset of the member's header within the archive.
     pub offset: usize,
+    /// Bytes the member spans (header and sections).
     pub size: usize,
+    /// Zero bytes skipped before this member.
     pub pad_before: usize,
+    /// Number of the member's own types.
     pub types: usize,
+    /// Size of the member's string section in bytes.
     pub str_bytes: usize,
+    /// Up to three `kind name` labels that identify the member (functions and variables first).
     pub first_names: Vec<String>,
 }
 
@@ -270,6 +284,7 @@ fn first_names(b: &Btf, n: usize) -> Vec<String> {
 }
 
 impl Report {
+    /// Builds the report from the walked layout and the parsed members (same order).
     pub fn new(layout: &Layout, members: &[Btf]) -> Report {
         let rows = layout
             .members
@@ -288,6 +303,7 @@ impl Report {
         Report { rows, pad_after: layout.pad_after }
     }
 
+    /// The report as an aligned text table followed by a totals line.
     pub fn to_text(&self) -> String {
         use std::fmt::Write;
         let mut s = String::new();
@@ -306,6 +322,7 @@ impl Report {
         s
     }
 
+    /// The report as a JSON value: the member rows, totals and the trailing padding.
     pub fn to_json(&self) -> serde_json::Value {
         let rows: Vec<_> = self
             .rows

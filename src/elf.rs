@@ -18,7 +18,9 @@ pub fn is_elf(data: &[u8]) -> bool {
 /// Where the `.BTF` section's bytes are in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SectionRange {
+    /// Byte offset of the section's data in the file.
     pub offset: usize,
+    /// Size of the section's data in bytes.
     pub size: usize,
 }
 
@@ -47,9 +49,15 @@ pub fn find_section(data: &[u8], path: &Path, name: &str) -> Result<Option<Secti
 #[non_exhaustive]
 pub enum Placement {
     /// Written over the old contents; the unused tail was zeroed.
-    InPlace { freed: usize },
+    InPlace {
+        /// Bytes of the old section left unused (and zeroed) after the new contents.
+        freed: usize,
+    },
     /// Appended at the end of the file (the old bytes were zeroed).
-    Appended { offset: usize },
+    Appended {
+        /// File offset where the new contents start.
+        offset: usize,
+    },
 }
 
 /// Replaces the contents of the non-allocated section `name` with `new`,

@@ -44,11 +44,15 @@ const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
 /// An opened source: the file bytes (decompressed) and where its BTF is.
 pub struct Source {
+    /// The file the bytes came from.
     pub path: PathBuf,
+    /// The whole file's bytes, after decompression.
     pub bytes: Bytes,
     /// Byte range of the BTF data (the whole file for raw BTF, `.BTF` for ELF).
     pub btf_offset: usize,
+    /// Length of the BTF data in bytes (starts at `btf_offset`).
     pub btf_len: usize,
+    /// True when the file is an ELF object and the BTF came from its `.BTF` section.
     pub is_elf: bool,
     /// Set when the file was decompressed.
     pub compressed: Option<&'static str>,
@@ -177,7 +181,9 @@ pub enum ArchiveMode {
 /// Options of [`load_with`].
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
+    /// Base BTF for reading split BTF (`None` for standalone BTF).
     pub base: Option<Arc<Btf>>,
+    /// What to do when the data holds several BTF members.
     pub archive: ArchiveMode,
     /// Stop at trailing garbage after archive members instead of failing
     /// (the archive walk; unrelated to `validation`).
@@ -188,6 +194,7 @@ pub struct LoadOptions {
 
 /// A loaded BTF and how it was made.
 pub struct Loaded {
+    /// The BTF (after merging, when members were merged).
     pub btf: Btf,
     /// Number of members in the data (1 for a plain BTF).
     pub members: usize,

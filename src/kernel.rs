@@ -54,9 +54,11 @@ impl Default for PercpuLayout {
 /// One per-CPU data symbol (`STT_OBJECT`, non-zero size) of the image.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PercpuSymbol {
+    /// The symbol's name.
     pub name: String,
     /// Final offset in the per-CPU area.
     pub offset: u64,
+    /// Size of the variable in bytes (`st_size`).
     pub size: u64,
     /// `STB_LOCAL` (a `static` per-CPU variable; names can repeat across objects).
     pub local: bool,
@@ -291,8 +293,9 @@ pub struct KernelReport {
     pub funcs_out: usize,
     /// Global functions of the image without a FUNC (assembly, or no BTF).
     pub global_functions_without_func: usize,
-    /// Types before and after.
+    /// Types before.
     pub types_in: usize,
+    /// Types after.
     pub types_out: usize,
 }
 

@@ -2,7 +2,7 @@
 //! Format (BTF) data.
 //!
 //! Data flows one way: bytes ([`input`], [`elf`]) → validated model
-//! ([`parse`] → [`Btf`]) → transformations → bytes ([`write`]) or text
+//! ([`parse`] → [`Btf`]) → transformations → bytes ([`write`](mod@write)) or text
 //! ([`dump`]).
 
 pub mod archive;

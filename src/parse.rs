@@ -16,16 +16,27 @@ use crate::error::{Error, Result};
 /// The fields of a BTF header, in host order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Header {
+    /// `BTF_MAGIC` (0xeb9f): the byte order has been taken from it.
     pub magic: u16,
+    /// Format version (1).
     pub version: u8,
+    /// Header flags.
     pub flags: u8,
+    /// Header length in bytes; the sections start right after it.
     pub hdr_len: u32,
+    /// Offset of the type section, relative to the end of the header.
     pub type_off: u32,
+    /// Length of the type section in bytes.
     pub type_len: u32,
+    /// Offset of the string section, relative to the end of the header.
     pub str_off: u32,
+    /// Length of the string section in bytes.
     pub str_len: u32,
+    /// Offset of the kind-layout section relative to the end of the header (0 when the header has no such field).
     pub layout_off: u32,
+    /// Length of the kind-layout section in bytes (0 when absent).
     pub layout_len: u32,
+    /// Byte order of the data, from the magic.
     pub endian: Endianness,
 }
 

@@ -6,19 +6,28 @@ use crate::write::type_section_len;
 /// Counts and sizes of one BTF (own types only for split BTF).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stats {
+    /// Id of the first own type (1 for standalone BTF).
     pub start_id: u32,
+    /// Number of own types (not counting `void`).
     pub types: usize,
     /// Count per kind number (index 0 unused).
     pub per_kind: [usize; 20],
+    /// Header length in bytes.
     pub hdr_len: u32,
+    /// Size of the type section in bytes, as it would be written.
     pub type_bytes: usize,
+    /// Size of the string section in bytes.
     pub str_bytes: usize,
+    /// Number of strings (NUL bytes), counting the leading empty string.
     pub strings: usize,
+    /// Entries in the kind-layout section (0 when absent).
     pub layout_entries: usize,
+    /// True for split BTF (it has a base).
     pub split: bool,
 }
 
 impl Stats {
+    /// Computes the statistics of `btf`.
     pub fn of(btf: &Btf) -> Stats {
         let mut per_kind = [0usize; 20];
         for t in btf.types() {

@@ -46,8 +46,11 @@ impl Default for Endianness {
 /// One entry of the optional kind-layout section (`struct btf_layout`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct KindLayout {
+    /// Size in bytes of the kind's fixed part after `struct btf_type` (e.g. 4 for INT).
     pub info_sz: u8,
+    /// Size in bytes of each of the kind's `vlen` trailing records (e.g. 12 for a member).
     pub elem_sz: u8,
+    /// Per-kind flags of the layout entry, kept as read.
     pub flags: u16,
 }
 
@@ -152,10 +155,12 @@ impl Btf {
         self.strs_deduped = v;
     }
 
+    /// The base BTF this one is split from, if any.
     pub fn base(&self) -> Option<&Arc<Btf>> {
         self.base.as_ref()
     }
 
+    /// The byte order this BTF was read in and is written in.
     pub fn endian(&self) -> Endianness {
         self.endian
     }
@@ -165,10 +170,13 @@ impl Btf {
         self.endian = e;
     }
 
+    /// The header length read from the input (24 for BTF built in memory); the
+    /// writer writes a header at least this long.
     pub fn hdr_len(&self) -> u32 {
         self.hdr_len
     }
 
+    /// The kind-layout section read from the input, if it had one.
     pub fn layout(&self) -> Option<&[KindLayout]> {
         self.layout.as_deref()
     }
@@ -205,6 +213,7 @@ impl Btf {
         &self.strings
     }
 
+    /// Mutable access to this BTF's own string section.
     pub fn strings_mut(&mut self) -> &mut StringTable {
         &mut self.strings
     }
@@ -272,6 +281,7 @@ impl Btf {
         self.add_str_bytes(s.as_bytes())
     }
 
+    /// Like [`Btf::add_str`] for raw bytes (which need not be UTF-8 but must contain no NUL).
     pub fn add_str_bytes(&mut self, s: &[u8]) -> Result<u32> {
         if s.contains(&0) {
             return Err(Error::Invalid("string contains a NUL byte".into()));
@@ -346,6 +356,7 @@ impl Btf {
         self.add_named(name, TypeKind::Int(Int { size, encoding, offset: 0, bits: (size * 8) as u8 }))
     }
 
+    /// Adds a FLOAT named `name` of `size` bytes; returns its id.
     pub fn add_float(&mut self, name: &str, size: u32) -> Result<TypeId> {
         if !matches!(size, 2 | 4 | 8 | 12 | 16) {
             return Err(Error::Invalid(format!("FLOAT size {size} is invalid")));
@@ -353,36 +364,43 @@ impl Btf {
         self.add_named(name, TypeKind::Float { size })
     }
 
+    /// Adds a PTR to `target`; returns its id.
     pub fn add_ptr(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
         self.push_type(Type::new(0, TypeKind::Ptr(t)))
     }
 
+    /// Adds a CONST qualifier of `target`; returns its id.
     pub fn add_const(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
         self.push_type(Type::new(0, TypeKind::Const(t)))
     }
 
+    /// Adds a VOLATILE qualifier of `target`; returns its id.
     pub fn add_volatile(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
         self.push_type(Type::new(0, TypeKind::Volatile(t)))
     }
 
+    /// Adds a RESTRICT qualifier of `target`; returns its id.
     pub fn add_restrict(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
         self.push_type(Type::new(0, TypeKind::Restrict(t)))
     }
 
+    /// Adds a TYPEDEF `name` for `target`; returns its id.
     pub fn add_typedef(&mut self, name: &str, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
         self.add_named(name, TypeKind::Typedef(t))
     }
 
+    /// Adds a TYPE_TAG with string `value` applied to `target`; returns its id.
     pub fn add_type_tag(&mut self, value: &str, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
         self.add_named(value, TypeKind::TypeTag { ty: t, attr: false })
     }
 
+    /// Adds an ARRAY of `nelems` elements of type `elem`, indexed by type `index`; returns its id.
     pub fn add_array(&mut self, elem: TypeId, index: TypeId, nelems: u32) -> Result<TypeId> {
         let (elem, index) = (self.check_ref(elem)?, self.check_ref(index)?);
         self.push_type(Type::new(0, TypeKind::Array(Array { elem, index, nelems })))
@@ -468,6 +486,7 @@ impl Btf {
         self.add_named(name, TypeKind::Enum64(Enum64 { size, signed, values: List::new() }))
     }
 
+    /// Adds a value to the last added ENUM64.
     pub fn add_enum64_value(&mut self, name: &str, value: u64) -> Result<()> {
         let name_off = self.add_str(name)?;
         let t = self.last_mut("add_enum64_value")?;
@@ -495,6 +514,7 @@ impl Btf {
         self.push_type(Type::new(0, TypeKind::FuncProto(FuncProto { ret, params: List::new() })))
     }
 
+    /// Adds a parameter to the last added FUNC_PROTO (an unnamed `void` one means `...`).
     pub fn add_param(&mut self, name: &str, ty: TypeId) -> Result<()> {
         let ty = self.check_ref(ty)?;
         let name_off = self.name_off(name)?;
@@ -509,6 +529,7 @@ impl Btf {
         Ok(())
     }
 
+    /// Adds a FUNC `name` with linkage `linkage` (see [`func_linkage`]) and prototype `proto`; returns its id.
     pub fn add_func(&mut self, name: &str, linkage: u16, proto: TypeId) -> Result<TypeId> {
         if name.is_empty() {
             return Err(Error::Invalid("FUNC needs a name".into()));
@@ -520,6 +541,7 @@ impl Btf {
         self.add_named(name, TypeKind::Func { proto, linkage })
     }
 
+    /// Adds a VAR `name` of type `ty` with linkage `linkage` (see [`var_linkage`]); returns its id.
     pub fn add_var(&mut self, name: &str, linkage: u32, ty: TypeId) -> Result<TypeId> {
         if name.is_empty() {
             return Err(Error::Invalid("VAR needs a name".into()));
@@ -533,6 +555,7 @@ impl Btf {
         self.add_named(name, TypeKind::Datasec(Datasec { size, vars: List::new() }))
     }
 
+    /// Adds a variable at byte `offset`, `size` bytes long, to the last added DATASEC.
     pub fn add_datasec_var(&mut self, ty: TypeId, offset: u32, size: u32) -> Result<()> {
         let ty = self.check_ref(ty)?;
         let t = self.last_mut("add_datasec_var")?;

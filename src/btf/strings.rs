@@ -80,14 +80,17 @@ impl StringTable {
         StringTable { bytes, index: OnceLock::new() }
     }
 
+    /// The raw section bytes: NUL-terminated strings, starting with the empty string.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
 
+    /// Length of the section in bytes.
     pub fn len(&self) -> usize {
         self.bytes.len()
     }
 
+    /// True when the section has no bytes at all (not even the empty string).
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }

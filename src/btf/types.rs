@@ -30,25 +30,45 @@ impl fmt::Display for TypeId {
 #[repr(u8)]
 #[non_exhaustive]
 pub enum Kind {
+    /// Kind 0, `BTF_KIND_UNKN`: no valid type has it (id 0, `void`, is implicit).
     Unknown = 0,
+    /// `BTF_KIND_INT`: an integer, char or bool.
     Int = 1,
+    /// `BTF_KIND_PTR`: a pointer.
     Ptr = 2,
+    /// `BTF_KIND_ARRAY`: a fixed-size array.
     Array = 3,
+    /// `BTF_KIND_STRUCT`.
     Struct = 4,
+    /// `BTF_KIND_UNION`.
     Union = 5,
+    /// `BTF_KIND_ENUM`: an enum with 32-bit values.
     Enum = 6,
+    /// `BTF_KIND_FWD`: a forward declaration of a struct or union.
     Fwd = 7,
+    /// `BTF_KIND_TYPEDEF`.
     Typedef = 8,
+    /// `BTF_KIND_VOLATILE` qualifier.
     Volatile = 9,
+    /// `BTF_KIND_CONST` qualifier.
     Const = 10,
+    /// `BTF_KIND_RESTRICT` qualifier.
     Restrict = 11,
+    /// `BTF_KIND_FUNC`: a function (name and linkage), pointing at its FUNC_PROTO.
     Func = 12,
+    /// `BTF_KIND_FUNC_PROTO`: a function signature.
     FuncProto = 13,
+    /// `BTF_KIND_VAR`: a global or static variable.
     Var = 14,
+    /// `BTF_KIND_DATASEC`: an ELF data section and the variables in it.
     Datasec = 15,
+    /// `BTF_KIND_FLOAT`: a floating-point type.
     Float = 16,
+    /// `BTF_KIND_DECL_TAG`: a string tag on a declaration or one of its members/params.
     DeclTag = 17,
+    /// `BTF_KIND_TYPE_TAG`: a string tag on a pointee type.
     TypeTag = 18,
+    /// `BTF_KIND_ENUM64`: an enum with 64-bit values.
     Enum64 = 19,
 }
 
@@ -111,33 +131,45 @@ impl Kind {
 
 /// INT encoding bits.
 pub mod int_encoding {
+    /// `BTF_INT_SIGNED`: the integer is signed.
     pub const SIGNED: u8 = 1;
+    /// `BTF_INT_CHAR`: the integer is a character type.
     pub const CHAR: u8 = 2;
+    /// `BTF_INT_BOOL`: the integer is a boolean.
     pub const BOOL: u8 = 4;
 }
 
 /// FUNC linkage values (stored in vlen).
 pub mod func_linkage {
+    /// `BTF_FUNC_STATIC`: file-local function.
     pub const STATIC: u16 = 0;
+    /// `BTF_FUNC_GLOBAL`: function visible outside its object.
     pub const GLOBAL: u16 = 1;
+    /// `BTF_FUNC_EXTERN`: function defined elsewhere.
     pub const EXTERN: u16 = 2;
 }
 
 /// VAR linkage values.
 pub mod var_linkage {
+    /// `BTF_VAR_STATIC`: file-local variable.
     pub const STATIC: u32 = 0;
+    /// `BTF_VAR_GLOBAL_ALLOCATED`: global variable defined (allocated) here.
     pub const GLOBAL_ALLOCATED: u32 = 1;
+    /// `BTF_VAR_GLOBAL_EXTERN`: global variable defined elsewhere.
     pub const GLOBAL_EXTERN: u32 = 2;
 }
 
 /// Extra data of an INT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Int {
+    /// Storage size in bytes (1, 2, 4, 8 or 16).
     pub size: u32,
     /// `int_encoding::{SIGNED, CHAR, BOOL}` (at most one bit is set in
     /// kernel-valid BTF; any 4-bit value with libbpf-level validation).
     pub encoding: u8,
+    /// Bit offset of the value within its storage (`BTF_INT_OFFSET`; 0 in practice).
     pub offset: u8,
+    /// Number of value bits (`BTF_INT_BITS`), at most `size * 8`.
     pub bits: u8,
 }
 
@@ -151,8 +183,11 @@ impl Int {
 /// Extra data of an ARRAY.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Array {
+    /// Element type.
     pub elem: TypeId,
+    /// Index type (usually an INT; only its existence matters).
     pub index: TypeId,
+    /// Number of elements (0 for a flexible array).
     pub nelems: u32,
 }
 
@@ -160,17 +195,22 @@ pub struct Array {
 /// kind_flag set, the top 8 bits are the bitfield size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Member {
+    /// Member name (string offset; 0 for an anonymous member).
     pub name_off: u32,
+    /// Member type.
     pub ty: TypeId,
+    /// Bit offset within the struct; with kind_flag, also the bitfield size in the top 8 bits (see [`Composite::bit_offset`]).
     pub offset: u32,
 }
 
 /// Extra data of a STRUCT or UNION.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Composite {
+    /// Size of the struct or union in bytes.
     pub size: u32,
     /// kind_flag: member offsets carry bitfield sizes.
     pub kflag: bool,
+    /// The members, in declaration order (`vlen` of them).
     pub members: List<Member>,
 }
 
@@ -188,60 +228,78 @@ impl Composite {
 /// One ENUM value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct EnumValue {
+    /// Enumerator name (string offset).
     pub name_off: u32,
+    /// Enumerator value (reinterpret as `i32` when the enum is signed).
     pub val: u32,
 }
 
 /// Extra data of an ENUM.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Enum {
+    /// Size of the enum in bytes (1, 2, 4 or 8).
     pub size: u32,
     /// kind_flag: values are signed.
     pub signed: bool,
+    /// The enumerators (`vlen` of them).
     pub values: List<EnumValue>,
 }
 
 /// One ENUM64 value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Enum64Value {
+    /// Enumerator name (string offset).
     pub name_off: u32,
+    /// Enumerator value, from the `val_lo32`/`val_hi32` pair (reinterpret as `i64` when signed).
     pub val: u64,
 }
 
 /// Extra data of an ENUM64.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Enum64 {
+    /// Size of the enum in bytes (1, 2, 4 or 8).
     pub size: u32,
+    /// kind_flag: values are signed.
     pub signed: bool,
+    /// The enumerators (`vlen` of them).
     pub values: List<Enum64Value>,
 }
 
 /// One FUNC_PROTO parameter (type 0 as the last one means `...`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Param {
+    /// Parameter name (string offset; 0 when unnamed).
     pub name_off: u32,
+    /// Parameter type (`void` only for a trailing `...`).
     pub ty: TypeId,
 }
 
 /// Extra data of a FUNC_PROTO.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FuncProto {
+    /// Return type (`void` for none).
     pub ret: TypeId,
+    /// The parameters, in order (`vlen` of them).
     pub params: List<Param>,
 }
 
 /// One DATASEC entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VarSecinfo {
+    /// The VAR (or, for extern functions, FUNC) placed in the section.
     pub ty: TypeId,
+    /// Byte offset of the variable within the section.
     pub offset: u32,
+    /// Size of the variable in bytes.
     pub size: u32,
 }
 
 /// Extra data of a DATASEC.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Datasec {
+    /// Section size in bytes (0 until filled in, e.g. before linking).
     pub size: u32,
+    /// The section's variables (`vlen` of them), normally sorted by offset.
     pub vars: List<VarSecinfo>,
 }
 
@@ -249,28 +307,72 @@ pub struct Datasec {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TypeKind {
+    /// INT.
     Int(Int),
+    /// PTR to the given type.
     Ptr(TypeId),
+    /// ARRAY.
     Array(Array),
+    /// STRUCT.
     Struct(Composite),
+    /// UNION.
     Union(Composite),
+    /// ENUM (32-bit values).
     Enum(Enum),
     /// Forward declaration; `union` is the kind_flag.
-    Fwd { union: bool },
+    Fwd {
+        /// kind_flag: true for `union X;`, false for `struct X;`.
+        union: bool,
+    },
+    /// TYPEDEF of the given type.
     Typedef(TypeId),
+    /// VOLATILE of the given type.
     Volatile(TypeId),
+    /// CONST of the given type.
     Const(TypeId),
+    /// RESTRICT of the given type.
     Restrict(TypeId),
     /// `linkage` is stored in vlen (`func_linkage`).
-    Func { proto: TypeId, linkage: u16 },
+    Func {
+        /// The FUNC_PROTO giving the signature.
+        proto: TypeId,
+        /// One of [`func_linkage`], stored in vlen.
+        linkage: u16,
+    },
+    /// FUNC_PROTO.
     FuncProto(FuncProto),
-    Var { ty: TypeId, linkage: u32 },
+    /// VAR: a named variable.
+    Var {
+        /// The variable's type.
+        ty: TypeId,
+        /// One of [`var_linkage`], stored after `struct btf_type`.
+        linkage: u32,
+    },
+    /// DATASEC.
     Datasec(Datasec),
-    Float { size: u32 },
+    /// FLOAT.
+    Float {
+        /// Size in bytes (2, 4, 8, 12 or 16).
+        size: u32,
+    },
     /// `component_idx` is -1 for the type itself; `attr` is the kind_flag
     /// (the tag is an attribute, newer kernels).
-    DeclTag { ty: TypeId, component_idx: i32, attr: bool },
-    TypeTag { ty: TypeId, attr: bool },
+    DeclTag {
+        /// The tagged type (a STRUCT, UNION, VAR, FUNC or TYPEDEF).
+        ty: TypeId,
+        /// Index of the tagged member or parameter, or -1 for the type itself.
+        component_idx: i32,
+        /// kind_flag: the tag is a compiler attribute, not a string annotation.
+        attr: bool,
+    },
+    /// TYPE_TAG: a string tag (the type's name) applied to a pointee type.
+    TypeTag {
+        /// The tagged type.
+        ty: TypeId,
+        /// kind_flag: the tag is a compiler attribute, not a string annotation.
+        attr: bool,
+    },
+    /// ENUM64 (64-bit values).
     Enum64(Enum64),
 }
 
@@ -291,6 +393,7 @@ pub struct Quirks {
 }
 
 impl Quirks {
+    /// True when no unused bits are set (kernel-valid type).
     pub fn is_empty(&self) -> bool {
         *self == Quirks::default()
     }
@@ -299,13 +402,16 @@ impl Quirks {
 /// One BTF type: its name (a string offset, 0 for anonymous) and its kind data.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Type {
+    /// Type name as a string offset (0 for anonymous).
     pub name_off: u32,
+    /// The kind and its extra data.
     pub kind: TypeKind,
     /// Unused-field bits kept from lenient input (`None` for kernel-valid types).
     pub quirks: Option<Box<Quirks>>,
 }
 
 impl Type {
+    /// A type with no quirks.
     pub fn new(name_off: u32, kind: TypeKind) -> Type {
         Type { name_off, kind, quirks: None }
     }
@@ -516,6 +622,7 @@ impl Type {
         }
     }
 
+    /// The struct/union data when this is a STRUCT or UNION, else `None`.
     pub fn as_composite(&self) -> Option<&Composite> {
         match &self.kind {
             TypeKind::Struct(c) | TypeKind::Union(c) => Some(c),

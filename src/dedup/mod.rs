@@ -18,7 +18,7 @@
 //!
 //! Candidates for a type are found through a hash of its "shape"; when more
 //! than one candidate would match, libbpf takes the first one in its hash
-//! map's chain, so [`table`] reproduces that order exactly.
+//! map's chain, so the private `table` module reproduces that order exactly.
 //!
 //! Nothing here recurses on input-controlled depth: graph comparison and the
 //! reference pass use explicit stacks; the "identical types" fallback
@@ -51,9 +51,13 @@ pub struct DedupOptions {
 /// What [`Btf::dedup`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DedupStats {
+    /// This BTF's own types before dedup.
     pub types_in: usize,
+    /// This BTF's own types after dedup.
     pub types_out: usize,
+    /// Size of this BTF's own string section before dedup, in bytes.
     pub str_bytes_in: usize,
+    /// Size of this BTF's own string section after dedup, in bytes.
     pub str_bytes_out: usize,
 }
 

@@ -14,6 +14,7 @@ use crate::btf::{Kind, Type, TypeKind};
 /// A type (or group of structurally equal types) present in only one BTF.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
+    /// The BTF kind of the type(s).
     pub kind: Kind,
     /// `struct foo`, `var bar`, `anon func_proto 'int (void *)'`, ...
     pub title: String,
@@ -27,10 +28,15 @@ pub struct Entry {
 /// A type present in both BTFs under the same name, with a different structure.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Changed {
+    /// `struct foo`, `typedef bar`, ...: the kind and name shared by both sides.
     pub title: String,
+    /// The type's kind in BTF A.
     pub kind_a: Kind,
+    /// The type's kind in BTF B (differs from `kind_a` e.g. for a STRUCT that became a UNION).
     pub kind_b: Kind,
+    /// How many structurally equal copies of it BTF A has.
     pub count_a: u32,
+    /// How many structurally equal copies of it BTF B has.
     pub count_b: u32,
     /// Differences of the type itself (and of its anonymous inner types);
     /// displayed, each is a line such as
@@ -51,9 +57,13 @@ impl Changed {
 /// A type present in both BTFs with a different number of copies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dup {
+    /// The BTF kind of the type.
     pub kind: Kind,
+    /// `struct foo`, or a description of an anonymous type.
     pub title: String,
+    /// Number of copies in BTF A.
     pub count_a: u32,
+    /// Number of copies in BTF B.
     pub count_b: u32,
 }
 
@@ -62,12 +72,17 @@ pub struct Dup {
 pub struct Report {
     /// Every structural class has as many types in A as in B.
     pub equivalent: bool,
+    /// Number of types in BTF A, not counting `void`.
     pub types_a: u32,
+    /// Number of types in BTF B, not counting `void`.
     pub types_b: u32,
     /// Distinct structural classes over both BTFs.
     pub classes: u32,
+    /// Types found only in BTF A.
     pub only_a: Vec<Entry>,
+    /// Types found only in BTF B.
     pub only_b: Vec<Entry>,
+    /// Named types whose structure differs between A and B.
     pub changed: Vec<Changed>,
     /// Named types with differing copy counts.
     pub duplicates: Vec<Dup>,

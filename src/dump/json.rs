@@ -16,6 +16,7 @@ pub struct JsonWriter {
 }
 
 impl JsonWriter {
+    /// A writer at the top level; `pretty` selects bpftool's indented layout (`-p`) over the compact one.
     pub fn new(pretty: bool) -> Self {
         JsonWriter { out: Vec::new(), depth: 0, pretty, sep: false }
     }
@@ -25,6 +26,7 @@ impl JsonWriter {
         JsonWriter { out: Vec::with_capacity(1 << 16), depth, pretty, sep }
     }
 
+    /// The JSON text written so far.
     pub fn into_inner(self) -> Vec<u8> {
         self.out
     }
@@ -61,15 +63,19 @@ impl JsonWriter {
         self.sep = true;
     }
 
+    /// Writes `{`, starting an object (after a separator if needed).
     pub fn start_object(&mut self) {
         self.begin(b'{')
     }
+    /// Writes `}`, ending the current object.
     pub fn end_object(&mut self) {
         self.end(b'}')
     }
+    /// Writes `[`, starting an array (after a separator if needed).
     pub fn start_array(&mut self) {
         self.begin(b'[')
     }
+    /// Writes `]`, ending the current array.
     pub fn end_array(&mut self) {
         self.end(b']')
     }
@@ -116,6 +122,7 @@ impl JsonWriter {
         self.out.push(b'"');
     }
 
+    /// Writes an object key `name` and its colon; the value follows.
     pub fn name(&mut self, name: &str) {
         self.eor();
         self.eol();
@@ -124,18 +131,21 @@ impl JsonWriter {
         self.out.s(if self.pretty { ": " } else { ":" });
     }
 
+    /// Writes `"name": "val"`, escaping `val` as bpftool does (bytes need not be UTF-8).
     pub fn string_field(&mut self, name: &str, val: impl AsRef<[u8]>) {
         self.name(name);
         self.eor();
         self.puts(val.as_ref());
     }
 
+    /// Writes `"name": v` for an unsigned integer.
     pub fn uint_field(&mut self, name: &str, v: impl Into<u64>) {
         self.name(name);
         self.eor();
         self.out.u(v.into());
     }
 
+    /// Writes `"name": v` for a signed integer.
     pub fn int_field(&mut self, name: &str, v: i64) {
         self.name(name);
         self.eor();
