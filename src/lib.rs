@@ -13,6 +13,7 @@ pub mod dump;
 pub mod elf;
 pub mod error;
 pub mod input;
+pub mod kernel;
 pub mod output;
 pub mod parse;
 pub mod stat;

@@ -215,7 +215,27 @@ btfkit dedup vmlinux.o --in-place")]
         /// are kept in the output, as libbpf's dedup keeps them
         #[arg(long, value_enum, default_value = "kernel")]
         validate: ValidateArg,
+        #[command(flatten)]
+        kernel: KernelArgs,
     },
+}
+
+/// `dedup --kernel`: finish a kernel image's BTF as `pahole -J` does (library: `btfkit::kernel`).
+#[derive(clap::Args, Clone, Debug)]
+struct KernelArgs {
+    /// The inputs are a kernel image's objects (vmlinux.o + init/version-timestamp.o, or a
+    /// linked vmlinux): after the merge and dedup, make ONE .data..percpu DATASEC with the
+    /// final per-CPU offsets and keep pahole's function set, using the image's ELF symbols
+    #[arg(long, conflicts_with = "split")]
+    kernel: bool,
+    /// With --kernel: read the ELF symbols from this image instead of the first input
+    /// (for a raw BTF archive input)
+    #[arg(long, requires = "kernel", value_name = "IMAGE")]
+    symbols_from: Option<PathBuf>,
+    /// With --kernel: drop every FUNC of a name whose prototypes disagree (pahole >= 1.25's
+    /// --skip_encoding_btf_inconsistent_proto, in the kernel's pahole flags from 6.5 on)
+    #[arg(long, requires = "kernel")]
+    skip_inconsistent_proto: bool,
 }
 
 enum Fail {
@@ -345,6 +365,7 @@ struct DedupArgs {
     keep_size: bool,
     force_collisions: bool,
     validate: ValidateArg,
+    kernel: KernelArgs,
 }
 
 /// `dedup --split`: every child of a base+children archive deduplicated
@@ -411,6 +432,40 @@ fn rewrite_elf(path: &Path, elf: &[u8], btf: &[u8], keep_size: bool) -> Result<V
     }
 }
 
+/// `dedup --kernel`: the library's pahole-like finish with the image's symbols; one
+/// summary line and (when something cannot be recovered) one warning line.
+fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
+    let image = a.kernel.symbols_from.as_ref().or(a.inputs.first()).ok_or_else(|| Error::Invalid("no input".into()))?;
+    let src = input::open(image)?;
+    if !src.is_elf {
+        return Err(Error::Invalid(format!(
+            "{}: --kernel needs the kernel image's ELF symbols (give an ELF input or --symbols-from IMAGE)",
+            image.display()
+        ))
+        .into());
+    }
+    let syms = btfkit::kernel::ImageSymbols::from_elf(&src.bytes, &Default::default()).map_err(|e| e.in_file(image))?;
+    let opts = btfkit::kernel::KernelOptions { skip_inconsistent_proto: a.kernel.skip_inconsistent_proto };
+    let r = btfkit::kernel::finish(btf, &syms, &opts)?;
+    eprintln!(
+        "btfkit dedup --kernel: {} .data..percpu DATASECs ({} VARs) -> 1 ({} VARs), FUNCs {} -> {} ({} without a symbol, {} same-named{})",
+        r.percpu_datasecs_in,
+        r.percpu_vars_in,
+        r.percpu_vars_out,
+        r.funcs_in,
+        r.funcs_out,
+        r.funcs_without_symbol,
+        r.funcs_same_name,
+        if opts.skip_inconsistent_proto {
+            format!(", {} of {} names with inconsistent prototypes", r.funcs_inconsistent, r.inconsistent_names)
+        } else { String::new() }
+    );
+    if let Some(w) = r.warning() {
+        eprintln!("btfkit: warning: {w}");
+    }
+    Ok(())
+}
+
 fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     use btfkit::output::write_atomic;
     let t0 = std::time::Instant::now();
@@ -459,6 +514,9 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
     // Type ids in a dedup error are ids of the merged BTF: name what was merged.
     let stats = btf.dedup(&opts).map_err(|e| e.in_file(merged_label(&a.inputs, members)))?;
+    if a.kernel.kernel {
+        kernel_finish(&mut btf, &a)?;
+    }
     let bytes = btfkit::write::to_bytes(&btf);
     if let Some(d) = &a.detached {
         write_atomic(d, &bytes)?;
@@ -542,9 +600,9 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 w => w?,
             }
         }
-        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, keep_size, split, force_collisions, validate } => {
+        Cmd::Dedup { inputs, base, output, detached, in_place, lenient, keep_size, split, force_collisions, validate, kernel } => {
             let args =
-                DedupArgs { inputs, base, output, detached, in_place, lenient, keep_size, force_collisions, validate };
+                DedupArgs { inputs, base, output, detached, in_place, lenient, keep_size, force_collisions, validate, kernel };
             if split {
                 split_dedup_cmd(args, &mut out)?;
             } else {

@@ -22,7 +22,7 @@ fn objcopy(args: &[&str], dir: &std::path::Path) {
 fn link_step_on_fixture_archive_loads() {
     // The patch must still run exactly these commands (keep this test in step with it).
     for line in [
-        "+\t${BTFKIT:-btfkit} dedup vmlinux.o init/version-timestamp.o --detached ${2%.o}",
+        "+\t${BTFKIT:-btfkit} dedup --kernel vmlinux.o init/version-timestamp.o --detached ${2%.o}",
         "+\t${OBJCOPY} --only-section=.BTF --update-section .BTF=${2%.o} --strip-all vmlinux.o ${1}",
         "+\t\tKEEP(*.btf.vmlinux.bin.o(.BTF))",
         "+\t/DISCARD/ : { *(.BTF) }",
@@ -55,10 +55,14 @@ fn link_step_on_fixture_archive_loads() {
 
     let run = common::run_ok(
         common::btfkit()
-            .args(["dedup", "vmlinux.o", "init/version-timestamp.o", "--detached", ".btf.vmlinux.bin"])
+            .args(["dedup", "--kernel", "vmlinux.o", "init/version-timestamp.o", "--detached", ".btf.vmlinux.bin"])
             .current_dir(&dir),
     );
     let _ = run;
+    // --kernel: one per-CPU DATASEC.
+    let merged = btfkit::parse::parse(&std::fs::read(dir.join(".btf.vmlinux.bin")).unwrap()).unwrap();
+    let secs = merged.iter().filter(|(_, t)| t.kind() == btfkit::Kind::Datasec).count();
+    assert_eq!(secs, 1, "dedup --kernel leaves one DATASEC");
     objcopy(
         &["--only-section=.BTF", "--update-section", ".BTF=.btf.vmlinux.bin", "--strip-all", "vmlinux.o", ".tmp_vmlinux.btf"],
         &dir,

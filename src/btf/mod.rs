@@ -1,6 +1,7 @@
 //! The BTF container: types, strings, an optional base (split BTF), and the
 //! builder API (`add_*`, like libbpf's `btf__add_*`).
 
+mod edit;
 mod strings;
 mod types;
 
