@@ -10,7 +10,7 @@
 #            step (scripts/kernel-e2e/btfkit-kbuild.patch)
 #   nodwarf  the same patch, built with BTF_STRIP_DWARF=1: every object's DWARF is
 #            stripped right after its BTF is encoded; vmlinux has BTF and no DWARF
-#   merge    the btfkit tree (a copy, objects not rebuilt) relinked with the plain
+#   merge    the btfkit tree's objects relinked (merge_link) with the plain
 #            `btfkit dedup` merge, without --kernel: libbpf's merge of the per-object BTF,
 #            one .data..percpu DATASEC per object.  The negative control: BPF programs
 #            that use per-CPU variables must fail on it as described below.
@@ -29,7 +29,7 @@
 # Environment:
 #   W=dir             work dir (default: <repo>/target/kernel-e2e)
 #   VARIANTS="..."    subset/order of: std btfkit nodwarf merge (default: all four;
-#                     merge copies the btfkit tree, so btfkit must be built first)
+#                     merge relinks the btfkit tree, so btfkit must be built first)
 #   JOBS=2            make -j
 #   BTFKIT=path       the btfkit binary (default: cargo build --release in the repo)
 #   SKIP_APT=1        do not apt-get install
@@ -164,18 +164,6 @@ prepare() {   # $1 variant
         rm -rf "$d"; mkdir -p "$d"; touch "$d/.stamp-rebuilt-$$"
     fi
     mkdir -p "$d"
-    if [ ! -e "$d/.stamp-unpack" ] && [ "$v" = merge ]; then
-        # merge = the btfkit tree's objects, linked with the plain merge: copy the built
-        # tree, then build() relinks it (its btf-tool differs), objects are not rebuilt
-        [ -e "$W/btfkit/.stamp-build" ] || die "merge: the btfkit tree is not built (put btfkit before merge in VARIANTS)"
-        log "merge: copy the built btfkit tree"
-        rm -rf "$d/linux"
-        cp -a "$W/btfkit/linux" "$d/linux"
-        cp "$W/btfkit/config.added" "$d/"
-        echo "copied from btfkit x" > "$d/btf-tool"
-        rm -f "$d/.stamp-patch"
-        touch "$d/.stamp-unpack" "$d/.stamp-config" "$d/.stamp-build"
-    fi
     if [ ! -e "$d/.stamp-unpack" ]; then
         log "$v: copy the pristine source tree"
         rm -rf "$d/linux" "$d/linux-source-6.1"
@@ -192,11 +180,6 @@ prepare() {   # $1 variant
             done
             if [ "$v" != std ]; then
                 patch -p1 --no-backup-if-mismatch < "$PATCH"
-                if [ "$v" = merge ]; then
-                    # the plain merge: the same link step without --kernel (libbpf's merge)
-                    sed -i '/btfkit} dedup /{s/ --kernel\b//; s/ --symbols-from [^ ]*//; s/ --skip-inconsistent-proto//}' scripts/link-vmlinux.sh
-                    ! grep -q -- '--kernel' scripts/link-vmlinux.sh || die "merge: --kernel is still in link-vmlinux.sh"
-                fi
                 # measurement only (not part of the patch): time the btfkit step
                 sed -i 's|^\t${BTFKIT:-btfkit} dedup |\t/usr/bin/time -v -o .btf-step.time ${BTFKIT:-btfkit} dedup |' scripts/link-vmlinux.sh
             else
@@ -271,6 +254,43 @@ build() {   # $1 variant
         || { tail -40 "$d/build.log"; die "$v: bzImage failed"; }
     rm -f "$d/relink.log" "$d/relink.secs"
     tool_id "$v" > "$d/btf-tool"
+    touch "$d/.stamp-build"
+}
+
+# The merge variant: the btfkit tree relinked with the plain merge (the patch's link step
+# without --kernel), objects not rebuilt.  Its vmlinux, bzImage and timing files are kept
+# in $W/merge/linux; then the tree gets its --kernel link step back and is relinked again.
+merge_link() {
+    local d=$W/merge k=$W/btfkit/linux r0 r1 f
+    [ -e "$W/btfkit/.stamp-build" ] || die "merge: the btfkit tree is not built (VARIANTS must have btfkit before merge)"
+    if [ -e "$d/.stamp-build" ] && [ "$d/.stamp-build" -nt "$W/btfkit/.stamp-build" ] \
+            && [ "$(awk '{print $NF}' "$d/btf-tool" 2>/dev/null)" = "$(tool_id merge | awk '{print $NF}')" ]; then
+        log "merge: already linked ($(cat "$d/btf-tool"))"; return
+    fi
+    log "merge: relink the btfkit tree with the plain merge (log: $d/relink.log)"
+    rm -rf "$d/linux" "$d/.stamp-build" "$d/.stamp-boot"
+    mkdir -p "$d/linux/arch/x86/boot"
+    cp -p "$k/scripts/link-vmlinux.sh" "$d/link-vmlinux.sh.btfkit"
+    sed -i '/btfkit} dedup /{s/ --kernel\b//; s/ --symbols-from [^ ]*//; s/ --skip-inconsistent-proto//}' "$k/scripts/link-vmlinux.sh"
+    grep -q 'btfkit} dedup ' "$k/scripts/link-vmlinux.sh" && ! grep -q -- '--kernel' "$k/scripts/link-vmlinux.sh" \
+        || die "merge: could not take --kernel out of the link step"
+    cp "$k/scripts/link-vmlinux.sh" "$d/link-vmlinux.sh"
+    rm -f "$k/vmlinux" "$k/.btf-step.time" "$k/.gen_btf.t0" "$k/.gen_btf.t1"
+    r0=$(date +%s.%N)
+    BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" vmlinux > "$d/relink.log" 2>&1 \
+        || { cp "$d/link-vmlinux.sh.btfkit" "$k/scripts/link-vmlinux.sh"; tail -40 "$d/relink.log"; die "merge: relink failed"; }
+    r1=$(date +%s.%N)
+    echo "$r0 $r1" | awk '{printf "%.1f\n", $2-$1}' > "$d/relink.secs"
+    BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" bzImage >> "$d/relink.log" 2>&1 \
+        || { cp "$d/link-vmlinux.sh.btfkit" "$k/scripts/link-vmlinux.sh"; tail -40 "$d/relink.log"; die "merge: bzImage failed"; }
+    for f in vmlinux .btf-step.time .gen_btf.t0 .gen_btf.t1 arch/x86/boot/bzImage; do cp -p "$k/$f" "$d/linux/$f"; done
+    log "merge: give the btfkit tree its own link step back and relink it (log: $W/btfkit/relink.log)"
+    cp "$d/link-vmlinux.sh.btfkit" "$k/scripts/link-vmlinux.sh"
+    rm -f "$k/vmlinux" "$k/.btf-step.time" "$k/.gen_btf.t0" "$k/.gen_btf.t1" "$W/btfkit/.stamp-boot"
+    { BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" vmlinux && BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" bzImage; } \
+        > "$W/btfkit/relink.log" 2>&1 || { tail -40 "$W/btfkit/relink.log"; die "btfkit: relink after merge failed"; }
+    cp "$W/btfkit/config.added" "$d/"
+    tool_id merge > "$d/btf-tool"
     touch "$d/.stamp-build"
 }
 
@@ -427,8 +447,14 @@ boot() {   # $1 variant
 
 for v in $VARIANTS; do
     case $v in std|btfkit|nodwarf|merge) ;; *) die "unknown variant $v" ;; esac
-    prepare "$v"
-    build "$v"
+    if [ "$v" = merge ]; then
+        merge_link
+    else
+        prepare "$v"
+        build "$v"
+        # (before btfkit boots: merge_link relinks the btfkit tree)
+        if [ "$v" = btfkit ] && [[ " $VARIANTS " == *" merge "* ]]; then merge_link; fi
+    fi
     check "$v"
     bpf_progs "$v"
     boot "$v"
@@ -472,9 +498,10 @@ R=$W/results.md
     f_gen()    { awk '{printf "%.1f", $1}' <(paste "$W/$1/linux/.gen_btf.t1" "$W/$1/linux/.gen_btf.t0" | awk '{print $1-$2}'); }
     f_rss()    { echo "$(( $(tv "$W/$1/linux/.btf-step.time" 'Maximum resident set size') / 1024 )) MiB"; }
     f_steptool() { if [ "$1" = std ]; then echo "pahole -J"; else sed -n 's/.* \(dedup.*\) [0-9a-f]\{16\}$/btfkit \1/p' "$W/$1/btf-tool"; fi; }
-    f_objs()   { find "$W/$1/linux" -name '*.o' ! -name vmlinux.o -printf '%s\n' | awk '{s+=$1} END {printf "%\047d", s}'; }
-    f_nobjs()  { find "$W/$1/linux" -name '*.o' ! -name vmlinux.o | wc -l; }
-    f_vmo()    { stat -c %s "$W/$1/linux/vmlinux.o" | xargs printf "%'d"; }
+    tree()     { if [ "$1" = merge ]; then echo "$W/btfkit/linux"; else echo "$W/$1/linux"; fi; }   # objects
+    f_objs()   { find "$(tree "$1")" -name '*.o' ! -name vmlinux.o -printf '%s\n' | awk '{s+=$1} END {printf "%\047d", s}'; }
+    f_nobjs()  { find "$(tree "$1")" -name '*.o' ! -name vmlinux.o | wc -l; }
+    f_vmo()    { stat -c %s "$(tree "$1")/vmlinux.o" | xargs printf "%'d"; }
     f_vml()    { stat -c %s "$W/$1/linux/vmlinux" | xargs printf "%'d"; }
     f_bzi()    { stat -c %s "$W/$1/linux/arch/x86/boot/bzImage" | xargs printf "%'d"; }
     f_btf()    { stat -c %s "$W/$1/vmlinux.btf" | xargs printf "%'d"; }
@@ -502,6 +529,8 @@ R=$W/results.md
     row "bytes of vmlinux .BTF" f_btf
     row ".debug_* sections in vmlinux" f_dbg
     row "resolve_btfids unresolved symbols" f_unres
+    f_boot()   { cat "$W/$1/boot.secs" 2>/dev/null || echo -; }
+    row "boot + BPF programs in qemu (TCG), wall (s)" f_boot
     echo
     echo "Configuration added to the fixture config (for booting; \`< fixture\`, \`> used\`):"
     echo
