@@ -172,12 +172,14 @@ prepare() {   # $1 variant
     fi
     if [ "$(cat "$d/.stamp-patch" 2>/dev/null)" != "$(patch_id "$v")" ]; then
         log "$v: patch ($(patch_id "$v"))"
+        local files f
+        files="scripts/link-vmlinux.sh $(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$PATCH" | grep -v '^scripts/link-vmlinux.sh$')"
+        rm -rf "$d/patched"
         (
-            cd "$d/linux"
-            # from the pristine files: the tree may carry an older patch (or a copy's)
-            for f in scripts/link-vmlinux.sh $(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$PATCH"); do
-                cp -p "$PRISTINE/$f" "$f"
-            done
+            # patch copies of the pristine files (the tree may carry an older patch); the
+            # tree's files are replaced below only where they differ (mtimes stay otherwise)
+            for f in $files; do mkdir -p "$d/patched/$(dirname "$f")"; cp -p "$PRISTINE/$f" "$d/patched/$f"; done
+            cd "$d/patched"
             if [ "$v" != std ]; then
                 patch -p1 --no-backup-if-mismatch < "$PATCH"
                 # measurement only (not part of the patch): time the btfkit step
@@ -190,6 +192,8 @@ prepare() {   # $1 variant
             sed -i 's|^\tif ! gen_btf |\tdate +%s.%N > .gen_btf.t0\n&|; s|^kallsymso=""$|date +%s.%N > .gen_btf.t1\n&|' scripts/link-vmlinux.sh
             [ "$(grep -c 'gen_btf.t[01]' scripts/link-vmlinux.sh)" = 2 ] || die "$v: gen_btf timing sed did not apply"
         )
+        for f in $files; do cmp -s "$d/patched/$f" "$d/linux/$f" || cp "$d/patched/$f" "$d/linux/$f"; done
+        rm -rf "$d/patched"
         patch_id "$v" > "$d/.stamp-patch"
     fi
     if [ ! -e "$d/.stamp-config" ]; then
