@@ -404,6 +404,7 @@ judge() {   # $1 variant
     must "percpu_first: bpf_this_cpu_ptr(&cpu_loops_per_jiffy), first DATASEC, loads and reads > 0" "$P percpu_first OK "
     must "on_task_rename: tp_btf program sees its typed arguments" "$P on_task_rename OK "
     if [ "$v" = merge ]; then
+        pc "BTF: cpu_loops_per_jiffy is in the first .data..percpu DATASEC" '^cpu_loops_per_jiffy: DATASEC #1 of'
         pc "BTF: __preempt_count is outside the first .data..percpu DATASEC" '^__preempt_count: .*NOT the first'
         pc "BTF: current_task is outside the first .data..percpu DATASEC" '^current_task: .*NOT the first'
         must "percpu_preempt_count REFUSED: this_cpu_ptr of a non-per-CPU pointer" "$P percpu_preempt_count REFUSED .*expected=percpu_ptr_"
