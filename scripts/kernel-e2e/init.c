@@ -163,8 +163,31 @@ static const char *verifier_message(const char *log)
 struct loaded {
 	struct bpf_object *obj;
 	struct bpf_program *prog;
-	struct e2e_out *o;	/* the .bss map, mmapped: the programs' `out` */
+	struct bpf_map *bss;	/* the .bss map: the programs' `out` */
+	struct e2e_out o;	/* a copy of it (get_out/put_out) */
 };
+
+/* The .bss map's one element.  (bpf_object__load does not mmap internal maps into the
+ * caller, only the skeleton loader does: read and write them as map elements.) */
+static int get_out(const char *name, struct loaded *l)
+{
+	int zero = 0;
+	if (bpf_map__lookup_elem(l->bss, &zero, sizeof zero, &l->o, sizeof l->o, 0)) {
+		say("PROG %s ERROR read .bss: %s", name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int put_out(const char *name, struct loaded *l)
+{
+	int zero = 0;
+	if (bpf_map__update_elem(l->bss, &zero, sizeof zero, &l->o, sizeof l->o, 0)) {
+		say("PROG %s ERROR write .bss: %s", name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
 /* Opens the object, loads only program `name`.  Returns 0, or prints the verdict
  * (REFUSED/ERROR) and returns -1. */
@@ -203,15 +226,12 @@ static int load_one(const char *name, struct loaded *l)
 	struct bpf_map *m;
 	bpf_object__for_each_map(m, l->obj) {
 		const char *mn = bpf_map__name(m);
-		size_t sz = 0;
-		if (strlen(mn) >= 4 && !strcmp(mn + strlen(mn) - 4, ".bss")) {
-			l->o = (struct e2e_out *)bpf_map__initial_value(m, &sz);
-			if (sz < sizeof *l->o)
-				l->o = NULL;
-		}
+		if (strlen(mn) >= 4 && !strcmp(mn + strlen(mn) - 4, ".bss") &&
+		    bpf_map__value_size(m) == sizeof(struct e2e_out))
+			l->bss = m;
 	}
-	if (!l->o) {
-		say("PROG %s ERROR no mmapped .bss map", name);
+	if (!l->bss) {
+		say("PROG %s ERROR no .bss map of %zu bytes", name, sizeof(struct e2e_out));
 		bpf_object__close(l->obj);
 		return -1;
 	}
@@ -229,7 +249,7 @@ static int run_syscall_prog(const char *name, struct loaded *l)
 		say("PROG %s ERROR returned %u", name, opts.retval);
 		return -1;
 	}
-	return 0;
+	return get_out(name, l);
 }
 
 static void test_percpu_first(void)
@@ -238,7 +258,7 @@ static void test_percpu_first(void)
 	struct loaded l;
 	if (load_one(name, &l)) return;
 	if (!run_syscall_prog(name, &l)) {
-		unsigned long long v = l.o->u64;
+		unsigned long long v = l.o.u64;
 		say("PROG %s %s cpu_loops_per_jiffy=%llu", name, v > 0 ? "OK" : "BAD", v);
 	}
 	bpf_object__close(l.obj);
@@ -250,7 +270,7 @@ static void test_percpu_preempt_count(void)
 	struct loaded l;
 	if (load_one(name, &l)) return;
 	if (!run_syscall_prog(name, &l)) {
-		int v = l.o->s32;
+		int v = l.o.s32;
 		/* nothing disabled: all count bits 0; bit 31 is the inverted NEED_RESCHED */
 		say("PROG %s %s __preempt_count=%d (0x%08x)", name,
 		    ((unsigned)v & 0x7fffffffu) == 0 ? "OK" : "BAD", v, (unsigned)v);
@@ -266,9 +286,9 @@ static void test_percpu_current_task(void)
 	if (load_one(name, &l)) return;
 	prctl(PR_GET_NAME, comm);
 	if (!run_syscall_prog(name, &l)) {
-		int ok = l.o->pid == getpid() && !strncmp(l.o->comm, comm, 16);
+		int ok = l.o.pid == getpid() && !strncmp(l.o.comm, comm, 16);
 		say("PROG %s %s current_task->pid=%d ->comm=\"%.16s\" (getpid()=%d, comm \"%s\")", name,
-		    ok ? "OK" : "BAD", l.o->pid, l.o->comm, (int)getpid(), comm);
+		    ok ? "OK" : "BAD", l.o.pid, l.o.comm, (int)getpid(), comm);
 	}
 	bpf_object__close(l.obj);
 }
@@ -280,7 +300,12 @@ static void test_tp_btf(void)
 	struct loaded l;
 	char old[17] = "";
 	if (load_one(name, &l)) return;
-	l.o->target_pid = getpid();
+	memset(&l.o, 0, sizeof l.o);
+	l.o.target_pid = getpid();
+	if (put_out(name, &l)) {
+		bpf_object__close(l.obj);
+		return;
+	}
 	struct bpf_link *link = bpf_program__attach(l.prog);
 	if (!link) {
 		say("PROG %s ERROR attach: %s", name, strerror(errno));
@@ -291,10 +316,14 @@ static void test_tp_btf(void)
 	prctl(PR_SET_NAME, newname);
 	bpf_link__destroy(link);
 	prctl(PR_SET_NAME, old);
-	int ok = l.o->hits == 1 && l.o->pid == getpid() && !strncmp(l.o->comm, old, 16) &&
-		 !strcmp(l.o->comm2, newname);
+	if (get_out(name, &l)) {
+		bpf_object__close(l.obj);
+		return;
+	}
+	int ok = l.o.hits == 1 && l.o.pid == getpid() && !strncmp(l.o.comm, old, 16) &&
+		 !strcmp(l.o.comm2, newname);
 	say("PROG %s %s hits=%u task->pid=%d task->comm=\"%.16s\" comm=\"%.16s\" (prctl(PR_SET_NAME) by pid %d: \"%s\" -> \"%s\")",
-	    name, ok ? "OK" : "BAD", l.o->hits, l.o->pid, l.o->comm, l.o->comm2, (int)getpid(), old, newname);
+	    name, ok ? "OK" : "BAD", l.o.hits, l.o.pid, l.o.comm, l.o.comm2, (int)getpid(), old, newname);
 	bpf_object__close(l.obj);
 }
 
@@ -307,7 +336,7 @@ static void test_direct(void)
 	if (load_one(name, &l)) return;
 	say("PROG %s ACCEPTED, running it", name);
 	if (!run_syscall_prog(name, &l))
-		say("PROG %s RAN __preempt_count=%d", name, l.o->s32);
+		say("PROG %s RAN __preempt_count=%d", name, l.o.s32);
 	bpf_object__close(l.obj);
 }
 
