@@ -10,7 +10,7 @@
 #            step (scripts/kernel-e2e/btfkit-kbuild.patch)
 #   nodwarf  the same patch, built with BTF_STRIP_DWARF=1: every object's DWARF is
 #            stripped right after its BTF is encoded; vmlinux has BTF and no DWARF
-#   merge    the btfkit tree's objects relinked (merge_link) with the plain
+#   merge    the btfkit (or nodwarf) tree's objects relinked (merge_link) with the plain
 #            `btfkit dedup` merge, without --kernel: libbpf's merge of the per-object BTF,
 #            one .data..percpu DATASEC per object.  The negative control: BPF programs
 #            that use per-CPU variables must fail on it as described below.
@@ -29,7 +29,9 @@
 # Environment:
 #   W=dir             work dir (default: <repo>/target/kernel-e2e)
 #   VARIANTS="..."    subset/order of: std btfkit nodwarf merge (default: all four;
-#                     merge relinks the btfkit tree, so btfkit must be built first)
+#                     merge relinks the btfkit tree, so btfkit must come before it)
+#   MERGE_FROM=btfkit the tree merge relinks: btfkit, or nodwarf (the per-object BTF of both
+#                     is the same; default: btfkit if in VARIANTS, else nodwarf if in VARIANTS)
 #   JOBS=2            make -j
 #   BTFKIT=path       the btfkit binary (default: cargo build --release in the repo)
 #   SKIP_APT=1        do not apt-get install
@@ -46,6 +48,11 @@ E2E=$REPO/scripts/kernel-e2e
 W=${W:-$REPO/target/kernel-e2e}
 JOBS=${JOBS:-2}
 VARIANTS=${VARIANTS:-"std btfkit nodwarf merge"}
+case " $VARIANTS " in
+    *" btfkit "*) MERGE_FROM=${MERGE_FROM:-btfkit} ;;
+    *" nodwarf "*) MERGE_FROM=${MERGE_FROM:-nodwarf} ;;
+    *) MERGE_FROM=${MERGE_FROM:-btfkit} ;;
+esac
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 SRC_TAR=/usr/src/linux-source-6.1.tar.xz
 # boot needs on top of the fixture config (../shared/fixtures/kernel-archive/config):
@@ -261,17 +268,18 @@ build() {   # $1 variant
     touch "$d/.stamp-build"
 }
 
-# The merge variant: the btfkit tree relinked with the plain merge (the patch's link step
-# without --kernel), objects not rebuilt.  Its vmlinux, bzImage and timing files are kept
-# in $W/merge/linux; then the tree gets its --kernel link step back and is relinked again.
+# The merge variant: the $MERGE_FROM tree relinked with the plain merge (the patch's link
+# step without --kernel), objects not rebuilt.  Its vmlinux, bzImage and timing files are
+# kept in $W/merge/linux; then the tree gets its --kernel link step back and is relinked.
 merge_link() {
-    local d=$W/merge k=$W/btfkit/linux r0 r1 f
-    [ -e "$W/btfkit/.stamp-build" ] || die "merge: the btfkit tree is not built (VARIANTS must have btfkit before merge)"
-    if [ -e "$d/.stamp-build" ] && [ "$d/.stamp-build" -nt "$W/btfkit/.stamp-build" ] \
+    local d=$W/merge m=$MERGE_FROM k=$W/$MERGE_FROM/linux r0 r1 f extra=()
+    [ "$m" = nodwarf ] && extra=(BTF_STRIP_DWARF=1)   # (the same make variables, or every object is rebuilt)
+    [ -e "$W/$m/.stamp-build" ] || die "merge: the $m tree is not built (VARIANTS must have $m before merge)"
+    if [ -e "$d/.stamp-build" ] && [ "$d/.stamp-build" -nt "$W/$m/.stamp-build" ] && [ "$(cat "$d/from")" = "$m" ] \
             && [ "$(awk '{print $NF}' "$d/btf-tool" 2>/dev/null)" = "$(tool_id merge | awk '{print $NF}')" ]; then
         log "merge: already linked ($(cat "$d/btf-tool"))"; return
     fi
-    log "merge: relink the btfkit tree with the plain merge (log: $d/relink.log)"
+    log "merge: relink the $m tree with the plain merge (log: $d/relink.log)"
     rm -rf "$d/linux" "$d/.stamp-build" "$d/.stamp-boot"
     mkdir -p "$d/linux/arch/x86/boot"
     cp -p "$k/scripts/link-vmlinux.sh" "$d/link-vmlinux.sh.btfkit"
@@ -281,19 +289,20 @@ merge_link() {
     cp "$k/scripts/link-vmlinux.sh" "$d/link-vmlinux.sh"
     rm -f "$k/vmlinux" "$k/.btf-step.time" "$k/.gen_btf.t0" "$k/.gen_btf.t1"
     r0=$(date +%s.%N)
-    BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" vmlinux > "$d/relink.log" 2>&1 \
+    BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" "${extra[@]}" vmlinux > "$d/relink.log" 2>&1 \
         || { cp "$d/link-vmlinux.sh.btfkit" "$k/scripts/link-vmlinux.sh"; tail -40 "$d/relink.log"; die "merge: relink failed"; }
     r1=$(date +%s.%N)
     echo "$r0 $r1" | awk '{printf "%.1f\n", $2-$1}' > "$d/relink.secs"
-    BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" bzImage >> "$d/relink.log" 2>&1 \
+    BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" "${extra[@]}" bzImage >> "$d/relink.log" 2>&1 \
         || { cp "$d/link-vmlinux.sh.btfkit" "$k/scripts/link-vmlinux.sh"; tail -40 "$d/relink.log"; die "merge: bzImage failed"; }
     for f in vmlinux .btf-step.time .gen_btf.t0 .gen_btf.t1 arch/x86/boot/bzImage; do cp -p "$k/$f" "$d/linux/$f"; done
-    log "merge: give the btfkit tree its own link step back and relink it (log: $W/btfkit/relink.log)"
+    log "merge: give the $m tree its own link step back and relink it (log: $W/$m/relink.log)"
     cp "$d/link-vmlinux.sh.btfkit" "$k/scripts/link-vmlinux.sh"
-    rm -f "$k/vmlinux" "$k/.btf-step.time" "$k/.gen_btf.t0" "$k/.gen_btf.t1" "$W/btfkit/.stamp-boot"
-    { BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" vmlinux && BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" bzImage; } \
-        > "$W/btfkit/relink.log" 2>&1 || { tail -40 "$W/btfkit/relink.log"; die "btfkit: relink after merge failed"; }
-    cp "$W/btfkit/config.added" "$d/"
+    rm -f "$k/vmlinux" "$k/.btf-step.time" "$k/.gen_btf.t0" "$k/.gen_btf.t1" "$W/$m/.stamp-boot"
+    { BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" "${extra[@]}" vmlinux && BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" "${extra[@]}" bzImage; } \
+        > "$W/$m/relink.log" 2>&1 || { tail -40 "$W/$m/relink.log"; die "$m: relink after merge failed"; }
+    cp "$W/$m/config.added" "$d/"
+    echo "$m" > "$d/from"
     tool_id merge > "$d/btf-tool"
     touch "$d/.stamp-build"
 }
@@ -457,8 +466,8 @@ for v in $VARIANTS; do
     else
         prepare "$v"
         build "$v"
-        # (before btfkit boots: merge_link relinks the btfkit tree)
-        if [ "$v" = btfkit ] && [[ " $VARIANTS " == *" merge "* ]]; then merge_link; fi
+        # (before $MERGE_FROM boots: merge_link relinks its tree)
+        if [ "$v" = "$MERGE_FROM" ] && [[ " $VARIANTS " == *" merge "* ]]; then merge_link; fi
     fi
     check "$v"
     bpf_progs "$v"
@@ -498,12 +507,12 @@ R=$W/results.md
     echo "| | $(for v in $VARIANTS; do printf '%s | ' "$v"; done)"
     echo "|---|$(for v in $VARIANTS; do printf -- '---|'; done)"
     row() { printf '| %s | ' "$1"; shift; for v in $VARIANTS; do printf '%s | ' "$("$@" "$v")"; done; echo; }
-    f_build()  { cat "$W/$1/build.secs" 2>/dev/null || echo "(btfkit's)"; }
+    f_build()  { cat "$W/$1/build.secs" 2>/dev/null || echo "($(cat "$W/merge/from")'s)"; }
     f_step()   { wall_s "$W/$1/linux/.btf-step.time"; }
     f_gen()    { awk '{printf "%.1f", $1}' <(paste "$W/$1/linux/.gen_btf.t1" "$W/$1/linux/.gen_btf.t0" | awk '{print $1-$2}'); }
     f_rss()    { echo "$(( $(tv "$W/$1/linux/.btf-step.time" 'Maximum resident set size') / 1024 )) MiB"; }
     f_steptool() { if [ "$1" = std ]; then echo "pahole -J"; else sed -n 's/.* \(dedup.*\) [0-9a-f]\{16\}$/btfkit \1/p' "$W/$1/btf-tool"; fi; }
-    tree()     { if [ "$1" = merge ]; then echo "$W/btfkit/linux"; else echo "$W/$1/linux"; fi; }   # objects
+    tree()     { if [ "$1" = merge ]; then echo "$W/$(cat "$W/merge/from")/linux"; else echo "$W/$1/linux"; fi; }   # objects
     f_objs()   { find "$(tree "$1")" -name '*.o' ! -name vmlinux.o -printf '%s\n' | awk '{s+=$1} END {printf "%\047d", s}'; }
     f_nobjs()  { find "$(tree "$1")" -name '*.o' ! -name vmlinux.o | wc -l; }
     f_vmo()    { stat -c %s "$(tree "$1")/vmlinux.o" | xargs printf "%'d"; }
@@ -515,7 +524,7 @@ R=$W/results.md
     f_tool()   { cat "$W/$1/btf-tool" 2>/dev/null | sed 's/ [0-9a-f]\{16\}$//'; }
     f_relink() { cat "$W/$1/relink.secs" 2>/dev/null || echo -; }
     f_cpu()    { awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.1f", s}' "$1"; }
-    f_bcpu()   { if [ -e "$W/$1/build.time" ]; then f_cpu "$W/$1/build.time"; else echo "(btfkit's)"; fi; }
+    f_bcpu()   { if [ -e "$W/$1/build.time" ]; then f_cpu "$W/$1/build.time"; else echo "($(cat "$W/merge/from")'s)"; fi; }
     f_scpu()   { f_cpu "$W/$1/linux/.btf-step.time"; }
     row "vmlinux BTF made by" f_tool
     row "build of vmlinux, wall (s)" f_build
@@ -537,7 +546,7 @@ R=$W/results.md
     f_boot()   { cat "$W/$1/boot.secs" 2>/dev/null || echo -; }
     row "boot + BPF programs in qemu (TCG), wall (s)" f_boot
     echo
-    echo "Configuration added to the fixture config (for booting; \`< fixture\`, \`> used\`):"
+    echo "Configuration added to the fixture config (for booting and the BPF programs; \`< fixture\`, \`> used\`):"
     echo
     echo '```'
     cat "$W/$(echo $VARIANTS | awk '{print $1}')/config.added"
