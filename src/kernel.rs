@@ -39,11 +39,15 @@ pub struct PercpuLayout {
     /// The `cacheline` argument of `PERCPU_INPUT` (x86: `INTERNODE_CACHE_BYTES`,
     /// which is `L1_CACHE_BYTES`, 64, unless CONFIG_X86_VSMP).
     pub cacheline: u64,
+    /// CONFIG_AMD_MEM_ENCRYPT: `PERCPU_DECRYPTED_SECTION` page-aligns before and
+    /// after `.data..percpu..decrypted` even when it is empty. (Assumed when
+    /// vmlinux.o has that section.) Only the area's size depends on it.
+    pub mem_encrypt: bool,
 }
 
 impl Default for PercpuLayout {
     fn default() -> Self {
-        PercpuLayout { page_size: 4096, cacheline: 64 }
+        PercpuLayout { page_size: 4096, cacheline: 64, mem_encrypt: false }
     }
 }
 
@@ -90,7 +94,8 @@ impl ImageSymbols {
     /// are `st_value` minus the address of the output section `.data..percpu`,
     /// its size is the area's size) or the relocatable `vmlinux.o` (the
     /// per-CPU input sections are placed as [`PercpuLayout`] says and each
-    /// symbol's offset is its section's place plus `st_value`).
+    /// symbol's offset is its section's place plus `st_value`). An image
+    /// without a per-CPU section has no per-CPU symbols.
     pub fn from_elf(data: &[u8], layout: &PercpuLayout) -> Result<ImageSymbols> {
         let file = object::File::parse(data).map_err(|e| Error::Invalid(format!("not a readable ELF file: {e}")))?;
         let relocatable = file.kind() == ObjectKind::Relocatable;
@@ -122,7 +127,7 @@ impl ImageSymbols {
                 Step::Sec(PERCPU_SECTION),
                 Step::Sec(".data..percpu..shared_aligned"),
             ];
-            if by_name.contains_key(".data..percpu..decrypted") {
+            if layout.mem_encrypt || by_name.contains_key(".data..percpu..decrypted") {
                 steps.extend([
                     Step::Align(layout.page_size),
                     Step::Sec(".data..percpu..decrypted"),
@@ -173,9 +178,7 @@ impl ImageSymbols {
                 _ => {}
             }
         }
-        if place.is_empty() {
-            return Err(Error::Invalid(format!("no {PERCPU_SECTION} section: not a kernel image (vmlinux or vmlinux.o)")));
-        }
+        // No per-CPU section (a !SMP kernel): no per-CPU symbols, as for pahole.
         Ok(out)
     }
 }
@@ -196,6 +199,8 @@ pub struct KernelReport {
     pub percpu_datasecs_in: usize,
     /// VAR entries in those DATASECs.
     pub percpu_vars_in: usize,
+    /// `.data..percpu` DATASECs after: 1, or 0 when no VAR could be placed.
+    pub percpu_datasecs_out: usize,
     /// VAR entries of the one resulting DATASEC.
     pub percpu_vars_out: usize,
     /// The same variable listed twice (same name and final offset): one kept.
@@ -288,12 +293,15 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     rep.percpu_datasecs_in = members.len();
     let bases = place_members(&members, syms);
 
+    let sym_at: HashSet<(&str, u64)> = syms.percpu.iter().map(|s| (s.name.as_str(), s.offset)).collect();
     // Entries at their final offsets: (offset, size, VAR id, name).
     let mut entries: Vec<(u64, u64, TypeId, &str)> = Vec::new();
     for (m, base) in members.iter().zip(&bases) {
         for (vid, name, off, size) in &m.vars {
             match base {
-                Some(b) if syms_agree(syms, name, b + off) => entries.push((b + off, *size, *vid, name.as_str())),
+                Some(b) if sym_at.contains(&(name.as_str(), b.saturating_add(*off))) => {
+                    entries.push((b.saturating_add(*off), *size, *vid, name.as_str()))
+                }
                 _ => {
                     rep.unplaced_vars.push(name.clone());
                     remove.push(*vid);
@@ -306,13 +314,14 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     let mut var_names: Vec<&str> = Vec::new();
     let mut end = 0u64;
     for (off, size, vid, name) in entries {
-        let fits = off + size <= syms.percpu_size && off <= u64::from(u32::MAX) && size <= u64::from(u32::MAX);
-        if let (Some(last), Some(last_name)) = (vars.last(), var_names.last()) {
-            if u64::from(last.offset) == off && *last_name == name {
-                rep.duplicate_vars += 1;
-                remove.push(vid);
-                continue;
-            }
+        let fits = off.checked_add(size).is_some_and(|e| e <= syms.percpu_size && e <= u64::from(u32::MAX));
+        if let (Some(last), Some(last_name)) = (vars.last(), var_names.last())
+            && u64::from(last.offset) == off
+            && *last_name == name
+        {
+            rep.duplicate_vars += 1;
+            remove.push(vid);
+            continue;
         }
         if off < end || !fits {
             rep.unplaced_vars.push(name.to_string());
@@ -352,6 +361,7 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
             remove.push(m.id);
         }
     }
+    rep.percpu_datasecs_out = usize::from(keep_sec.is_some());
     if let Some(id) = keep_sec {
         let i = (id.0 - btf.start_id()) as usize;
         if let Some(t) = btf.types_mut().get_mut(i) {
@@ -400,11 +410,12 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     }
     // DECL_TAGs on removed types go too (a tag never targets a tag, so one pass).
     for (i, t) in btf.types().iter().enumerate() {
-        if let TypeKind::DeclTag { ty, .. } = t.kind {
-            if ty.0 >= start && gone.get((ty.0 - start) as usize) == Some(&true) {
-                gone[i] = true;
-                remove.push(TypeId(start + i as u32));
-            }
+        if let TypeKind::DeclTag { ty, .. } = t.kind
+            && ty.0 >= start
+            && gone.get((ty.0 - start) as usize) == Some(&true)
+        {
+            gone[i] = true;
+            remove.push(TypeId(start + i as u32));
         }
     }
     // FUNC_PROTOs that only removed FUNCs used.
@@ -516,11 +527,6 @@ fn types_match(btf: &Btf, a: TypeId, b: TypeId) -> bool {
     true
 }
 
-/// Whether some per-CPU symbol named `name` sits at `offset`.
-fn syms_agree(syms: &ImageSymbols, name: &str, offset: u64) -> bool {
-    syms.percpu.iter().any(|s| s.offset == offset && s.name == name)
-}
-
 /// Each member's base: the per-CPU offset of its object's `.data..percpu`
 /// input section, or None when no symbol places it.
 ///
@@ -551,10 +557,10 @@ fn place_members(members: &[Member], syms: &ImageSymbols) -> Vec<Option<u64>> {
                     if sized && ssize != *size {
                         continue;
                     }
-                    if let Some(b) = so.checked_sub(*off) {
-                        if seen.insert(b) {
-                            *votes.entry(b).or_default() += 1;
-                        }
+                    if let Some(b) = so.checked_sub(*off)
+                        && seen.insert(b)
+                    {
+                        *votes.entry(b).or_default() += 1;
                     }
                 }
             }
@@ -648,7 +654,7 @@ mod tests {
         assert_eq!((r.funcs_in, r.funcs_out, r.funcs_same_name, r.funcs_without_symbol), (3, 1, 1, 1));
         // proto2 was used by both removed FUNCs only.
         assert_eq!(r.protos_removed, 1);
-        assert_eq!((r.percpu_datasecs_in, r.percpu_vars_in, r.percpu_vars_out), (2, 3, 3));
+        assert_eq!((r.percpu_datasecs_in, r.percpu_datasecs_out, r.percpu_vars_in, r.percpu_vars_out), (2, 1, 3, 3));
         assert_eq!((r.percpu_symbols_without_var, r.global_functions_without_func), (1, 1));
         assert!(r.warning().unwrap().contains("1 per-CPU variables"));
         assert_eq!(b.type_count(), 1 + 7);
@@ -721,6 +727,7 @@ mod tests {
         b.add_datasec_var(v, 0, 4).unwrap();
         let r = finish(&mut b, &image(), &KernelOptions::default()).unwrap();
         assert_eq!(r.unplaced_vars, vec!["nosym".to_string()]);
+        assert_eq!(r.percpu_datasecs_out, 0);
         assert_eq!(b.types().len(), 1, "VAR and the empty DATASEC are gone");
         assert!(r.warning().unwrap().contains("nosym"));
     }

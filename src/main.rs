@@ -436,29 +436,43 @@ fn rewrite_elf(path: &Path, elf: &[u8], btf: &[u8], keep_size: bool) -> Result<V
 /// summary line and (when something cannot be recovered) one warning line.
 fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
     let image = a.kernel.symbols_from.as_ref().or(a.inputs.first()).ok_or_else(|| Error::Invalid("no input".into()))?;
-    let src = input::open(image)?;
-    if !src.is_elf {
-        return Err(Error::Invalid(format!(
-            "{}: --kernel needs the kernel image's ELF symbols (give an ELF input or --symbols-from IMAGE)",
-            image.display()
-        ))
-        .into());
-    }
-    let syms = btfkit::kernel::ImageSymbols::from_elf(&src.bytes, &Default::default()).map_err(|e| e.in_file(image))?;
+    // The image's symbols are needed, not its .BTF (--symbols-from may have none).
+    let syms = match input::open(image) {
+        Err(Error::NoBtfSection { .. }) => {
+            let bytes = input::read_file(image)?;
+            btfkit::kernel::ImageSymbols::from_elf(&bytes, &Default::default()).map_err(|e| e.in_file(image))?
+        }
+        src => {
+            let src = src?;
+            if !src.is_elf {
+                return Err(Error::Invalid(format!(
+                    "{}: --kernel needs the kernel image's ELF symbols (give an ELF input or --symbols-from IMAGE)",
+                    image.display()
+                ))
+                .into());
+            }
+            btfkit::kernel::ImageSymbols::from_elf(&src.bytes, &Default::default()).map_err(|e| e.in_file(image))?
+        }
+    };
     let opts = btfkit::kernel::KernelOptions { skip_inconsistent_proto: a.kernel.skip_inconsistent_proto };
     let r = btfkit::kernel::finish(btf, &syms, &opts)?;
+    let inconsistent = if opts.skip_inconsistent_proto {
+        format!(", {} of {} names with inconsistent prototypes", r.funcs_inconsistent, r.inconsistent_names)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "btfkit dedup --kernel: {} .data..percpu DATASECs ({} VARs) -> 1 ({} VARs), FUNCs {} -> {} ({} without a symbol, {} same-named{})",
+        "btfkit dedup --kernel: {} .data..percpu DATASECs ({} VARs) -> {} ({} VARs), FUNCs {} -> {} ({} without a symbol, {} same-named{inconsistent}), types {} -> {}",
         r.percpu_datasecs_in,
         r.percpu_vars_in,
+        r.percpu_datasecs_out,
         r.percpu_vars_out,
         r.funcs_in,
         r.funcs_out,
         r.funcs_without_symbol,
         r.funcs_same_name,
-        if opts.skip_inconsistent_proto {
-            format!(", {} of {} names with inconsistent prototypes", r.funcs_inconsistent, r.inconsistent_names)
-        } else { String::new() }
+        r.types_in,
+        r.types_out
     );
     if let Some(w) = r.warning() {
         eprintln!("btfkit: warning: {w}");

@@ -225,6 +225,11 @@ fn relocatable_vmlinux_o_gives_the_linked_offsets() {
     let (from_linked, _) = dedup_kernel(&[&vmlinux], &dir.join("k.v.btf"));
     assert_eq!(std::fs::read(dir.join("k.o.btf")).unwrap(), std::fs::read(dir.join("k.v.btf")).unwrap());
     let _ = from_linked;
+    // A raw archive with the symbols of an image that has no .BTF: the same result.
+    common::run_ok(std::process::Command::new("objcopy").args(["--dump-section", ".BTF=mini.archive.btf", "vmlinux", "junk"]).current_dir(&dir));
+    common::run_ok(std::process::Command::new("objcopy").args(["-R", ".BTF", "vmlinux", "vmlinux.nobtf"]).current_dir(&dir));
+    dedup_kernel(&[&dir.join("mini.archive.btf"), Path::new("--symbols-from"), &dir.join("vmlinux.nobtf")], &dir.join("k.raw.btf"));
+    assert_eq!(std::fs::read(dir.join("k.raw.btf")).unwrap(), std::fs::read(dir.join("k.v.btf")).unwrap());
 
     let std_out = dir.join("pahole.btf");
     let _ = std::fs::remove_file(&std_out); // pahole 1.24 does not truncate it
