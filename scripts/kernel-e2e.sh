@@ -221,11 +221,16 @@ prepare() {   # $1 variant
 }
 
 tool_id() {   # what produces vmlinux's BTF in variant $1 (a relink follows when it changes)
-    # (the last word, compared by build(): a hash of the binary and of the patch as applied)
+    # (the last word, compared by build(): a hash of the binary and of the link step: the
+    # tree's link-vmlinux.sh, or for merge the patch it is made from)
     local how="dedup --kernel"
     { [ "$1" = merge ] || ! patch_has_kernel; } && how="dedup (plain merge)"
     if [ "$1" = std ]; then echo "pahole $(pahole --version)"
-    else echo "$BTF_TOOL_NAME $how $( (sha256sum < "$BTF_TOOL"; patch_id "$1") | sha256sum | cut -c1-16)"; fi
+    else
+        local step
+        if [ "$1" = merge ]; then step=$(patch_id merge); else step=$(sha256sum < "$W/$1/linux/scripts/link-vmlinux.sh"); fi
+        echo "$BTF_TOOL_NAME $how $( (sha256sum < "$BTF_TOOL"; echo "$step") | sha256sum | cut -c1-16)"
+    fi
 }
 
 build() {   # $1 variant
