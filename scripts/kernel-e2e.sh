@@ -387,6 +387,33 @@ bpf_progs() {   # $1 variant: its vmlinux.h, the BPF programs compiled against i
             -c "$E2E/bpf/e2e.bpf.c" -o "$b/e2e.bpf.o" || die "$v: the BPF programs do not compile against vmlinux.h"
     fi
     "$BTFKIT" dump "$d/vmlinux.btf" | percpu_report > "$d/percpu.txt"
+    # every VAR of the per-CPU DATASECs against vmlinux's symbol of that name (its final
+    # per-CPU offset: pahole -J's VAR offsets, what `dedup --kernel` must give)
+    nm "$d/linux/vmlinux" > "$d/vmlinux.nm"
+    "$BTFKIT" dump "$d/vmlinux.btf" | python3 -c '
+import re, sys
+syms = {}
+for l in open(sys.argv[1]):
+    p = l.split()
+    if len(p) == 3:
+        syms.setdefault(p[2], set()).add(int(p[0], 16))
+inds, ok, bad, deltas = False, 0, 0, {}
+for l in sys.stdin:
+    if l.startswith("["):
+        inds = "DATASEC \x27.data..percpu\x27" in l
+        continue
+    m = re.search(r"offset=(\d+) size=\d+ \(VAR \x27([^\x27]*)\x27\)", l)
+    if inds and m:
+        o, v = int(m.group(1)), syms.get(m.group(2), set())
+        if o in v:
+            ok += 1
+        else:
+            bad += 1
+            d = "no symbol" if not v else "%+d" % (o - min(v, key=lambda x: abs(x - o)))
+            deltas[d] = deltas.get(d, 0) + 1
+print("VARs at their vmlinux symbol offset: %d of %d%s" % (ok, ok + bad,
+      "" if not bad else " (off by: " + ", ".join("%s x%d" % kv for kv in sorted(deltas.items())) + ")"))
+' "$d/vmlinux.nm" >> "$d/percpu.txt"
     sed "s/^/$v: /" "$d/percpu.txt"
     cat > "$b/initramfs.list" <<EOF
 dir /dev 0755 0 0
@@ -429,6 +456,7 @@ judge() {   # $1 variant
     else
         pc "BTF: one DATASEC named .data..percpu" '^DATASECs named .data..percpu: 1,'
         pc "BTF: __preempt_count and current_task in it" '^current_task: DATASEC #1 of 1 '
+        pc "BTF: every per-CPU VAR at its vmlinux symbol's offset" '^VARs at their vmlinux symbol offset: ([0-9]+) of \1$'
         must "percpu_preempt_count: bpf_this_cpu_ptr(&__preempt_count) loads, count bits 0" "$P percpu_preempt_count OK "
         must "percpu_current_task: bpf_this_cpu_ptr(&current_task) is /init" "$P percpu_current_task OK "
         must "direct_preempt_count REFUSED by the verifier" "$P direct_preempt_count REFUSED "
