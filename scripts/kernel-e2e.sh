@@ -1,25 +1,37 @@
 #!/bin/bash
-# kernel-e2e.sh - issue #9: a real Linux 6.1 kernel built with per-object BTF and btfkit
-# as its BTF step, booted in qemu, and its own BTF accepted by BPF_BTF_LOAD.
+# kernel-e2e.sh - issues #9 and #14: a real Linux 6.1 kernel built with per-object BTF and
+# btfkit as its BTF step, booted in qemu; its own BTF accepted by BPF_BTF_LOAD, and real
+# BPF programs, compiled against that kernel's BTF, loaded and run on it.
 #
 # Variants (each in its own tree under $W/<variant>/linux):
 #   std      the baseline: unmodified 6.1 Kbuild (pahole -J on .tmp_vmlinux.btf)
 #   btfkit   per-object BTF (pahole --btf_encode after each C object) and
-#            `btfkit dedup vmlinux.o init/version-timestamp.o` as the vmlinux BTF step
-#            (scripts/kernel-e2e/btfkit-kbuild.patch)
+#            `btfkit dedup --kernel vmlinux.o init/version-timestamp.o` as the vmlinux BTF
+#            step (scripts/kernel-e2e/btfkit-kbuild.patch)
 #   nodwarf  the same patch, built with BTF_STRIP_DWARF=1: every object's DWARF is
 #            stripped right after its BTF is encoded; vmlinux has BTF and no DWARF
+#   merge    the btfkit (or nodwarf) tree's objects relinked (merge_link) with the plain
+#            `btfkit dedup` merge, without --kernel: libbpf's merge of the per-object BTF,
+#            one .data..percpu DATASEC per object.  The negative control: BPF programs
+#            that use per-CPU variables must fail on it as described below.
 #
-# Then: each kernel boots in qemu-system-x86_64 (TCG) with an initramfs whose /init
-# (scripts/kernel-e2e/init.c, static) loads /sys/kernel/btf/vmlinux with
-# bpf(BPF_BTF_LOAD) and prints "BTFKIT-E2E: BTF_LOAD OK ..." or "... FAILED ...".
-# The script fails unless every variant prints OK.  Measurements go to $W/results.md.
+# Then: each kernel boots in qemu-system-x86_64 (TCG) with its own initramfs, whose /init
+# (scripts/kernel-e2e/init.c, static, libbpf linked in)
+#   - loads /sys/kernel/btf/vmlinux with bpf(BPF_BTF_LOAD): "BTFKIT-E2E: BTF_LOAD OK ...";
+#   - loads and runs the programs of scripts/kernel-e2e/bpf/e2e.bpf.c, compiled with
+#     `clang -target bpf -O2 -g` against the vmlinux.h that `btfkit dump --format c` made
+#     from that kernel's BTF, one verdict line each ("BTFKIT-E2E: PROG <name> ...").
+# judge() checks every line against what the variant must show (on merge: the failures);
+# the script fails otherwise.  Measurements and verdicts go to $W/results.md.
 #
 # Runs on Debian 12 (bookworm) as root.  Usage:
 #   scripts/kernel-e2e.sh
 # Environment:
 #   W=dir             work dir (default: <repo>/target/kernel-e2e)
-#   VARIANTS="..."    subset/order of: std btfkit nodwarf (default: all three)
+#   VARIANTS="..."    subset/order of: std btfkit nodwarf merge (default: all four;
+#                     merge relinks the btfkit tree, so btfkit must come before it)
+#   MERGE_FROM=btfkit the tree merge relinks: btfkit, or nodwarf (the per-object BTF of both
+#                     is the same; default: btfkit if in VARIANTS, else nodwarf if in VARIANTS)
 #   JOBS=2            make -j
 #   BTFKIT=path       the btfkit binary (default: cargo build --release in the repo)
 #   SKIP_APT=1        do not apt-get install
@@ -35,13 +47,29 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 E2E=$REPO/scripts/kernel-e2e
 W=${W:-$REPO/target/kernel-e2e}
 JOBS=${JOBS:-2}
-VARIANTS=${VARIANTS:-"std btfkit nodwarf"}
+VARIANTS=${VARIANTS:-"std btfkit nodwarf merge"}
+case " $VARIANTS " in
+    *" btfkit "*) MERGE_FROM=${MERGE_FROM:-btfkit} ;;
+    *" nodwarf "*) MERGE_FROM=${MERGE_FROM:-nodwarf} ;;
+    *) MERGE_FROM=${MERGE_FROM:-btfkit} ;;
+esac
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 SRC_TAR=/usr/src/linux-source-6.1.tar.xz
 # boot needs on top of the fixture config (../shared/fixtures/kernel-archive/config):
 #   BLK_DEV_INITRD (the initramfs; olddefconfig then adds the RD_* decompressors by default,
 #   unused here: the initramfs is an uncompressed cpio)
 BOOT_CONFIG="BLK_DEV_INITRD"
+# what the BPF programs of /init need (docs/KERNEL-E2E.md, "Config"):
+#   KALLSYMS, KALLSYMS_ALL  check_pseudo_btf_id() finds a `__ksym` variable's address with
+#                           kallsyms_lookup_name(), which sees data symbols only with _ALL
+#   FTRACE, UPROBE_EVENTS   the menu and one probe-event kind, the only way to BPF_EVENTS
+#                           without MODULES (KPROBES depends on MODULES in 6.1); they select
+#                           TRACING and TRACEPOINTS
+#   BPF_EVENTS              raw tracepoints and the btf_trace_* typedefs: tp_btf programs
+# BPF_PROG_TYPE_SYSCALL and BPF_PROG_TEST_RUN come with BPF_SYSCALL and NET (in the fixture).
+# No BPF_JIT (it depends on MODULES in 6.1): programs run in the interpreter, which is why
+# fentry (a JIT trampoline on x86) is not used, tp_btf is.
+BPF_CONFIG="KALLSYMS KALLSYMS_ALL FTRACE UPROBE_EVENTS BPF_EVENTS"
 
 log()  { echo "== $(date -u +%T) $*"; }
 die()  { echo "kernel-e2e: ERROR: $*" >&2; exit 1; }
@@ -58,9 +86,9 @@ if [ "${SKIP_APT:-0}" != 1 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         linux-source-6.1 gcc make bc bison flex libssl-dev libelf-dev zlib1g-dev \
         dwarves cpio xz-utils binutils patch time python3 \
-        qemu-system-x86 libbpf-dev bpftool >/dev/null
+        qemu-system-x86 libbpf-dev bpftool clang >/dev/null
 fi
-for t in gcc make pahole objcopy readelf qemu-system-x86_64 /usr/bin/time patch; do
+for t in gcc make pahole objcopy readelf qemu-system-x86_64 /usr/bin/time patch clang python3; do
     command -v "$t" >/dev/null || die "$t is missing (run without SKIP_APT=1)"
 done
 [ -f "$SRC_TAR" ] || die "$SRC_TAR is missing (apt-get install linux-source-6.1)"
@@ -114,21 +142,15 @@ if [ ! -e "$W/src/.stamp-unpack" ]; then
     touch "$W/src/.stamp-unpack"
 fi
 
-# /init = init.c (static); the cpio is made by the kernel's own usr/gen_init_cpio.
-INITRAMFS=$TOOLS/initramfs.cpio
-if [ ! -s "$INITRAMFS" ] || [ "$E2E/init.c" -nt "$INITRAMFS" ]; then
-    log "initramfs"
-    gcc -static -O2 -Wall -o "$TOOLS/init" "$E2E/init.c"
-    gcc -O2 -o "$TOOLS/gen_init_cpio" "$PRISTINE/usr/gen_init_cpio.c"
-    cat > "$TOOLS/initramfs.list" <<EOF
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-dir /sys 0755 0 0
-dir /proc 0755 0 0
-file /init $TOOLS/init 0755 0 0
-EOF
-    "$TOOLS/gen_init_cpio" "$TOOLS/initramfs.list" > "$INITRAMFS.tmp" && mv "$INITRAMFS.tmp" "$INITRAMFS"
+# /init = init.c, static, with libbpf (libbpf-dev's libbpf.a), libelf and zlib linked in.
+# Each variant's initramfs (made by bpf_progs below) holds it and that variant's BPF object;
+# the cpio is made by the kernel's own usr/gen_init_cpio.
+if [ ! -x "$TOOLS/init" ] || [ "$E2E/init.c" -nt "$TOOLS/init" ] || [ "$E2E/bpf/e2e.h" -nt "$TOOLS/init" ]; then
+    log "/init (static, libbpf $(dpkg-query -W -f '${Version}' libbpf-dev 2>/dev/null))"
+    gcc -static -O2 -Wall -I"$E2E" -o "$TOOLS/init.tmp" "$E2E/init.c" -lbpf -lelf -lz
+    mv "$TOOLS/init.tmp" "$TOOLS/init"
 fi
+[ -x "$TOOLS/gen_init_cpio" ] || gcc -O2 -o "$TOOLS/gen_init_cpio" "$PRISTINE/usr/gen_init_cpio.c"
 
 # ------------------------------------------------------------------ 4. kernels
 fixture_config() {
@@ -138,6 +160,10 @@ fixture_config() {
     fi
     echo "$E2E/config.fixture"
 }
+
+PATCH=$E2E/btfkit-kbuild.patch
+patch_id() { if [ "$1" = std ]; then echo none; else echo "$1 $(sha256sum < "$PATCH" | cut -c1-16)"; fi; }
+patch_has_kernel() { grep -q '^+.*btfkit} dedup .*--kernel' "$PATCH"; }
 
 prepare() {   # $1 variant
     local v=$1 d=$W/$1
@@ -151,12 +177,18 @@ prepare() {   # $1 variant
         cp -a "$PRISTINE" "$d/linux"
         touch "$d/.stamp-unpack"
     fi
-    if [ ! -e "$d/.stamp-patch" ]; then
-        log "$v: patch"
+    if [ "$(cat "$d/.stamp-patch" 2>/dev/null)" != "$(patch_id "$v")" ]; then
+        log "$v: patch ($(patch_id "$v"))"
+        local files f
+        files="scripts/link-vmlinux.sh $(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$PATCH" | grep -v '^scripts/link-vmlinux.sh$')"
+        rm -rf "$d/patched"
         (
-            cd "$d/linux"
+            # patch copies of the pristine files (the tree may carry an older patch); the
+            # tree's files are replaced below only where they differ (mtimes stay otherwise)
+            for f in $files; do mkdir -p "$d/patched/$(dirname "$f")"; cp -p "$PRISTINE/$f" "$d/patched/$f"; done
+            cd "$d/patched"
             if [ "$v" != std ]; then
-                patch -p1 --no-backup-if-mismatch < "$E2E/btfkit-kbuild.patch"
+                patch -p1 --no-backup-if-mismatch < "$PATCH"
                 # measurement only (not part of the patch): time the btfkit step
                 sed -i 's|^\t${BTFKIT:-btfkit} dedup |\t/usr/bin/time -v -o .btf-step.time ${BTFKIT:-btfkit} dedup |' scripts/link-vmlinux.sh
             else
@@ -167,16 +199,18 @@ prepare() {   # $1 variant
             sed -i 's|^\tif ! gen_btf |\tdate +%s.%N > .gen_btf.t0\n&|; s|^kallsymso=""$|date +%s.%N > .gen_btf.t1\n&|' scripts/link-vmlinux.sh
             [ "$(grep -c 'gen_btf.t[01]' scripts/link-vmlinux.sh)" = 2 ] || die "$v: gen_btf timing sed did not apply"
         )
-        touch "$d/.stamp-patch"
+        for f in $files; do cmp -s "$d/patched/$f" "$d/linux/$f" || cp "$d/patched/$f" "$d/linux/$f"; done
+        rm -rf "$d/patched"
+        patch_id "$v" > "$d/.stamp-patch"
     fi
     if [ ! -e "$d/.stamp-config" ]; then
         log "$v: config"
         (
             cd "$d/linux"
             cp "$(fixture_config)" .config
-            for o in $BOOT_CONFIG; do scripts/config --enable "$o"; done
+            for o in $BOOT_CONFIG $BPF_CONFIG; do scripts/config --enable "$o"; done
             make -s olddefconfig
-            for o in DEBUG_INFO_BTF BPF_SYSCALL $BOOT_CONFIG; do
+            for o in DEBUG_INFO_BTF BPF_SYSCALL NET TRACEPOINTS $BOOT_CONFIG $BPF_CONFIG; do
                 grep -q "^CONFIG_$o=y" .config || die "$v: CONFIG_$o=y lost"
             done
             diff <(grep '^CONFIG_' "$(fixture_config)" | sort) <(grep '^CONFIG_' .config | sort) \
@@ -187,7 +221,16 @@ prepare() {   # $1 variant
 }
 
 tool_id() {   # what produces vmlinux's BTF in variant $1 (a relink follows when it changes)
-    if [ "$1" = std ]; then echo "pahole $(pahole --version)"; else echo "$BTF_TOOL_NAME $(sha256sum < "$BTF_TOOL" | cut -c1-16)"; fi
+    # (the last word, compared by build(): a hash of the binary and of the link step: the
+    # tree's link-vmlinux.sh, or for merge the patch it is made from)
+    local how="dedup --kernel"
+    { [ "$1" = merge ] || ! patch_has_kernel; } && how="dedup (plain merge)"
+    if [ "$1" = std ]; then echo "pahole $(pahole --version)"
+    else
+        local step
+        if [ "$1" = merge ]; then step=$(patch_id merge); else step=$(sha256sum < "$W/$1/linux/scripts/link-vmlinux.sh"); fi
+        echo "$BTF_TOOL_NAME $how $( (sha256sum < "$BTF_TOOL"; echo "$step") | sha256sum | cut -c1-16)"
+    fi
 }
 
 build() {   # $1 variant
@@ -230,6 +273,45 @@ build() {   # $1 variant
     touch "$d/.stamp-build"
 }
 
+# The merge variant: the $MERGE_FROM tree relinked with the plain merge (the patch's link
+# step without --kernel), objects not rebuilt.  Its vmlinux, bzImage and timing files are
+# kept in $W/merge/linux; then the tree gets its --kernel link step back and is relinked.
+merge_link() {
+    local d=$W/merge m=$MERGE_FROM k=$W/$MERGE_FROM/linux r0 r1 f extra=()
+    [ "$m" = nodwarf ] && extra=(BTF_STRIP_DWARF=1)   # (the same make variables, or every object is rebuilt)
+    [ -e "$W/$m/.stamp-build" ] || die "merge: the $m tree is not built (VARIANTS must have $m before merge)"
+    if [ -e "$d/.stamp-build" ] && [ "$d/.stamp-build" -nt "$W/$m/.stamp-build" ] && [ "$(cat "$d/from")" = "$m" ] \
+            && [ "$(awk '{print $NF}' "$d/btf-tool" 2>/dev/null)" = "$(tool_id merge | awk '{print $NF}')" ]; then
+        log "merge: already linked ($(cat "$d/btf-tool"))"; return
+    fi
+    log "merge: relink the $m tree with the plain merge (log: $d/relink.log)"
+    rm -rf "$d/linux" "$d/.stamp-build" "$d/.stamp-boot"
+    mkdir -p "$d/linux/arch/x86/boot"
+    cp -p "$k/scripts/link-vmlinux.sh" "$d/link-vmlinux.sh.btfkit"
+    sed -i '/btfkit} dedup /{s/ --kernel\b//; s/ --symbols-from [^ ]*//; s/ --skip-inconsistent-proto//}' "$k/scripts/link-vmlinux.sh"
+    grep -q 'btfkit} dedup ' "$k/scripts/link-vmlinux.sh" && ! grep -q -- '--kernel' "$k/scripts/link-vmlinux.sh" \
+        || die "merge: could not take --kernel out of the link step"
+    cp "$k/scripts/link-vmlinux.sh" "$d/link-vmlinux.sh"
+    rm -f "$k/vmlinux" "$k/.btf-step.time" "$k/.gen_btf.t0" "$k/.gen_btf.t1"
+    r0=$(date +%s.%N)
+    BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" "${extra[@]}" vmlinux > "$d/relink.log" 2>&1 \
+        || { cp "$d/link-vmlinux.sh.btfkit" "$k/scripts/link-vmlinux.sh"; tail -40 "$d/relink.log"; die "merge: relink failed"; }
+    r1=$(date +%s.%N)
+    echo "$r0 $r1" | awk '{printf "%.1f\n", $2-$1}' > "$d/relink.secs"
+    BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" "${extra[@]}" bzImage >> "$d/relink.log" 2>&1 \
+        || { cp "$d/link-vmlinux.sh.btfkit" "$k/scripts/link-vmlinux.sh"; tail -40 "$d/relink.log"; die "merge: bzImage failed"; }
+    for f in vmlinux .btf-step.time .gen_btf.t0 .gen_btf.t1 arch/x86/boot/bzImage; do cp -p "$k/$f" "$d/linux/$f"; done
+    log "merge: give the $m tree its own link step back and relink it (log: $W/$m/relink.log)"
+    cp "$d/link-vmlinux.sh.btfkit" "$k/scripts/link-vmlinux.sh"
+    rm -f "$k/vmlinux" "$k/.btf-step.time" "$k/.gen_btf.t0" "$k/.gen_btf.t1" "$W/$m/.stamp-boot"
+    { BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" "${extra[@]}" vmlinux && BTFKIT=$BTF_TOOL make -C "$k" -j"$JOBS" "${extra[@]}" bzImage; } \
+        > "$W/$m/relink.log" 2>&1 || { tail -40 "$W/$m/relink.log"; die "$m: relink after merge failed"; }
+    cp "$W/$m/config.added" "$d/"
+    echo "$m" > "$d/from"
+    tool_id merge > "$d/btf-tool"
+    touch "$d/.stamp-build"
+}
+
 check() {   # $1 variant: properties of the built vmlinux
     local v=$1 d=$W/$1 k=$W/$1/linux
     log "$v: checks"
@@ -262,18 +344,145 @@ EOF
     echo "---- btfkit stat $k/vmlinux"; cat "$d/stat.txt"
 }
 
+# Where the per-CPU variables of e2e.bpf.c sit in a BTF (`btfkit dump` raw listing on stdin):
+# the verifier takes a `__ksym` variable as per-CPU only if its VAR is in the FIRST DATASEC
+# named .data..percpu (find_btf_percpu_datasec() in kernel/bpf/verifier.c).
+PERCPU_VARS="cpu_loops_per_jiffy __preempt_count current_task"
+percpu_report() {
+    python3 -c '
+import re, sys
+ds, cur = [], None
+for line in sys.stdin:
+    if line.startswith("["):
+        m = re.match(r"\[(\d+)\] (\w+) \x27([^\x27]*)\x27.*size=(\d+)", line)
+        cur = None
+        if m and m.group(2) == "DATASEC" and m.group(3) == ".data..percpu":
+            cur = (m.group(1), int(m.group(4)), [])
+            ds.append(cur)
+    elif cur is not None:
+        m = re.search(r"offset=(\d+) size=(\d+) \(VAR \x27([^\x27]*)\x27\)", line)
+        if m:
+            cur[2].append((m.group(3), int(m.group(1)), int(m.group(2))))
+print("DATASECs named .data..percpu: %d, VARs in them: %d, in the first: %d" %
+      (len(ds), sum(len(d[2]) for d in ds), len(ds[0][2]) if ds else 0))
+for want in sys.argv[1:]:
+    where = [(i + 1, o, s) for i, d in enumerate(ds) for (n, o, s) in d[2] if n == want]
+    if not where:
+        print("%s: in no .data..percpu DATASEC" % want)
+    for i, o, s in where:
+        print("%s: DATASEC #%d of %d (%s), offset %d, size %d" % (want, i, len(ds),
+              "the first: per-CPU to the verifier" if i == 1 else "NOT the first: an ordinary global to the verifier", o, s))
+' $PERCPU_VARS
+}
+
+bpf_progs() {   # $1 variant: its vmlinux.h, the BPF programs compiled against it, its initramfs
+    local v=$1 d=$W/$1 b=$W/$1/bpf
+    mkdir -p "$b"
+    "$BTFKIT" dump --format c "$d/vmlinux.btf" > "$b/vmlinux.h.tmp" || die "$v: btfkit dump --format c failed"
+    cmp -s "$b/vmlinux.h.tmp" "$b/vmlinux.h" && rm "$b/vmlinux.h.tmp" || mv "$b/vmlinux.h.tmp" "$b/vmlinux.h"
+    if [ ! -e "$b/e2e.bpf.o" ] || [ "$b/vmlinux.h" -nt "$b/e2e.bpf.o" ] || [ "$E2E/bpf/e2e.bpf.c" -nt "$b/e2e.bpf.o" ] \
+            || [ "$E2E/bpf/e2e.h" -nt "$b/e2e.bpf.o" ]; then
+        log "$v: clang -target bpf e2e.bpf.c against its vmlinux.h ($(wc -l < "$b/vmlinux.h") lines, from btfkit dump --format c)"
+        clang -target bpf -O2 -g -D__TARGET_ARCH_x86 -Wall -I"$b" -I"$E2E/bpf" \
+            -c "$E2E/bpf/e2e.bpf.c" -o "$b/e2e.bpf.o" || die "$v: the BPF programs do not compile against vmlinux.h"
+    fi
+    "$BTFKIT" dump "$d/vmlinux.btf" | percpu_report > "$d/percpu.txt"
+    # every VAR of the per-CPU DATASECs against vmlinux's symbol of that name (its final
+    # per-CPU offset: pahole -J's VAR offsets, what `dedup --kernel` must give)
+    nm "$d/linux/vmlinux" > "$d/vmlinux.nm"
+    "$BTFKIT" dump "$d/vmlinux.btf" | python3 -c '
+import re, sys
+syms = {}
+for l in open(sys.argv[1]):
+    p = l.split()
+    if len(p) == 3:
+        syms.setdefault(p[2], set()).add(int(p[0], 16))
+inds, ok, bad, deltas = False, 0, 0, {}
+for l in sys.stdin:
+    if l.startswith("["):
+        inds = "DATASEC \x27.data..percpu\x27" in l
+        continue
+    m = re.search(r"offset=(\d+) size=\d+ \(VAR \x27([^\x27]*)\x27\)", l)
+    if inds and m:
+        o, v = int(m.group(1)), syms.get(m.group(2), set())
+        if o in v:
+            ok += 1
+        else:
+            bad += 1
+            d = "no symbol" if not v else "%+d" % (o - min(v, key=lambda x: abs(x - o)))
+            deltas[d] = deltas.get(d, 0) + 1
+print("VARs at their vmlinux symbol offset: %d of %d%s" % (ok, ok + bad,
+      "" if not bad else " (off by: " + ", ".join("%s x%d" % kv for kv in sorted(deltas.items())) + ")"))
+' "$d/vmlinux.nm" >> "$d/percpu.txt"
+    sed "s/^/$v: /" "$d/percpu.txt"
+    cat > "$b/initramfs.list" <<EOF
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /sys 0755 0 0
+dir /proc 0755 0 0
+file /init $TOOLS/init 0755 0 0
+dir /bpf 0755 0 0
+file /bpf/e2e.bpf.o $b/e2e.bpf.o 0644 0 0
+EOF
+    "$TOOLS/gen_init_cpio" "$b/initramfs.list" > "$d/initramfs.cpio.tmp"
+    cmp -s "$d/initramfs.cpio.tmp" "$d/initramfs.cpio" && rm "$d/initramfs.cpio.tmp" || mv "$d/initramfs.cpio.tmp" "$d/initramfs.cpio"
+}
+
+# What each variant must show.  std and the --kernel variants: every per-CPU program loads
+# and reads sane values, the tp_btf program sees the rename, the direct read is refused.
+# merge (expected to fail, which passes the script): the per-CPU programs whose variable
+# is outside the first DATASEC are refused with the verifier's type error, and the direct
+# read of such a variable is accepted and, run, crashes the kernel.
+judge() {   # $1 variant
+    local v=$1 t=$W/$1/boot.txt fail=0
+    tr -d '\r' < "$W/$v/boot.log" > "$t"
+    must()    { if grep -a -q -E "$2" "$t"; then echo "  ok:   $1"; else echo "  FAIL: $1 (no line matches /$2/)"; fail=1; fi; }
+    mustnot() { if grep -a -q -E "$2" "$t"; then echo "  FAIL: $1 ($(grep -a -m1 -E "$2" "$t"))"; fail=1; else echo "  ok:   $1"; fi; }
+    pc()      { if grep -q -E "$2" "$W/$v/percpu.txt"; then echo "  ok:   $1"; else echo "  FAIL: $1 (percpu.txt: no /$2/)"; fail=1; fi; }
+    local P='BTFKIT-E2E: PROG'
+    log "$v: verdicts"
+    must "BTF_LOAD OK" 'BTFKIT-E2E: BTF_LOAD OK'
+    must "percpu_first: bpf_this_cpu_ptr(&cpu_loops_per_jiffy), first DATASEC, loads and reads > 0" "$P percpu_first OK "
+    must "on_task_rename: tp_btf program sees its typed arguments" "$P on_task_rename OK "
+    if [ "$v" = merge ]; then
+        pc "BTF: cpu_loops_per_jiffy is in the first .data..percpu DATASEC" '^cpu_loops_per_jiffy: DATASEC #1 of'
+        pc "BTF: __preempt_count is outside the first .data..percpu DATASEC" '^__preempt_count: .*NOT the first'
+        pc "BTF: current_task is outside the first .data..percpu DATASEC" '^current_task: .*NOT the first'
+        must "percpu_preempt_count REFUSED: this_cpu_ptr of a non-per-CPU pointer" "$P percpu_preempt_count REFUSED .*expected=percpu_ptr_"
+        must "percpu_current_task REFUSED: this_cpu_ptr of a non-per-CPU pointer" "$P percpu_current_task REFUSED .*expected=percpu_ptr_"
+        must "direct_preempt_count ACCEPTED by the verifier" "$P direct_preempt_count ACCEPTED"
+        must "... and running it oopses: the per-CPU offset read as an address" 'BUG: unable to handle page fault for address'
+        mustnot "direct_preempt_count did not run to completion" "$P direct_preempt_count RAN"
+    else
+        pc "BTF: one DATASEC named .data..percpu" '^DATASECs named .data..percpu: 1,'
+        pc "BTF: __preempt_count and current_task in it" '^current_task: DATASEC #1 of 1 '
+        pc "BTF: every per-CPU VAR at its vmlinux symbol's offset" '^VARs at their vmlinux symbol offset: ([0-9]+) of \1$'
+        must "percpu_preempt_count: bpf_this_cpu_ptr(&__preempt_count) loads, count bits 0" "$P percpu_preempt_count OK "
+        must "percpu_current_task: bpf_this_cpu_ptr(&current_task) is /init" "$P percpu_current_task OK "
+        must "direct_preempt_count REFUSED by the verifier" "$P direct_preempt_count REFUSED "
+        must "all programs ran, /init reached the end" 'BTFKIT-E2E: DONE'
+        mustnot "no oops, no panic" 'BUG: |Oops|Kernel panic'
+    fi
+    mustnot "no PROG ... BAD or ERROR line" "$P [a-z_]+ (BAD|ERROR) "
+    [ "$fail" = 0 ] || die "$v: the BPF programs did not behave as a $v kernel must (boot log: $W/$v/boot.log)"
+}
+
 boot() {   # $1 variant
     local v=$1 d=$W/$1
-    if [ -e "$d/.stamp-boot" ] && [ "$d/.stamp-boot" -nt "$d/linux/arch/x86/boot/bzImage" ]; then
+    if [ -e "$d/.stamp-boot" ] && [ "$d/.stamp-boot" -nt "$d/linux/arch/x86/boot/bzImage" ] \
+            && [ "$d/.stamp-boot" -nt "$d/initramfs.cpio" ]; then
         log "$v: already booted: $(grep -a 'BTFKIT-E2E: BTF_LOAD' "$d/boot.log" | tr -d '\r')"; return
     fi
     log "$v: boot in qemu (TCG, timeout ${BOOT_TIMEOUT}s)"
-    local rc=0
+    local rc=0 b0 b1
+    b0=$(date +%s.%N)
     timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -machine pc,accel=tcg -cpu max -m 512 -smp 1 \
         -nographic -monitor none -serial stdio -no-reboot \
-        -kernel "$d/linux/arch/x86/boot/bzImage" -initrd "$INITRAMFS" \
+        -kernel "$d/linux/arch/x86/boot/bzImage" -initrd "$d/initramfs.cpio" \
         -append "console=ttyS0 panic=-1 oops=panic" < /dev/null > "$d/boot.log" 2>&1 || rc=$?
-    tr -d '\r' < "$d/boot.log" | grep -a -E 'BTFKIT-E2E|Linux version|BTF|Kernel panic' || true
+    b1=$(date +%s.%N)
+    echo "$b0 $b1" | awk '{printf "%.1f\n", $2-$1}' > "$d/boot.secs"
+    tr -d '\r' < "$d/boot.log" | grep -a -E 'BTFKIT-E2E|Linux version|BTF|Kernel panic|BUG:' || true
     [ "$rc" = 124 ] && warn "$v: qemu timed out after ${BOOT_TIMEOUT}s"
     grep -a -q 'BTFKIT-E2E: BTF_LOAD OK' "$d/boot.log" || { tail -30 "$d/boot.log"; die "$v: the kernel did not accept its own BTF"; }
     # /sys/kernel/btf/vmlinux is vmlinux's .BTF (what `btfkit stat` above read on the host)
@@ -284,11 +493,19 @@ boot() {   # $1 variant
 }
 
 for v in $VARIANTS; do
-    case $v in std|btfkit|nodwarf) ;; *) die "unknown variant $v" ;; esac
-    prepare "$v"
-    build "$v"
+    case $v in std|btfkit|nodwarf|merge) ;; *) die "unknown variant $v" ;; esac
+    if [ "$v" = merge ]; then
+        merge_link
+    else
+        prepare "$v"
+        build "$v"
+        # (before $MERGE_FROM boots: merge_link relinks its tree)
+        if [ "$v" = "$MERGE_FROM" ] && [[ " $VARIANTS " == *" merge "* ]]; then merge_link; fi
+    fi
     check "$v"
+    bpf_progs "$v"
     boot "$v"
+    judge "$v"
 done
 
 # ------------------------------------------------------------------ 5. measurements
@@ -300,27 +517,38 @@ R=$W/results.md
     echo "Run: \`scripts/kernel-e2e.sh\` ($(date -u +%FT%TZ), VARIANTS='$VARIANTS', make -j$JOBS, $(nproc) CPUs)"
     echo
     echo "Toolchain: $(dpkg-query -W -f '${Package} ${Version}; ' linux-source-6.1 dwarves gcc-12 binutils qemu-system-x86 2>/dev/null)pahole $(pahole --version)."
-    echo "vmlinux BTF step of btfkit/nodwarf: $BTF_TOOL_NAME."
+    echo "vmlinux BTF step of btfkit/nodwarf/merge: $BTF_TOOL_NAME."
+    echo "BPF programs: clang $(clang --version | sed -n 's/.*clang version \([^ ]*\).*/\1/p;q'), libbpf $(dpkg-query -W -f '${Version}' libbpf-dev 2>/dev/null) (static, in /init)."
     echo
-    echo "Boot verdicts (serial console of qemu-system-x86_64, TCG):"
+    echo "Boot verdicts (serial console of qemu-system-x86_64, TCG; judged by the script: all as expected):"
+    for v in $VARIANTS; do
+        echo
+        echo "$v ($(cat "$W/$v/btf-tool" | sed 's/ [0-9a-f]\{16\}$//'); boot + programs $(cat "$W/$v/boot.secs" 2>/dev/null || echo '?') s):"
+        echo
+        echo '```'
+        grep -a -E 'BTFKIT-E2E: (BTF_LOAD|PROG|DONE)|BUG: |RIP: |Kernel panic' "$W/$v/boot.txt" \
+            | sed 's/^\[ *[0-9.]*\] //' | cut -c1-220
+        echo '```'
+    done
+    echo
+    echo "Where the programs' per-CPU variables are in each BTF (\`btfkit dump\`):"
     echo
     echo '```'
-    for v in $VARIANTS; do
-        printf '%-8s %s\n' "$v:" "$(tr -d '\r' < "$W/$v/boot.log" | grep -a 'BTFKIT-E2E: BTF_LOAD' | head -1)"
-    done
+    for v in $VARIANTS; do sed "s/^/$v: /" "$W/$v/percpu.txt"; done
     echo '```'
     echo
     echo "| | $(for v in $VARIANTS; do printf '%s | ' "$v"; done)"
     echo "|---|$(for v in $VARIANTS; do printf -- '---|'; done)"
     row() { printf '| %s | ' "$1"; shift; for v in $VARIANTS; do printf '%s | ' "$("$@" "$v")"; done; echo; }
-    f_build()  { cat "$W/$1/build.secs"; }
+    f_build()  { cat "$W/$1/build.secs" 2>/dev/null || echo "($(cat "$W/merge/from")'s)"; }
     f_step()   { wall_s "$W/$1/linux/.btf-step.time"; }
     f_gen()    { awk '{printf "%.1f", $1}' <(paste "$W/$1/linux/.gen_btf.t1" "$W/$1/linux/.gen_btf.t0" | awk '{print $1-$2}'); }
     f_rss()    { echo "$(( $(tv "$W/$1/linux/.btf-step.time" 'Maximum resident set size') / 1024 )) MiB"; }
-    f_steptool() { if [ "$1" = std ]; then echo "pahole -J"; else echo "btfkit dedup"; fi; }
-    f_objs()   { find "$W/$1/linux" -name '*.o' ! -name vmlinux.o -printf '%s\n' | awk '{s+=$1} END {printf "%\047d", s}'; }
-    f_nobjs()  { find "$W/$1/linux" -name '*.o' ! -name vmlinux.o | wc -l; }
-    f_vmo()    { stat -c %s "$W/$1/linux/vmlinux.o" | xargs printf "%'d"; }
+    f_steptool() { if [ "$1" = std ]; then echo "pahole -J"; else sed -n 's/.* \(dedup.*\) [0-9a-f]\{16\}$/btfkit \1/p' "$W/$1/btf-tool"; fi; }
+    tree()     { if [ "$1" = merge ]; then echo "$W/$(cat "$W/merge/from")/linux"; else echo "$W/$1/linux"; fi; }   # objects
+    f_objs()   { find "$(tree "$1")" -name '*.o' ! -name vmlinux.o -printf '%s\n' | awk '{s+=$1} END {printf "%\047d", s}'; }
+    f_nobjs()  { find "$(tree "$1")" -name '*.o' ! -name vmlinux.o | wc -l; }
+    f_vmo()    { stat -c %s "$(tree "$1")/vmlinux.o" | xargs printf "%'d"; }
     f_vml()    { stat -c %s "$W/$1/linux/vmlinux" | xargs printf "%'d"; }
     f_bzi()    { stat -c %s "$W/$1/linux/arch/x86/boot/bzImage" | xargs printf "%'d"; }
     f_btf()    { stat -c %s "$W/$1/vmlinux.btf" | xargs printf "%'d"; }
@@ -329,7 +557,7 @@ R=$W/results.md
     f_tool()   { cat "$W/$1/btf-tool" 2>/dev/null | sed 's/ [0-9a-f]\{16\}$//'; }
     f_relink() { cat "$W/$1/relink.secs" 2>/dev/null || echo -; }
     f_cpu()    { awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.1f", s}' "$1"; }
-    f_bcpu()   { f_cpu "$W/$1/build.time"; }
+    f_bcpu()   { if [ -e "$W/$1/build.time" ]; then f_cpu "$W/$1/build.time"; else echo "($(cat "$W/merge/from")'s)"; fi; }
     f_scpu()   { f_cpu "$W/$1/linux/.btf-step.time"; }
     row "vmlinux BTF made by" f_tool
     row "build of vmlinux, wall (s)" f_build
@@ -348,8 +576,10 @@ R=$W/results.md
     row "bytes of vmlinux .BTF" f_btf
     row ".debug_* sections in vmlinux" f_dbg
     row "resolve_btfids unresolved symbols" f_unres
+    f_boot()   { cat "$W/$1/boot.secs" 2>/dev/null || echo -; }
+    row "boot + BPF programs in qemu (TCG), wall (s)" f_boot
     echo
-    echo "Configuration added to the fixture config (for booting; \`< fixture\`, \`> used\`):"
+    echo "Configuration added to the fixture config (for booting and the BPF programs; \`< fixture\`, \`> used\`):"
     echo
     echo '```'
     cat "$W/$(echo $VARIANTS | awk '{print $1}')/config.added"
@@ -388,4 +618,4 @@ R=$W/results.md
     esac
 } > "$R"
 cat "$R"
-log "done: all of '$VARIANTS' booted and accepted their own BTF; results in $R"
+log "done: all of '$VARIANTS' booted, accepted their own BTF and ran the BPF programs as expected; results in $R"

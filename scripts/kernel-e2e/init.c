@@ -1,51 +1,79 @@
-/* init.c - /init of the kernel-e2e initramfs (static, no libc beyond syscalls).
- * Mounts sysfs, reads /sys/kernel/btf/vmlinux, loads it with bpf(BPF_BTF_LOAD)
- * and prints one verdict line on the console, then reboots (qemu -no-reboot exits):
- *   BTFKIT-E2E: BTF_LOAD OK fd=N size=M
- *   BTFKIT-E2E: BTF_LOAD FAILED errno=E (strerror) size=M  + the verifier log
+/* init.c - /init of the kernel-e2e initramfs (static; libbpf, libelf and zlib linked in).
+ *
+ * 1. Mounts sysfs, reads /sys/kernel/btf/vmlinux, loads it with bpf(BPF_BTF_LOAD) and
+ *    prints one verdict line on the console:
+ *      BTFKIT-E2E: BTF_LOAD OK fd=N size=M
+ *      BTFKIT-E2E: BTF_LOAD FAILED errno=E (strerror) size=M  + the verifier log
+ * 2. If /bpf/e2e.bpf.o exists (scripts/kernel-e2e/bpf/e2e.bpf.c, compiled against this
+ *    kernel's vmlinux.h), loads its programs one at a time with libbpf and prints one
+ *    line per program, the direct per-CPU read last because it may crash the kernel:
+ *      BTFKIT-E2E: PROG <name> OK <values>          loaded, ran, values make sense
+ *      BTFKIT-E2E: PROG <name> BAD <values>         loaded, ran, values do not
+ *      BTFKIT-E2E: PROG <name> REFUSED errno=E: <the verifier's last message>
+ *      BTFKIT-E2E: PROG <name> ERROR <what>         anything else (open, attach, run)
+ *      BTFKIT-E2E: PROG direct_preempt_count ACCEPTED, running it
+ *      BTFKIT-E2E: DONE
+ *    scripts/kernel-e2e.sh judges these lines per variant.
+ * 3. Reboots (qemu -no-reboot exits).
+ *
+ * `init --test FILE.bpf.o` runs only step 2 on the running kernel, without mounting or
+ * rebooting (a check of the programs on the build host).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/types.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bpf/e2e.h"
 
 static char logbuf[16 << 20];
+static char line[4096];
+static int test_only;
 
 static void out(const char *s) { (void)!write(1, s, strlen(s)); }
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(line, sizeof line, "BTFKIT-E2E: ");
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof line - n, fmt, ap);
+	va_end(ap);
+	strncat(line, "\n", sizeof line - strlen(line) - 1);
+	out(line);
+}
 
 /* The config has no ACPI, so RB_POWER_OFF would only halt the CPU and leave qemu
  * running: reboot instead, and qemu (-no-reboot) exits. */
 static void finish(void)
 {
+	if (test_only)
+		exit(0);
 	sync();
 	reboot(RB_AUTOBOOT);
 	reboot(RB_POWER_OFF);
 	for (;;) pause();
 }
 
-int main(void)
+/* ------------------------------------------------------------------ BTF_LOAD */
+static void btf_load(void)
 {
-	char line[512];
-	int fd = open("/dev/console", O_RDWR);
-	if (fd >= 0) { dup2(fd, 0); dup2(fd, 1); dup2(fd, 2); if (fd > 2) close(fd); }
-	mkdir("/sys", 0755);
-	mkdir("/proc", 0755);
-	if (mount("sysfs", "/sys", "sysfs", 0, NULL) && errno != EBUSY) {
-		snprintf(line, sizeof line, "BTFKIT-E2E: BTF_LOAD FAILED mount sysfs: %s\n", strerror(errno));
-		out(line); finish();
-	}
-	mount("proc", "/proc", "proc", 0, NULL);
 	int bfd = open("/sys/kernel/btf/vmlinux", O_RDONLY);
 	if (bfd < 0) {
-		snprintf(line, sizeof line, "BTFKIT-E2E: BTF_LOAD FAILED open /sys/kernel/btf/vmlinux: %s\n", strerror(errno));
-		out(line); finish();
+		say("BTF_LOAD FAILED open /sys/kernel/btf/vmlinux: %s", strerror(errno));
+		finish();
 	}
 	size_t cap = 1 << 20, len = 0;
 	char *buf = malloc(cap);
@@ -53,15 +81,14 @@ int main(void)
 		if (len == cap) buf = realloc(buf, cap *= 2);
 		ssize_t n = read(bfd, buf + len, cap - len);
 		if (n < 0) {
-			snprintf(line, sizeof line, "BTFKIT-E2E: BTF_LOAD FAILED read: %s\n", strerror(errno));
-			out(line); finish();
+			say("BTF_LOAD FAILED read: %s", strerror(errno));
+			finish();
 		}
 		if (n == 0) break;
 		len += n;
 	}
 	close(bfd);
-	snprintf(line, sizeof line, "BTFKIT-E2E: read /sys/kernel/btf/vmlinux: %zu bytes\n", len);
-	out(line);
+	say("read /sys/kernel/btf/vmlinux: %zu bytes", len);
 
 	union bpf_attr attr;
 	memset(&attr, 0, sizeof attr);
@@ -71,8 +98,8 @@ int main(void)
 	 * (EINVAL).  On failure the load is retried with a level 1 log. */
 	int f = syscall(__NR_bpf, BPF_BTF_LOAD, &attr, sizeof attr);
 	if (f >= 0) {
-		snprintf(line, sizeof line, "BTFKIT-E2E: BTF_LOAD OK fd=%d size=%zu\n", f, len);
-		out(line);
+		say("BTF_LOAD OK fd=%d size=%zu", f, len);
+		close(f);
 	} else {
 		int e = errno;
 		attr.btf_log_buf = (unsigned long)logbuf;
@@ -80,17 +107,275 @@ int main(void)
 		attr.btf_log_level = 1;
 		logbuf[0] = 0;
 		int f2 = syscall(__NR_bpf, BPF_BTF_LOAD, &attr, sizeof attr);
-		if (f2 >= 0) {
-			snprintf(line, sizeof line, "BTFKIT-E2E: (a retry with a verifier log loaded it: fd=%d)\n", f2);
-			out(line);
-		}
-		snprintf(line, sizeof line, "BTFKIT-E2E: BTF_LOAD FAILED errno=%d (%s) size=%zu\n", e, strerror(e), len);
-		out(line);
+		if (f2 >= 0)
+			say("(a retry with a verifier log loaded it: fd=%d)", f2);
+		say("BTF_LOAD FAILED errno=%d (%s) size=%zu", e, strerror(e), len);
 		out("BTFKIT-E2E: verifier log (last 4 KiB):\n");
 		size_t ll = strlen(logbuf);
 		out(ll > 4096 ? logbuf + ll - 4096 : logbuf);
 		out("\nBTFKIT-E2E: end of log\n");
 	}
+	free(buf);
+}
+
+/* ------------------------------------------------------------------ BPF programs */
+static const char *bpf_path = "/bpf/e2e.bpf.o";
+
+/* libbpf's own messages: warnings only, each prefixed, without the verifier log it
+ * repeats on a failed load (the verdict line quotes the log's last message). */
+static int in_log;
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char b[1024];
+	if (level != LIBBPF_WARN)
+		return 0;
+	vsnprintf(b, sizeof b, fmt, ap);
+	if (strstr(b, "-- BEGIN PROG LOAD LOG --")) { in_log = 1; return 0; }
+	if (strstr(b, "-- END PROG LOAD LOG --")) { in_log = 0; return 0; }
+	if (in_log)
+		return 0;
+	out("BTFKIT-E2E:   ");
+	out(b);
+	return 0;
+}
+
+/* The verifier's verdict: the last line of its log that is not the closing
+ * "processed N insns ..." statistics line. */
+static const char *verifier_message(const char *log)
+{
+	static char msg[512];
+	const char *p = log, *best = "(empty verifier log)";
+	size_t bestlen = strlen(best);
+	while (*p) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17)) {
+			best = p;
+			bestlen = n;
+		}
+		if (!e) break;
+		p = e + 1;
+	}
+	snprintf(msg, sizeof msg, "%.*s", (int)bestlen, best);
+	return msg;
+}
+
+struct loaded {
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_map *bss;	/* the .bss map: the programs' `out` */
+	struct e2e_out o;	/* a copy of it (get_out/put_out) */
+};
+
+/* The .bss map's one element.  (bpf_object__load does not mmap internal maps into the
+ * caller, only the skeleton loader does: read and write them as map elements.) */
+static int get_out(const char *name, struct loaded *l)
+{
+	int zero = 0;
+	if (bpf_map__lookup_elem(l->bss, &zero, sizeof zero, &l->o, sizeof l->o, 0)) {
+		say("PROG %s ERROR read .bss: %s", name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int put_out(const char *name, struct loaded *l)
+{
+	int zero = 0;
+	if (bpf_map__update_elem(l->bss, &zero, sizeof zero, &l->o, sizeof l->o, 0)) {
+		say("PROG %s ERROR write .bss: %s", name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens the object, loads only program `name`.  Returns 0, or prints the verdict
+ * (REFUSED/ERROR) and returns -1. */
+static int load_one(const char *name, struct loaded *l)
+{
+	memset(l, 0, sizeof *l);
+	l->obj = bpf_object__open_file(bpf_path, NULL);
+	if (!l->obj) {
+		say("PROG %s ERROR open %s: %s", name, bpf_path, strerror(errno));
+		return -1;
+	}
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, l->obj) {
+		int me = !strcmp(bpf_program__name(p), name);
+		bpf_program__set_autoload(p, me);
+		if (me)
+			l->prog = p;
+	}
+	if (!l->prog) {
+		say("PROG %s ERROR no such program in %s", name, bpf_path);
+		bpf_object__close(l->obj);
+		return -1;
+	}
+	logbuf[0] = 0;
+	bpf_program__set_log_buf(l->prog, logbuf, sizeof logbuf);
+	bpf_program__set_log_level(l->prog, 1);
+	if (bpf_object__load(l->obj)) {
+		int e = errno;
+		if (logbuf[0])
+			say("PROG %s REFUSED errno=%d: %s", name, e, verifier_message(logbuf));
+		else
+			say("PROG %s ERROR load (no verifier log): errno=%d (%s)", name, e, strerror(e));
+		bpf_object__close(l->obj);
+		return -1;
+	}
+	struct bpf_map *m;
+	bpf_object__for_each_map(m, l->obj) {
+		const char *mn = bpf_map__name(m);
+		if (strlen(mn) >= 4 && !strcmp(mn + strlen(mn) - 4, ".bss") &&
+		    bpf_map__value_size(m) == sizeof(struct e2e_out))
+			l->bss = m;
+	}
+	if (!l->bss) {
+		say("PROG %s ERROR no .bss map of %zu bytes", name, sizeof(struct e2e_out));
+		bpf_object__close(l->obj);
+		return -1;
+	}
+	return 0;
+}
+
+static int run_syscall_prog(const char *name, struct loaded *l)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	if (bpf_prog_test_run_opts(bpf_program__fd(l->prog), &opts)) {
+		say("PROG %s ERROR BPF_PROG_TEST_RUN: %s", name, strerror(errno));
+		return -1;
+	}
+	if (opts.retval != 0) {
+		say("PROG %s ERROR returned %u", name, opts.retval);
+		return -1;
+	}
+	return get_out(name, l);
+}
+
+static void test_percpu_first(void)
+{
+	const char *name = "percpu_first";
+	struct loaded l;
+	if (load_one(name, &l)) return;
+	if (!run_syscall_prog(name, &l)) {
+		unsigned long long v = l.o.u64;
+		say("PROG %s %s cpu_loops_per_jiffy=%llu", name, v > 0 ? "OK" : "BAD", v);
+	}
+	bpf_object__close(l.obj);
+}
+
+static void test_percpu_preempt_count(void)
+{
+	const char *name = "percpu_preempt_count";
+	struct loaded l;
+	if (load_one(name, &l)) return;
+	if (!run_syscall_prog(name, &l)) {
+		int v = l.o.s32;
+		/* nothing disabled: all count bits 0; bit 31 is the inverted NEED_RESCHED */
+		say("PROG %s %s __preempt_count=%d (0x%08x)", name,
+		    ((unsigned)v & 0x7fffffffu) == 0 ? "OK" : "BAD", v, (unsigned)v);
+	}
+	bpf_object__close(l.obj);
+}
+
+static void test_percpu_current_task(void)
+{
+	const char *name = "percpu_current_task";
+	struct loaded l;
+	char comm[17] = "";
+	if (load_one(name, &l)) return;
+	prctl(PR_GET_NAME, comm);
+	if (!run_syscall_prog(name, &l)) {
+		int ok = l.o.pid == getpid() && !strncmp(l.o.comm, comm, 16);
+		say("PROG %s %s current_task->pid=%d ->comm=\"%.16s\" (getpid()=%d, comm \"%s\")", name,
+		    ok ? "OK" : "BAD", l.o.pid, l.o.comm, (int)getpid(), comm);
+	}
+	bpf_object__close(l.obj);
+}
+
+static void test_tp_btf(void)
+{
+	const char *name = "on_task_rename";
+	const char *newname = "btfkit-e2e";
+	struct loaded l;
+	char old[17] = "";
+	if (load_one(name, &l)) return;
+	memset(&l.o, 0, sizeof l.o);
+	l.o.target_pid = getpid();
+	if (put_out(name, &l)) {
+		bpf_object__close(l.obj);
+		return;
+	}
+	struct bpf_link *link = bpf_program__attach(l.prog);
+	if (!link) {
+		say("PROG %s ERROR attach: %s", name, strerror(errno));
+		bpf_object__close(l.obj);
+		return;
+	}
+	prctl(PR_GET_NAME, old);
+	prctl(PR_SET_NAME, newname);
+	bpf_link__destroy(link);
+	prctl(PR_SET_NAME, old);
+	if (get_out(name, &l)) {
+		bpf_object__close(l.obj);
+		return;
+	}
+	int ok = l.o.hits == 1 && l.o.pid == getpid() && !strncmp(l.o.comm, old, 16) &&
+		 !strcmp(l.o.comm2, newname);
+	say("PROG %s %s hits=%u task->pid=%d task->comm=\"%.16s\" comm=\"%.16s\" (prctl(PR_SET_NAME) by pid %d: \"%s\" -> \"%s\")",
+	    name, ok ? "OK" : "BAD", l.o.hits, l.o.pid, l.o.comm, l.o.comm2, (int)getpid(), old, newname);
+	bpf_object__close(l.obj);
+}
+
+/* Must be refused.  If it is not, it runs, and on a kernel whose BTF misplaces the
+ * per-CPU variable it reads the per-CPU offset as an address: expect an oops. */
+static void test_direct(void)
+{
+	const char *name = "direct_preempt_count";
+	struct loaded l;
+	if (load_one(name, &l)) return;
+	say("PROG %s ACCEPTED, running it", name);
+	if (!run_syscall_prog(name, &l))
+		say("PROG %s RAN __preempt_count=%d", name, l.o.s32);
+	bpf_object__close(l.obj);
+}
+
+static void bpf_tests(void)
+{
+	if (access(bpf_path, R_OK)) {
+		say("no %s: BPF programs skipped", bpf_path);
+		return;
+	}
+	struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
+	setrlimit(RLIMIT_MEMLOCK, &r);
+	libbpf_set_print(print_fn);
+	test_percpu_first();
+	test_percpu_preempt_count();
+	test_percpu_current_task();
+	test_tp_btf();
+	test_direct();
+	say("DONE");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--test")) {
+		test_only = 1;
+		bpf_path = argv[2];
+		bpf_tests();
+		return 0;
+	}
+	int fd = open("/dev/console", O_RDWR);
+	if (fd >= 0) { dup2(fd, 0); dup2(fd, 1); dup2(fd, 2); if (fd > 2) close(fd); }
+	mkdir("/sys", 0755);
+	mkdir("/proc", 0755);
+	if (mount("sysfs", "/sys", "sysfs", 0, NULL) && errno != EBUSY) {
+		say("BTF_LOAD FAILED mount sysfs: %s", strerror(errno));
+		finish();
+	}
+	mount("proc", "/proc", "proc", 0, NULL);
+	btf_load();
+	bpf_tests();
 	finish();
 	return 0;
 }
