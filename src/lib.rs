@@ -5,6 +5,8 @@
 //! ([`parse`] → [`Btf`]) → transformations → bytes ([`write`](mod@write)) or text
 //! ([`dump`]).
 
+#![deny(missing_docs)]
+
 pub mod archive;
 pub mod btf;
 pub mod dedup;
