@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use btfkit::{diff::diff, input, Btf, TypeId};
-use criterion::{criterion_group, criterion_main, Criterion};
+use btfkit::{Btf, TypeId, diff::diff, input};
+use criterion::{Criterion, criterion_group, criterion_main};
 
 /// Reverses type order and string order (all ids and offsets remapped).
 fn reorder(btf: &Btf) -> Btf {

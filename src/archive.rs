@@ -78,15 +78,16 @@ pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
             }
         };
         if let Some(first) = layout.members.first()
-            && first.header.endian != header.endian {
-                return Err(Error::Invalid(format!(
-                    "offset {}: archive member {} is {:?}-endian but member 0 is {:?}-endian",
-                    file_offset + pos,
-                    layout.members.len(),
-                    header.endian,
-                    first.header.endian
-                )));
-            }
+            && first.header.endian != header.endian
+        {
+            return Err(Error::Invalid(format!(
+                "offset {}: archive member {} is {:?}-endian but member 0 is {:?}-endian",
+                file_offset + pos,
+                layout.members.len(),
+                header.endian,
+                first.header.endian
+            )));
+        }
         let size = header.total_len() as usize;
         layout.members.push(Member { index: layout.members.len(), offset: pos, size, pad_before: pad, header });
         pos += size;
@@ -117,8 +118,12 @@ pub fn parse_members_over(
         .members
         .par_iter()
         .map(|m| {
-            let opts =
-                ParseOptions { base: base.clone(), allow_trailing: false, file_offset: file_offset + m.offset, validation };
+            let opts = ParseOptions {
+                base: base.clone(),
+                allow_trailing: false,
+                file_offset: file_offset + m.offset,
+                validation,
+            };
             parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
         })
         .collect()
@@ -164,10 +169,7 @@ pub fn for_each_member(
     let mut current = parse_window(window)?;
     loop {
         let next = windows.next();
-        let (consumed, parsed) = rayon::join(
-            || current.drain(..).try_for_each(&mut f),
-            || next.map(parse_window),
-        );
+        let (consumed, parsed) = rayon::join(|| current.drain(..).try_for_each(&mut f), || next.map(parse_window));
         consumed?;
         done(span(window));
         match (parsed, next) {
@@ -196,7 +198,8 @@ pub fn parse_split_members_with(
     let Some(first) = layout.members.first() else {
         return Err(Error::Invalid("empty archive".into()));
     };
-    let base_opts = ParseOptions { base: None, allow_trailing: false, file_offset: file_offset + first.offset, validation };
+    let base_opts =
+        ParseOptions { base: None, allow_trailing: false, file_offset: file_offset + first.offset, validation };
     let base = Arc::new(parse::parse_with(&data[first.offset..first.offset + first.size], &base_opts)?.0);
     let children = layout.members[1..]
         .par_iter()
@@ -307,12 +310,22 @@ impl Report {
     pub fn to_text(&self) -> String {
         use std::fmt::Write;
         let mut s = String::new();
-        let _ = writeln!(s, "{:>6} {:>10} {:>9} {:>4} {:>7} {:>9}  first types", "member", "offset", "size", "pad", "types", "strings");
+        let _ = writeln!(
+            s,
+            "{:>6} {:>10} {:>9} {:>4} {:>7} {:>9}  first types",
+            "member", "offset", "size", "pad", "types", "strings"
+        );
         for r in &self.rows {
             let _ = writeln!(
                 s,
                 "{:>6} {:>10} {:>9} {:>4} {:>7} {:>9}  {}",
-                r.index, r.offset, r.size, r.pad_before, r.types, r.str_bytes, r.first_names.join(", ")
+                r.index,
+                r.offset,
+                r.size,
+                r.pad_before,
+                r.types,
+                r.str_bytes,
+                r.first_names.join(", ")
             );
         }
         let types: usize = self.rows.iter().map(|r| r.types).sum();

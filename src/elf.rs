@@ -38,7 +38,10 @@ pub fn find_section(data: &[u8], path: &Path, name: &str) -> Result<Option<Secti
     if offset.checked_add(size).is_none_or(|end| end > data.len()) {
         return Err(Error::Elf {
             path: path.to_owned(),
-            why: format!("section {name} at offset {offset} size {size} runs past the end of the file ({} bytes)", data.len()),
+            why: format!(
+                "section {name} at offset {offset} size {size} runs past the end of the file ({} bytes)",
+                data.len()
+            ),
         });
     }
     Ok(Some(SectionRange { offset, size }))
@@ -89,15 +92,15 @@ pub fn replace_btf_keep_size(data: &[u8], path: &Path, new: &[u8]) -> Result<Vec
 
 /// Where a replaceable section's header and data are.
 struct Found {
-        index: usize,
-        offset: u64,
-        size: u64,
-        alloc: bool,
-        align: u64,
-        shoff: u64,
-        shentsize: u64,
-        is64: bool,
-        little: bool,
+    index: usize,
+    offset: u64,
+    size: u64,
+    alloc: bool,
+    align: u64,
+    shoff: u64,
+    shentsize: u64,
+    is64: bool,
+    little: bool,
 }
 
 /// Checks that `name` exists and is not allocated (see [`replace_section`]),
@@ -126,7 +129,8 @@ fn find_replaceable(data: &[u8], path: &Path, name: &str, allow_alloc: bool) -> 
                 if i == shstrndx as usize {
                     return Err(format!("{name} is the section name table: refusing to write over it"));
                 }
-                if let Some(j) = secs.iter().position(|o| o.sh_link(e) as usize == i && o.sh_type(e) != object::elf::SHT_NULL)
+                if let Some(j) =
+                    secs.iter().position(|o| o.sh_link(e) as usize == i && o.sh_type(e) != object::elf::SHT_NULL)
                 {
                     return Err(format!("section [{j}] links to {name} (sh_link): refusing to write over it"));
                 }
@@ -236,8 +240,12 @@ fn replace_found(data: &[u8], f: &Found, new: &[u8], path: &Path) -> Result<(Vec
         let bytes: Vec<u8> = match (wide, little) {
             (true, true) => v.to_le_bytes().to_vec(),
             (true, false) => v.to_be_bytes().to_vec(),
-            (false, true) => u32::try_from(v).map_err(|_| elf_err("value too large for ELF32".into()))?.to_le_bytes().to_vec(),
-            (false, false) => u32::try_from(v).map_err(|_| elf_err("value too large for ELF32".into()))?.to_be_bytes().to_vec(),
+            (false, true) => {
+                u32::try_from(v).map_err(|_| elf_err("value too large for ELF32".into()))?.to_le_bytes().to_vec()
+            }
+            (false, false) => {
+                u32::try_from(v).map_err(|_| elf_err("value too large for ELF32".into()))?.to_be_bytes().to_vec()
+            }
         };
         let dst = out.get_mut(at..at + bytes.len()).ok_or_else(|| elf_err("section header out of range".into()))?;
         dst.copy_from_slice(&bytes);

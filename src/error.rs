@@ -143,7 +143,9 @@ pub enum Error {
     /// Dedup found a reference loop not broken by a struct or union (e.g.
     /// through a pointer-to-function-prototype chain), which it cannot
     /// canonicalize.
-    #[error("type [{id}]: reference loop through {path} that does not go through a struct or union; dedup cannot resolve it (libbpf's cannot either)")]
+    #[error(
+        "type [{id}]: reference loop through {path} that does not go through a struct or union; dedup cannot resolve it (libbpf's cannot either)"
+    )]
     DedupLoop {
         /// A type id on the loop.
         id: u32,

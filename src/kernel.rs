@@ -124,11 +124,7 @@ fn replay(syms: &[(u64, u64)], start: u64, size: u64, sec_align: u64, realigned:
 }
 
 fn align_up(v: u64, a: u64) -> u64 {
-    if a <= 1 {
-        v
-    } else {
-        v.div_ceil(a).saturating_mul(a)
-    }
+    if a <= 1 { v } else { v.div_ceil(a).saturating_mul(a) }
 }
 
 impl ImageSymbols {
@@ -302,7 +298,10 @@ pub struct KernelReport {
 impl KernelReport {
     /// One line on what cannot be recovered without DWARF (None when nothing).
     pub fn warning(&self) -> Option<String> {
-        if self.percpu_symbols_without_var == 0 && self.unplaced_vars.is_empty() && self.global_functions_without_func == 0 {
+        if self.percpu_symbols_without_var == 0
+            && self.unplaced_vars.is_empty()
+            && self.global_functions_without_func == 0
+        {
             return None;
         }
         let mut s = format!(
@@ -345,7 +344,10 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
         let mut m = Member { id, vars: Vec::new(), extent: 0 };
         for v in d.vars.iter() {
             let Some(vt) = btf.type_by_id(v.ty) else {
-                return Err(Error::Invalid(format!("type [{}]: DATASEC entry refers to missing type [{}]", id.0, v.ty.0)));
+                return Err(Error::Invalid(format!(
+                    "type [{}]: DATASEC entry refers to missing type [{}]",
+                    id.0, v.ty.0
+                )));
             };
             if !matches!(vt.kind, TypeKind::Var { .. }) {
                 return Err(Error::Invalid(format!("type [{}]: DATASEC entry [{}] is not a VAR", id.0, v.ty.0)));
@@ -464,7 +466,8 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
         remove.extend(group[1..].iter().map(|g| g.0));
     }
     rep.funcs_out = kept_funcs.len();
-    rep.global_functions_without_func = syms.global_functions.iter().filter(|n| !kept_funcs.contains(n.as_str())).count();
+    rep.global_functions_without_func =
+        syms.global_functions.iter().filter(|n| !kept_funcs.contains(n.as_str())).count();
 
     // ---- what depended on removed types: FUNC_PROTOs of removed FUNCs, DECL_TAGs ----
     let start = btf.start_id();
@@ -696,7 +699,12 @@ mod tests {
 
     fn image() -> ImageSymbols {
         ImageSymbols {
-            percpu: vec![sym("first", 0, 64, false), sym("cnt", 64, 4, true), sym("g", 68, 4, false), sym("cnt", 72, 4, true)],
+            percpu: vec![
+                sym("first", 0, 64, false),
+                sym("cnt", 64, 4, true),
+                sym("g", 68, 4, false),
+                sym("cnt", 72, 4, true),
+            ],
             percpu_size: 128,
             functions: ["f".to_string()].into(),
             global_functions: ["f".to_string(), "asm_fn".to_string()].into(),
@@ -713,8 +721,11 @@ mod tests {
         assert_eq!(secs.len(), 1);
         let TypeKind::Datasec(d) = &secs[0].1.kind else { unreachable!() };
         assert_eq!(d.size, 128);
-        let got: Vec<(String, u32, u32)> =
-            d.vars.iter().map(|v| (b.name(b.type_by_id(v.ty).unwrap().name_off).into_owned(), v.offset, v.size)).collect();
+        let got: Vec<(String, u32, u32)> = d
+            .vars
+            .iter()
+            .map(|v| (b.name(b.type_by_id(v.ty).unwrap().name_off).into_owned(), v.offset, v.size))
+            .collect();
         assert_eq!(got, vec![("cnt".into(), 64, 4), ("g".into(), 68, 4), ("cnt".into(), 72, 4)]);
         let funcs: Vec<_> = b.iter().filter(|(_, t)| matches!(t.kind, TypeKind::Func { .. })).collect();
         assert_eq!(funcs.len(), 1, "one f, no `gone`");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use btfkit::{archive, dump, input, stat::Stats, Btf, Error};
+use btfkit::{Btf, Error, archive, dump, input, stat::Stats};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 const DEFAULT_BTF: &str = "/sys/kernel/btf/vmlinux";
@@ -141,9 +141,11 @@ enum ArchiveCmd {
         validate: ValidateArg,
     },
     /// Concatenate a base BTF and split BTFs of modules into a base+children archive
-    #[command(after_help = "Example:\n  btfkit archive build --base-member /sys/kernel/btf/vmlinux ext4.ko xfs.ko.zst -o kernel.btfa\n\n\
+    #[command(
+        after_help = "Example:\n  btfkit archive build --base-member /sys/kernel/btf/vmlinux ext4.ko xfs.ko.zst -o kernel.btfa\n\n\
 Layout: member 0 is the base BTF, every other member is a split BTF over it, back to back.\n\
-(--base-member was spelled --base before; that spelling still works.)")]
+(--base-member was spelled --base before; that spelling still works.)"
+    )]
     Build {
         /// The base BTF, written as member 0; the children are split BTF over it
         #[arg(long, alias = "base", value_name = "BASE")]
@@ -173,7 +175,9 @@ Layout: member 0 is the base BTF, every other member is a split BTF over it, bac
 #[derive(Subcommand)]
 enum Cmd {
     /// Print the types of a BTF, exactly as `bpftool btf dump file` does
-    #[command(after_help = "Examples:\n  btfkit dump                          # /sys/kernel/btf/vmlinux, raw\n  btfkit dump vmlinux --format json --pretty\n  btfkit dump ext4.ko --base /sys/kernel/btf/vmlinux\n  btfkit dump --format c --root task_struct > task.h\n  btfkit dump | head                   # a closed pipe ends quietly")]
+    #[command(
+        after_help = "Examples:\n  btfkit dump                          # /sys/kernel/btf/vmlinux, raw\n  btfkit dump vmlinux --format json --pretty\n  btfkit dump ext4.ko --base /sys/kernel/btf/vmlinux\n  btfkit dump --format c --root task_struct > task.h\n  btfkit dump | head                   # a closed pipe ends quietly"
+    )]
     Dump {
         /// BTF source: raw BTF, ELF (.o, .ko, vmlinux), .ko.xz/.ko.zst
         #[arg(default_value = DEFAULT_BTF)]
@@ -208,9 +212,11 @@ enum Cmd {
     Archive(ArchiveCmd),
     /// Compare two BTFs by meaning (structure), not by type id. Exit status:
     /// 0 equivalent, 1 different, 2 error
-    #[command(after_help = "Examples:\n  btfkit diff standard.btf archive.dedup.btf\n  btfkit diff a.ko b.ko -B vmlinux --format json\n  \
+    #[command(
+        after_help = "Examples:\n  btfkit diff standard.btf archive.dedup.btf\n  btfkit diff a.ko b.ko -B vmlinux --format json\n  \
 btfkit diff old/ext4.ko new/ext4.ko --base-a old/vmlinux --base-b new/vmlinux\n\n\
--B/--base is the split base of both inputs; --base-a/--base-b give each its own.")]
+-B/--base is the split base of both inputs; --base-a/--base-b give each its own."
+    )]
     Diff {
         /// The first BTF (A)
         a: PathBuf,
@@ -289,7 +295,9 @@ btfkit completions zsh > ~/.zfunc/_btfkit\n  btfkit completions fish > ~/.config
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff), generated from these command definitions
-    #[command(after_help = "Examples:\n  btfkit man > btfkit.1 && man ./btfkit.1\n  btfkit man dump     # the page of one command")]
+    #[command(
+        after_help = "Examples:\n  btfkit man > btfkit.1 && man ./btfkit.1\n  btfkit man dump     # the page of one command"
+    )]
     Man {
         /// A command's page instead of the main one (e.g. dump, archive)
         command: Option<String>,
@@ -449,9 +457,8 @@ fn verify_cmd(files: &[PathBuf], base: Option<&Path>, json: bool, out: &mut impl
     let mut status = 0u8;
     let mut objs = Vec::new();
     for f in files {
-        let res = input::open(f).and_then(|src| {
-            btfkit::validate::verify_bytes(src.btf_data(), base.clone()).map_err(|e| e.in_file(f))
-        });
+        let res = input::open(f)
+            .and_then(|src| btfkit::validate::verify_bytes(src.btf_data(), base.clone()).map_err(|e| e.in_file(f)));
         let name = f.display().to_string();
         match res {
             Err(e) => {
@@ -482,7 +489,11 @@ fn verify_cmd(files: &[PathBuf], base: Option<&Path>, json: bool, out: &mut impl
                     writeln!(out, "{name}: the kernel would accept this BTF")?;
                 } else {
                     let n = problems.len();
-                    writeln!(out, "{name}: the kernel would reject this BTF ({n} problem{})", if n == 1 { "" } else { "s" })?;
+                    writeln!(
+                        out,
+                        "{name}: the kernel would reject this BTF ({n} problem{})",
+                        if n == 1 { "" } else { "s" }
+                    )?;
                     for p in &problems {
                         if p.type_line.is_empty() && p.id != 0 {
                             // The kernel names no type in this message.
@@ -811,7 +822,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             }
             if (sort || !root.is_empty()) && format != Format::C {
                 let flag = if sort { "--sort" } else { "--root" };
-                usage_error("dump", clap::error::ErrorKind::ArgumentConflict, &format!("{flag} applies to --format c only"));
+                usage_error(
+                    "dump",
+                    clap::error::ErrorKind::ArgumentConflict,
+                    &format!("{flag} applies to --format c only"),
+                );
             }
             let btf = load(&file, &input)?;
             match format {
@@ -820,7 +835,8 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 Format::C => {
                     let roots = root.iter().map(|r| dump::c::resolve_root(&btf, r)).collect::<Result<Vec<_>, _>>()?;
                     let mut buf = Vec::new();
-                    let r = dump::c::render(&btf, &dump::c::Options::default().with_sort(sort).with_roots(roots), &mut buf);
+                    let r =
+                        dump::c::render(&btf, &dump::c::Options::default().with_sort(sort).with_roots(roots), &mut buf);
                     out.write_all(&buf)?;
                     out.flush()?;
                     r?;
@@ -849,14 +865,17 @@ fn run(cli: Cli) -> Result<u8, Fail> {
                 Some(name) => match cmd.find_subcommand(name) {
                     // The page is named btfkit-NAME (clap wants a 'static name; the process ends soon).
                     Some(sub) => sub.clone().name(&*Box::leak(format!("btfkit-{name}").into_boxed_str())),
-                    None => usage_error("man", clap::error::ErrorKind::InvalidValue, &format!("no command named '{name}'")),
+                    None => {
+                        usage_error("man", clap::error::ErrorKind::InvalidValue, &format!("no command named '{name}'"))
+                    }
                 },
             };
             clap_mangen::Man::new(page).render(&mut out)?;
         }
         Cmd::Diff { a, b, base, base_a, base_b, format, read } => {
             let (base_a, base_b) = (base_a.or_else(|| base.clone()), base_b.or(base));
-            let (a, b) = (load(&a, &InputArgs::with_base(base_a, read))?, load(&b, &InputArgs::with_base(base_b, read))?);
+            let (a, b) =
+                (load(&a, &InputArgs::with_base(base_a, read))?, load(&b, &InputArgs::with_base(base_b, read))?);
             let r = btfkit::diff::diff(&a, &b);
             status = if r.equivalent { 0 } else { 1 };
             let written = if format == ReportFormat::Json {
@@ -889,7 +908,11 @@ fn run(cli: Cli) -> Result<u8, Fail> {
             kernel,
         } => {
             if split && archive == ArchiveArg::First {
-                usage_error("dedup", clap::error::ErrorKind::ArgumentConflict, "--split reads every member: it cannot take --archive first");
+                usage_error(
+                    "dedup",
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--split reads every member: it cannot take --archive first",
+                );
             }
             let args = DedupArgs {
                 inputs,

@@ -14,9 +14,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn temp_path(path: &Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::Invalid(format!("{}: not a file name", path.display())))?;
+    let name = path.file_name().ok_or_else(|| Error::Invalid(format!("{}: not a file name", path.display())))?;
     let mut tmp = name.to_owned();
     tmp.push(format!(".btfkit-tmp.{}", std::process::id()));
     Ok(path.with_file_name(tmp))
@@ -41,9 +39,10 @@ fn write_atomic_inner(path: &Path, bytes: &[u8], fail_after: Option<usize>) -> R
         f.sync_all()?;
         fs::rename(&tmp, path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
+            && let Ok(d) = File::open(dir)
+        {
+            let _ = d.sync_all();
+        }
         Ok(())
     })();
     if let Err(e) = result {

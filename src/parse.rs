@@ -326,7 +326,9 @@ fn validate(btf: &Btf, h: &Header, opts: &ParseOptions, total: usize) -> Result<
             kind: t.kind().name(),
             why,
         }),
-        None => Err(Error::BadSections { offset: opts.file_offset, why: format!("rejected by the kernel's rules: {why}") }),
+        None => {
+            Err(Error::BadSections { offset: opts.file_offset, why: format!("rejected by the kernel's rules: {why}") })
+        }
     }
 }
 
@@ -345,7 +347,10 @@ fn parse_body<E: Endian + Send + Sync>(e: E, data: &[u8], h: &Header, opts: &Par
             return Err(Error::BadStrings { offset: fo + s_start, why: "larger than the maximum string offset" });
         }
         if strs[strs.len() - 1] != 0 {
-            return Err(Error::BadStrings { offset: fo + s_start + strs.len() - 1, why: "last string is not NUL-terminated" });
+            return Err(Error::BadStrings {
+                offset: fo + s_start + strs.len() - 1,
+                why: "last string is not NUL-terminated",
+            });
         }
         if !split && strs[0] != 0 {
             return Err(Error::BadStrings {
@@ -357,7 +362,10 @@ fn parse_body<E: Endian + Send + Sync>(e: E, data: &[u8], h: &Header, opts: &Par
     if let Some(b) = &opts.base {
         let total = b.start_str_off() as u64 + b.strings().len() as u64 + strs.len() as u64;
         if total > MAX_STR_OFFSET as u64 {
-            return Err(Error::BadStrings { offset: fo + s_start, why: "base plus split strings exceed the maximum offset" });
+            return Err(Error::BadStrings {
+                offset: fo + s_start,
+                why: "base plus split strings exceed the maximum offset",
+            });
         }
     }
     // Layout section.
@@ -395,9 +403,7 @@ fn parse_body<E: Endian + Send + Sync>(e: E, data: &[u8], h: &Header, opts: &Par
     // Pass 2: decode the types, in parallel chunks for big inputs; the first
     // error in id order wins, so messages do not depend on scheduling.
     let parse_range = |range: std::ops::Range<usize>| -> Result<Vec<Type>> {
-        range
-            .map(|i| parse_type(e, &tdata[offs[i]..], start_id + i as u32, fo + t_start + offs[i]))
-            .collect()
+        range.map(|i| parse_type(e, &tdata[offs[i]..], start_id + i as u32, fo + t_start + offs[i])).collect()
     };
     let types: Vec<Type> = if offs.len() < PAR_MIN {
         parse_range(0..offs.len())?
@@ -473,9 +479,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
             TypeKind::Int(Int { size: st, encoding: (v >> 24) as u8 & 0xf, offset: (v >> 16) as u8, bits: v as u8 })
         }
         Kind::Ptr => TypeKind::Ptr(tid(st)),
-        Kind::Array => {
-            TypeKind::Array(Array { elem: tid(r(0)), index: tid(r(4)), nelems: r(8) })
-        }
+        Kind::Array => TypeKind::Array(Array { elem: tid(r(0)), index: tid(r(4)), nelems: r(8) }),
         Kind::Struct | Kind::Union => {
             let members = x
                 .chunks_exact(12)
@@ -536,4 +540,3 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
     }
     Ok(t)
 }
-

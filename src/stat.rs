@@ -52,7 +52,14 @@ impl Stats {
         let mut s = String::new();
         use std::fmt::Write;
         let last = self.start_id as usize + self.types - 1;
-        let _ = writeln!(s, "types: {} (ids {}..{}){}", self.types, self.start_id, last, if self.split { ", split BTF" } else { "" });
+        let _ = writeln!(
+            s,
+            "types: {} (ids {}..{}){}",
+            self.types,
+            self.start_id,
+            last,
+            if self.split { ", split BTF" } else { "" }
+        );
         for k in Kind::ALL.iter().skip(1) {
             let n = self.per_kind[*k as usize];
             if n != 0 {
@@ -70,11 +77,8 @@ impl Stats {
 
     /// JSON report.
     pub fn to_json(&self) -> serde_json::Value {
-        let kinds: serde_json::Map<String, serde_json::Value> = Kind::ALL
-            .iter()
-            .skip(1)
-            .map(|k| (k.name().to_string(), self.per_kind[*k as usize].into()))
-            .collect();
+        let kinds: serde_json::Map<String, serde_json::Value> =
+            Kind::ALL.iter().skip(1).map(|k| (k.name().to_string(), self.per_kind[*k as usize].into())).collect();
         serde_json::json!({
             "types": self.types,
             "start_id": self.start_id,

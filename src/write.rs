@@ -123,10 +123,7 @@ pub fn write_type<E: Endian>(e: E, t: &Type, out: &mut Vec<u8>) {
 pub fn pad_to(bytes: &[u8], target: usize) -> crate::Result<Vec<u8>> {
     let h = crate::parse::parse_header(bytes, 0)?;
     if target < bytes.len() {
-        return Err(crate::Error::Invalid(format!(
-            "the BTF ({} bytes) does not fit in {target} bytes",
-            bytes.len()
-        )));
+        return Err(crate::Error::Invalid(format!("the BTF ({} bytes) does not fit in {target} bytes", bytes.len())));
     }
     let slack = target - bytes.len();
     let (grow_hdr, grow_str) = (slack & !3, slack & 3);

@@ -4,8 +4,8 @@
 mod common;
 
 use btfkit::archive;
-use btfkit::btf::{int_encoding, Endianness};
-use btfkit::{write, Btf};
+use btfkit::btf::{Endianness, int_encoding};
+use btfkit::{Btf, write};
 
 fn small(name: &str) -> Btf {
     let mut b = Btf::new();
@@ -155,10 +155,18 @@ fn for_each_member_streams_in_order_and_stops_at_a_bad_member() {
     let at = layout.members[100].offset + 24 + 4 + 3; // first type's info word, kind byte
     bad[at] = 0x1f;
     let mut seen = 0;
-    let err = archive::for_each_member(&bad, &layout, 0, None, Default::default(), |_| {
-        seen += 1;
-        Ok(())
-    }, |_| {})
+    let err = archive::for_each_member(
+        &bad,
+        &layout,
+        0,
+        None,
+        Default::default(),
+        |_| {
+            seen += 1;
+            Ok(())
+        },
+        |_| {},
+    )
     .unwrap_err();
     assert!(err.to_string().contains(&format!("offset {}", layout.members[100].offset + 24)), "{err}");
     assert!(seen <= 100, "members after the bad one are not consumed: {seen}");

@@ -58,7 +58,11 @@ fn archive_in_elf_is_merged_written_back_and_loadable() {
     let _ = std::fs::remove_file(&new);
     common::run_ok(common::btfkit().arg("dedup").arg(&ab).arg("--detached").arg(&raw).arg("-o").arg(&new));
     let merged = btfkit::parse::parse(&std::fs::read(&raw).unwrap()).unwrap();
-    let names: Vec<String> = merged.iter().filter(|(_, t)| t.kind() == btfkit::Kind::Struct).map(|(_, t)| merged.name(t.name_off).into_owned()).collect();
+    let names: Vec<String> = merged
+        .iter()
+        .filter(|(_, t)| t.kind() == btfkit::Kind::Struct)
+        .map(|(_, t)| merged.name(t.name_off).into_owned())
+        .collect();
     assert_eq!(names.iter().filter(|n| *n == "shared").count(), 1, "deduplicated: {names:?}");
     assert!(names.iter().any(|n| n == "only_b"), "{names:?}");
     assert_eq!(sections_except_btf(&new), sections_except_btf(&ab), "other sections keep their bytes");
@@ -126,14 +130,17 @@ fn real_kernel_archive_dedup_matches_libbpf_and_allocated_btf_is_refused() {
     let (fo, fnew) = (object::File::parse(&*old_data).unwrap(), object::File::parse(&*new_data).unwrap());
     let btf_range = |f: &object::File| f.section_by_name(".BTF").and_then(|s| s.file_range()).unwrap();
     assert_eq!(btf_range(&fo), btf_range(&fnew), ".BTF keeps its place and size");
-    let syms = |f: &object::File| f.symbols().map(|s| (s.name().unwrap_or("").to_string(), s.address())).collect::<Vec<_>>();
+    let syms =
+        |f: &object::File| f.symbols().map(|s| (s.name().unwrap_or("").to_string(), s.address())).collect::<Vec<_>>();
     assert_eq!(syms(&fo), syms(&fnew), "symbols unchanged");
     let ours = common::run_ok(common::btfkit().arg("dump").arg(&new));
     let lib_raw = common::run_ok(common::btfkit().arg("dump").arg(shared.join("archive.dedup.libbpf-1.1.btf")));
     assert!(ours == lib_raw, "btfkit dump of the rewritten vmlinux differs from libbpf's result");
     if common::have("bpftool") {
         let theirs = common::run_ok(Command::new("bpftool").args(["btf", "dump", "file"]).arg(&new));
-        let lib = common::run_ok(Command::new("bpftool").args(["btf", "dump", "file"]).arg(shared.join("archive.dedup.libbpf-1.1.btf")));
+        let lib = common::run_ok(
+            Command::new("bpftool").args(["btf", "dump", "file"]).arg(shared.join("archive.dedup.libbpf-1.1.btf")),
+        );
         assert!(theirs == lib, "bpftool dump of the rewritten vmlinux differs from its dump of libbpf's result");
         assert!(ours == lib);
     }

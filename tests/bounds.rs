@@ -4,7 +4,7 @@
 mod common;
 
 use btfkit::btf::int_encoding;
-use btfkit::{dump, parse, write, Btf, TypeId};
+use btfkit::{Btf, TypeId, dump, parse, write};
 
 const CHAIN: u32 = 1_000_000;
 
@@ -38,7 +38,11 @@ fn million_long_cycle_without_pointer_is_rejected() {
     let first = b.type_count() as u32;
     for i in 0..CHAIN {
         let next = TypeId(if i + 1 == CHAIN { first } else { first + i + 1 });
-        if i % 2 == 0 { b.add_typedef("t", next).unwrap() } else { b.add_const(next).unwrap() };
+        if i % 2 == 0 {
+            b.add_typedef("t", next).unwrap()
+        } else {
+            b.add_const(next).unwrap()
+        };
     }
     let err = parse::parse(&write::to_bytes(&b)).unwrap_err();
     assert!(matches!(err, btfkit::Error::RefLoop { .. }), "{err}");

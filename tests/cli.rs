@@ -111,7 +111,15 @@ fn every_reading_command_takes_the_input_flags() {
         vec!["stat", k],
         vec!["diff", k, k],
         vec!["dedup", k, "-o", o],
-        vec!["archive", "build", "--base-member", e, fixture("split.btf").to_str().unwrap(), "-o", base_out.to_str().unwrap()],
+        vec![
+            "archive",
+            "build",
+            "--base-member",
+            e,
+            fixture("split.btf").to_str().unwrap(),
+            "-o",
+            base_out.to_str().unwrap(),
+        ],
     ] {
         let args = with(&cmd);
         let st = btfkit().args(&args).output().unwrap();
@@ -186,7 +194,11 @@ fn completions_are_generated_from_the_definitions() {
 #[test]
 fn man_pages_are_generated_from_the_definitions() {
     let main = String::from_utf8(ok(&["man"])).unwrap();
-    assert!(main.starts_with(".ie \\n(.g .ds Aq \\(aq") || main.contains(".TH btfkit"), "{}", &main[..200.min(main.len())]);
+    assert!(
+        main.starts_with(".ie \\n(.g .ds Aq \\(aq") || main.contains(".TH btfkit"),
+        "{}",
+        &main[..200.min(main.len())]
+    );
     assert!(main.contains(".TH btfkit"));
     for sub in ["dump", "stat", "diff", "dedup", "archive", "completions", "man"] {
         assert!(main.contains(sub), "main page lists {sub}");

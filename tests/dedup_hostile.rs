@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use btfkit::Btf;
 use btfkit::btf::TypeId;
 use btfkit::dedup::DedupOptions;
-use btfkit::Btf;
 
 fn reparse(b: &Btf) -> Btf {
     btfkit::parse::parse(&btfkit::write::to_bytes(b)).expect("test BTF must parse")

@@ -175,7 +175,9 @@ fn kernel_archive() {
     // fallback and moved typedefs to the struct pass; report whether that
     // changes anything on this input.
     if let Some(shared) = common::shared() {
-        for (ours, name) in [(&ours, "archive.dedup.libbpf-1.1.btf"), (&objs_only, "archive.dedup-objs-only.libbpf-1.1.btf")] {
+        for (ours, name) in
+            [(&ours, "archive.dedup.libbpf-1.1.btf"), (&objs_only, "archive.dedup-objs-only.libbpf-1.1.btf")]
+        {
             let old = std::fs::read(shared.join("fixtures/kernel-archive").join(name)).unwrap();
             let a = parse::parse(ours).unwrap();
             let b = parse::parse(&old).unwrap();
@@ -261,4 +263,3 @@ fn force_collisions_same_result() {
     let (b, _) = check_merge(&members, "3 archive members", false);
     assert_eq!(a, b);
 }
-

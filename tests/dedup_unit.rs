@@ -553,7 +553,10 @@ fn pointer_array_loop_is_refused_like_libbpf() {
     let raw = write::to_bytes(&b);
     let mut ours = parse::parse(&raw).expect("a loop through a pointer is valid BTF");
     let err = ours.dedup(&DedupOptions::default()).unwrap_err();
-    assert!(matches!(&err, btfkit::Error::DedupLoop { path, .. } if path.contains("PTR") && path.contains("ARRAY")), "{err}");
+    assert!(
+        matches!(&err, btfkit::Error::DedupLoop { path, .. } if path.contains("PTR") && path.contains("ARRAY")),
+        "{err}"
+    );
     assert!(err.to_string().contains("struct or union"), "{err}");
     assert_eq!(ours, parse::parse(&raw).unwrap(), "a refused dedup leaves the BTF unchanged");
     let mut lb = LBtf::new(&raw);

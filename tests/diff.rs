@@ -5,9 +5,9 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use btfkit::btf::{int_encoding, Kind};
-use btfkit::diff::{diff, Change, MemberRef, Report, Subject, Via, ViaWhat, What};
-use btfkit::{input, Btf, TypeId};
+use btfkit::btf::{Kind, int_encoding};
+use btfkit::diff::{Change, MemberRef, Report, Subject, Via, ViaWhat, What, diff};
+use btfkit::{Btf, TypeId, input};
 
 // ---- helpers ----
 

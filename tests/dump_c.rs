@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use btfkit::btf::int_encoding;
 use btfkit::dump::c::{self, Options};
-use btfkit::{input, Btf, TypeId};
+use btfkit::{Btf, TypeId, input};
 use common::{have, run_ok, skip, skip_data, skip_soft};
 
 /// The first differing line of two outputs, with context.
@@ -85,7 +85,15 @@ fn check_compiles(header: &Path, user: Option<&str>) {
     if let Some(u) = user {
         let dir = header.parent().expect("header has a parent");
         let src = common::root().join("tests/c").join(u);
-        run_ok(Command::new("clang").args(["-target", "bpf", "-g", "-O2", "-c"]).arg("-I").arg(dir).arg(&src).arg("-o").arg(dir.join(format!("{u}.o"))));
+        run_ok(
+            Command::new("clang")
+                .args(["-target", "bpf", "-g", "-O2", "-c"])
+                .arg("-I")
+                .arg(dir)
+                .arg(&src)
+                .arg("-o")
+                .arg(dir.join(format!("{u}.o"))),
+        );
     }
 }
 
@@ -126,7 +134,8 @@ fn c_sources_show_the_features() {
     if !c_sources_ready() {
         return;
     }
-    let text = |name: &str| String::from_utf8(ours_c(&load(&compile_bpf(name), None), &Options::default())).expect("utf8");
+    let text =
+        |name: &str| String::from_utf8(ours_c(&load(&compile_bpf(name), None), &Options::default())).expect("utf8");
     let layout = text("layout");
     for want in [
         "\tu32 a: 1;",
@@ -156,7 +165,10 @@ fn c_sources_show_the_features() {
         assert!(decls.contains(want), "decls header lacks {want:?}:\n{decls}");
     }
     let tags = text("tags");
-    assert!(tags.contains("int __attribute__((btf_type_tag(\"rcu\"))) __attribute__((btf_type_tag(\"percpu\"))) *multi;"), "{tags}");
+    assert!(
+        tags.contains("int __attribute__((btf_type_tag(\"rcu\"))) __attribute__((btf_type_tag(\"percpu\"))) *multi;"),
+        "{tags}"
+    );
     assert!(!tags.contains("btf_decl_tag"), "bpftool 7.1 does not print decl tags:\n{tags}");
 }
 
@@ -214,7 +226,14 @@ fn name_clashes_across_linked_objects() {
     run_ok(Command::new("bpftool").args(["gen", "object"]).arg(&linked).arg(&a).arg(&b));
     let ours = compare_object("clash", &linked);
     let text = String::from_utf8(ours).expect("utf8");
-    for want in ["struct foo___2 {", "\tDUP___2 = 3,", "enum ev___2 {", "typedef long dup_t___2;", "struct bar___2 {", "typedef struct foo___2 foo_t;"] {
+    for want in [
+        "struct foo___2 {",
+        "\tDUP___2 = 3,",
+        "enum ev___2 {",
+        "typedef long dup_t___2;",
+        "struct bar___2 {",
+        "typedef struct foo___2 foo_t;",
+    ] {
         assert!(text.contains(want), "clash header lacks {want:?}:\n{text}");
     }
     let h = out_dir().join("clash.h");
@@ -342,33 +361,39 @@ fn all_debian_modules_match_bpftool() {
     let results: std::sync::Mutex<Vec<(String, u64, Option<String>)>> = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(f) = files.get(i) else { break };
-                let k = key(f);
-                let btf = match input::load(f, Some(base.clone())) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        results.lock().expect("lock").push((k, 0, Some(format!("{}: load failed: {e}", f.display()))));
-                        continue;
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(f) = files.get(i) else { break };
+                    let k = key(f);
+                    let btf = match input::load(f, Some(base.clone())) {
+                        Ok(b) => b,
+                        Err(e) => {
+                            results.lock().expect("lock").push((
+                                k,
+                                0,
+                                Some(format!("{}: load failed: {e}", f.display())),
+                            ));
+                            continue;
+                        }
+                    };
+                    let mut ours = Vec::new();
+                    let r = c::render(&btf, &Options::default(), &mut ours);
+                    let h = fnv1a(&ours);
+                    let mut failure = r.err().map(|e| format!("{}: render failed: {e}", f.display()));
+                    let theirs_hash = match cache.get(&k) {
+                        Some(&th) => th,
+                        None => fnv1a(&bpftool_c(f, Some(&v))),
+                    };
+                    if failure.is_none() && theirs_hash != h {
+                        let theirs = bpftool_c(f, Some(&v));
+                        if theirs != ours {
+                            failure = Some(format!("{}: {}", f.display(), first_diff(&ours, &theirs)));
+                        }
                     }
-                };
-                let mut ours = Vec::new();
-                let r = c::render(&btf, &Options::default(), &mut ours);
-                let h = fnv1a(&ours);
-                let mut failure = r.err().map(|e| format!("{}: render failed: {e}", f.display()));
-                let theirs_hash = match cache.get(&k) {
-                    Some(&th) => th,
-                    None => fnv1a(&bpftool_c(f, Some(&v))),
-                };
-                if failure.is_none() && theirs_hash != h {
-                    let theirs = bpftool_c(f, Some(&v));
-                    if theirs != ours {
-                        failure = Some(format!("{}: {}", f.display(), first_diff(&ours, &theirs)));
-                    }
+                    let stored = if failure.is_some() { 0 } else { h };
+                    results.lock().expect("lock").push((k, stored, failure));
                 }
-                let stored = if failure.is_some() { 0 } else { h };
-                results.lock().expect("lock").push((k, stored, failure));
             });
         }
     });
@@ -444,7 +469,15 @@ fn roots_match_libbpf() {
     let by_name = run_ok(common::btfkit().arg("dump").arg(&decls).args(["--format", "c", "--root", "callbacks"]));
     let by_id = run_ok(common::btfkit().arg("dump").arg(&decls).args(["--format", "c", "--root", &id]));
     assert_eq!(by_name, by_id);
-    assert!(!common::btfkit().arg("dump").arg(&decls).args(["--format", "c", "--root", "no_such_type"]).status().expect("runs").success());
+    assert!(
+        !common::btfkit()
+            .arg("dump")
+            .arg(&decls)
+            .args(["--format", "c", "--root", "no_such_type"])
+            .status()
+            .expect("runs")
+            .success()
+    );
 }
 
 // ---- inputs that must not crash ----

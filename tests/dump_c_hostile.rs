@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use btfkit::Btf;
 use btfkit::btf::TypeId;
 use btfkit::dump::c::{Options, render};
-use btfkit::Btf;
 
 /// Parsed copy of `b` (so the case is reachable from input, not just the builder).
 fn reparse(b: &Btf) -> Btf {
@@ -21,7 +21,8 @@ fn check_bounded(b: &Btf, opts: &Options) {
         Err(e) => {
             let msg = e.to_string();
             assert!(
-                msg.starts_with("type [") && (msg.contains("(type graph blows up)") || msg.contains("padding up to bit")),
+                msg.starts_with("type [")
+                    && (msg.contains("(type graph blows up)") || msg.contains("padding up to bit")),
                 "only the work/output bound stops the dump: {msg}"
             );
         }
@@ -79,9 +80,7 @@ fn nested_anonymous_structs_are_bounded() {
 fn naive_sorted_order(b: &Btf) -> Vec<u32> {
     use btfkit::dump::c::{disambig_hash, sort_name, type_rank};
     let mut v: Vec<u32> = (0..b.type_count()).collect();
-    let own = |i: u32| {
-        b.type_by_id(TypeId(i)).and_then(|t| b.str_bytes(t.name_off)).unwrap_or(b"").to_vec()
-    };
+    let own = |i: u32| b.type_by_id(TypeId(i)).and_then(|t| b.str_bytes(t.name_off)).unwrap_or(b"").to_vec();
     v.sort_by(|&x, &y| {
         type_rank(b, x, false)
             .cmp(&type_rank(b, y, false))

@@ -311,7 +311,8 @@ fn debian_all_modules_match_bpftool() {
                         }
                     }
                     if failures.is_empty() {
-                        failures.push(format!("chunk {tag}: {fmt:?} batch output differs, yet every module matches alone"));
+                        failures
+                            .push(format!("chunk {tag}: {fmt:?} batch output differs, yet every module matches alone"));
                     }
                 }
             }

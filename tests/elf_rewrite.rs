@@ -47,9 +47,12 @@ fn replace_shrinking_and_growing() {
             common::skip("bpftool not installed");
             continue;
         }
-        let ours = common::run_ok(Command::new("bpftool").arg("btf").arg("dump").arg("file").arg(&path).arg("-B").arg(&base));
+        let ours =
+            common::run_ok(Command::new("bpftool").arg("btf").arg("dump").arg("file").arg(&path).arg("-B").arg(&base));
         let guest_path = dir.join(if grows { "ext4.ko" } else { "crc7.ko" });
-        let want = common::run_ok(Command::new("bpftool").arg("btf").arg("dump").arg("file").arg(&guest_path).arg("-B").arg(&base));
+        let want = common::run_ok(
+            Command::new("bpftool").arg("btf").arg("dump").arg("file").arg(&guest_path).arg("-B").arg(&base),
+        );
         assert!(ours == want, "bpftool sees a different BTF in the rewritten ELF");
     }
 }

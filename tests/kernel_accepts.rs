@@ -5,7 +5,7 @@ mod common;
 mod graph_spec;
 
 use btfkit::btf::int_encoding;
-use btfkit::{parse, write, Btf, TypeId};
+use btfkit::{Btf, TypeId, parse, write};
 use graph_spec::{add_unit, spec};
 
 /// A builder-made BTF touching every kind the kernel accepts in a base BTF.
@@ -105,8 +105,8 @@ fn harness_sees_rejections() {
 
 use std::sync::Arc;
 
-use btfkit::dedup::{DedupOptions, Merger};
 use btfkit::btf::Endianness;
+use btfkit::dedup::{DedupOptions, Merger};
 
 /// Merges `copies` copies of `raw` and deduplicates them, as `btfkit dedup` does.
 fn merged_dedup(raw: &[u8], copies: usize) -> Vec<u8> {
@@ -207,7 +207,10 @@ fn split_dedup_output_loads_over_its_base() {
         split.append(&parse::parse_split(&raw, base.clone()).unwrap()).unwrap();
         split.dedup(&DedupOptions::default()).unwrap();
         let out = write::to_bytes(&split);
-        common::assert_kernel_accepts(&format!("{} ×2 deduplicated over its base", f.display()), &flatten(&base_raw, &out));
+        common::assert_kernel_accepts(
+            &format!("{} ×2 deduplicated over its base", f.display()),
+            &flatten(&base_raw, &out),
+        );
         checked += 1;
     }
     eprintln!("{checked} deduplicated modules loaded");
@@ -243,7 +246,10 @@ fn fixture_outputs_load() {
         let btf = btfkit::input::load(&path, None).unwrap();
         let input = write::to_bytes_endian(&btf, Endianness::Little);
         if let common::KernelLoad::Rejected(log) = common::kernel_load(&input) {
-            eprintln!("{name}: the kernel rejects the input itself, outputs not checked: {}", log.lines().last().unwrap_or(""));
+            eprintln!(
+                "{name}: the kernel rejects the input itself, outputs not checked: {}",
+                log.lines().last().unwrap_or("")
+            );
             continue;
         }
         accepted += 1;
@@ -301,6 +307,10 @@ fn random_graphs_deduplicated_load() {
     if let Err(e) = result {
         panic!("{e}");
     }
-    eprintln!("{} of {} generated graphs accepted by the kernel; all their dedup outputs too", accepted.get(), inputs.get());
+    eprintln!(
+        "{} of {} generated graphs accepted by the kernel; all their dedup outputs too",
+        accepted.get(),
+        inputs.get()
+    );
     assert!(accepted.get() * 10 >= inputs.get() * 9, "the generator makes too many invalid graphs");
 }

@@ -49,7 +49,19 @@ fn link_step_on_fixture_archive_loads() {
         common::btfkit().args(["archive", "extract", "vmlinux.o", "--member", "794", "-o", "vt.btf"]).current_dir(&dir),
     );
     objcopy(
-        &["-I", "binary", "-O", "elf64-x86-64", "-B", "i386:x86-64", "--rename-section", ".data=.BTF", "--strip-all", "vt.btf", "init/version-timestamp.o"],
+        &[
+            "-I",
+            "binary",
+            "-O",
+            "elf64-x86-64",
+            "-B",
+            "i386:x86-64",
+            "--rename-section",
+            ".data=.BTF",
+            "--strip-all",
+            "vt.btf",
+            "init/version-timestamp.o",
+        ],
         &dir,
     );
 
@@ -64,11 +76,25 @@ fn link_step_on_fixture_archive_loads() {
     let secs = merged.iter().filter(|(_, t)| t.kind() == btfkit::Kind::Datasec).count();
     assert_eq!(secs, 1, "dedup --kernel leaves one DATASEC");
     objcopy(
-        &["--only-section=.BTF", "--update-section", ".BTF=.btf.vmlinux.bin", "--strip-all", "vmlinux.o", ".tmp_vmlinux.btf"],
+        &[
+            "--only-section=.BTF",
+            "--update-section",
+            ".BTF=.btf.vmlinux.bin",
+            "--strip-all",
+            "vmlinux.o",
+            ".tmp_vmlinux.btf",
+        ],
         &dir,
     );
     objcopy(
-        &["--only-section=.BTF", "--set-section-flags", ".BTF=alloc,readonly", "--strip-all", ".tmp_vmlinux.btf", ".btf.vmlinux.bin.o"],
+        &[
+            "--only-section=.BTF",
+            "--set-section-flags",
+            ".BTF=alloc,readonly",
+            "--strip-all",
+            ".tmp_vmlinux.btf",
+            ".btf.vmlinux.bin.o",
+        ],
         &dir,
     );
     // link-vmlinux.sh: `printf '\1\0' | dd of=${2} conv=notrunc bs=1 seek=16` (e_type = ET_REL).

@@ -11,7 +11,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use btfkit::{archive, parse, Btf, TypeKind};
+use btfkit::{Btf, TypeKind, archive, parse};
 
 struct Var {
     offset: u32,
@@ -118,14 +118,20 @@ fn kernel_finish_matches_standard_per_cpu_layout() {
     assert_eq!(plain_secs.len(), 87);
     let plain_vars: usize = plain_secs.iter().map(|s| s.1.len()).sum();
     assert_eq!(plain_vars, 171);
-    let (ours, stderr) = dedup_kernel(&[&objs, Path::new("--symbols-from"), &vmlinux], &dir.join("objs-only.kernel.btf"));
+    let (ours, stderr) =
+        dedup_kernel(&[&objs, Path::new("--symbols-from"), &vmlinux], &dir.join("objs-only.kernel.btf"));
     let n = check_against_standard(&ours, &standard, "objects only");
     assert_eq!(n, plain_vars, "every per-object VAR placed: {stderr}");
     assert_eq!(same_named_func_groups(&ours), 0, "pahole (no -j) encodes a name once");
     // The 39 VARs standard.btf has beyond ours sit in .data..percpu..* subsections; the
     // warning line counts them (plus one symbol pahole has no VAR for either).
     assert_eq!(
-        stderr.lines().filter(|l| l.starts_with("btfkit: warning: no DWARF to recover 40 per-CPU variables (40 of them in .data..percpu..* subsections")).count(),
+        stderr
+            .lines()
+            .filter(|l| l.starts_with(
+                "btfkit: warning: no DWARF to recover 40 per-CPU variables (40 of them in .data..percpu..* subsections"
+            ))
+            .count(),
         1,
         "{stderr}"
     );
@@ -193,8 +199,11 @@ fn var_triples(btf: &Btf) -> Vec<(String, u32, u32)> {
 }
 
 fn func_names(btf: &Btf) -> Vec<String> {
-    let mut v: Vec<String> =
-        btf.iter().filter(|(_, t)| matches!(t.kind, TypeKind::Func { .. })).map(|(_, t)| btf.name(t.name_off).into_owned()).collect();
+    let mut v: Vec<String> = btf
+        .iter()
+        .filter(|(_, t)| matches!(t.kind, TypeKind::Func { .. }))
+        .map(|(_, t)| btf.name(t.name_off).into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -228,16 +237,30 @@ fn relocatable_vmlinux_o_gives_the_linked_offsets() {
     std::fs::write(dir.join("v.lds"), LDS).unwrap();
     let vmlinux = dir.join("vmlinux");
     // The final link reads the objects, not vmlinux.o (as the kernel's does: vmlinux.a).
-    common::run_ok(std::process::Command::new("ld").args(["-T", "v.lds", "-e", "0", "-o", "vmlinux"]).args(&objs).current_dir(&dir));
+    common::run_ok(
+        std::process::Command::new("ld")
+            .args(["-T", "v.lds", "-e", "0", "-o", "vmlinux"])
+            .args(&objs)
+            .current_dir(&dir),
+    );
 
     let (from_o, stderr) = dedup_kernel(&[&vo], &dir.join("k.o.btf"));
     let (from_linked, _) = dedup_kernel(&[&vmlinux], &dir.join("k.v.btf"));
     assert_eq!(std::fs::read(dir.join("k.o.btf")).unwrap(), std::fs::read(dir.join("k.v.btf")).unwrap());
     let _ = from_linked;
     // A raw archive with the symbols of an image that has no .BTF: the same result.
-    common::run_ok(std::process::Command::new("objcopy").args(["--dump-section", ".BTF=mini.archive.btf", "vmlinux", "junk"]).current_dir(&dir));
-    common::run_ok(std::process::Command::new("objcopy").args(["-R", ".BTF", "vmlinux", "vmlinux.nobtf"]).current_dir(&dir));
-    dedup_kernel(&[&dir.join("mini.archive.btf"), Path::new("--symbols-from"), &dir.join("vmlinux.nobtf")], &dir.join("k.raw.btf"));
+    common::run_ok(
+        std::process::Command::new("objcopy")
+            .args(["--dump-section", ".BTF=mini.archive.btf", "vmlinux", "junk"])
+            .current_dir(&dir),
+    );
+    common::run_ok(
+        std::process::Command::new("objcopy").args(["-R", ".BTF", "vmlinux", "vmlinux.nobtf"]).current_dir(&dir),
+    );
+    dedup_kernel(
+        &[&dir.join("mini.archive.btf"), Path::new("--symbols-from"), &dir.join("vmlinux.nobtf")],
+        &dir.join("k.raw.btf"),
+    );
     assert_eq!(std::fs::read(dir.join("k.raw.btf")).unwrap(), std::fs::read(dir.join("k.v.btf")).unwrap());
 
     let std_out = dir.join("pahole.btf");
@@ -248,7 +271,12 @@ fn relocatable_vmlinux_o_gives_the_linked_offsets() {
     let theirs = var_triples(&pahole);
     let expect = |n: &str, o: u32, s: u32| (n.to_string(), o, s);
     // pahole on the linked image also sees the subsection variables; per-object BTF does not.
-    let sub = [expect("fixed_percpu_data", 0, 48), expect("rm_a", 12288, 4), expect("sq", 20544, 64), expect("stack", 4096, 8192)];
+    let sub = [
+        expect("fixed_percpu_data", 0, 48),
+        expect("rm_a", 12288, 4),
+        expect("sq", 20544, 64),
+        expect("stack", 4096, 8192),
+    ];
     let theirs_main: Vec<_> = theirs.iter().filter(|t| !sub.contains(t)).cloned().collect();
     assert_eq!(theirs.len(), theirs_main.len() + sub.len(), "pahole: {theirs:?}");
     assert_eq!(ours, theirs_main, "the three static `cnt`s and the globals at pahole's offsets");
@@ -256,12 +284,16 @@ fn relocatable_vmlinux_o_gives_the_linked_offsets() {
     assert!(ours.iter().any(|t| t.0 == "page_ctx" && t.1 % 4096 == 0), "{ours:?}");
     assert_eq!(percpu_datasecs(&from_o)[0].0, percpu_datasecs(&pahole)[0].0, "DATASEC size");
     assert_eq!(func_names(&from_o), func_names(&pahole), "one `helper`, as pahole");
-    assert!(stderr.contains("no DWARF to recover 4 per-CPU variables (4 of them in .data..percpu..* subsections"), "{stderr}");
+    assert!(
+        stderr.contains("no DWARF to recover 4 per-CPU variables (4 of them in .data..percpu..* subsections"),
+        "{stderr}"
+    );
 
     // Damaged images: errors or some result, never a panic or a hang.
     let elf = std::fs::read(&vo).unwrap();
     let merged = {
-        let o = common::btfkit().args(["dedup"]).arg(&vo).arg("--detached").arg(dir.join("plain.btf")).output().unwrap();
+        let o =
+            common::btfkit().args(["dedup"]).arg(&vo).arg("--detached").arg(dir.join("plain.btf")).output().unwrap();
         assert!(o.status.success());
         parse::parse(&std::fs::read(dir.join("plain.btf")).unwrap()).unwrap()
     };
@@ -300,7 +332,8 @@ fn kernel_tree_vmlinux_o_layout_matches_vmlinux() {
         return common::skip_soft("BTFKIT_KERNEL_TREE not set (a built kernel tree with vmlinux.o and vmlinux)");
     };
     use btfkit::kernel::{ImageSymbols, PercpuLayout};
-    let read = |n: &str| ImageSymbols::from_elf(&std::fs::read(tree.join(n)).unwrap(), &PercpuLayout::default()).unwrap();
+    let read =
+        |n: &str| ImageSymbols::from_elf(&std::fs::read(tree.join(n)).unwrap(), &PercpuLayout::default()).unwrap();
     let (o, v) = (read("vmlinux.o"), read("vmlinux"));
     assert!(o.relocatable && !v.relocatable);
     let key = |s: &btfkit::kernel::PercpuSymbol| (s.name.clone(), s.offset, s.size);
@@ -310,7 +343,17 @@ fn kernel_tree_vmlinux_o_layout_matches_vmlinux() {
     b.sort();
     // The final link may add per-CPU symbols of its own (none in 6.1): compare vmlinux.o's.
     let missing: Vec<_> = a.iter().filter(|s| b.binary_search(s).is_err()).take(10).collect();
-    assert!(missing.is_empty(), "{} of {} vmlinux.o per-CPU symbols not at their vmlinux offset: {missing:?}", a.iter().filter(|s| b.binary_search(s).is_err()).count(), a.len());
+    assert!(
+        missing.is_empty(),
+        "{} of {} vmlinux.o per-CPU symbols not at their vmlinux offset: {missing:?}",
+        a.iter().filter(|s| b.binary_search(s).is_err()).count(),
+        a.len()
+    );
     assert_eq!(o.percpu_size, v.percpu_size, "per-CPU area size");
-    eprintln!("{}: {} per-CPU symbols, area {} bytes: vmlinux.o layout = vmlinux", tree.display(), a.len(), o.percpu_size);
+    eprintln!(
+        "{}: {} per-CPU symbols, area {} bytes: vmlinux.o layout = vmlinux",
+        tree.display(),
+        a.len(),
+        o.percpu_size
+    );
 }

@@ -15,9 +15,9 @@ mod common;
 #[path = "common/graph_spec.rs"]
 mod graph_spec;
 
-use btfkit::btf::{int_encoding, Quirks, List};
-use btfkit::validate::{verify_bytes, Violation};
-use btfkit::{write, Btf, Type, TypeId, TypeKind};
+use btfkit::btf::{List, Quirks, int_encoding};
+use btfkit::validate::{Violation, verify_bytes};
+use btfkit::{Btf, Type, TypeId, TypeKind, write};
 
 // ---- the kernel as an oracle ----
 
@@ -372,10 +372,26 @@ fn cases() -> Vec<(&'static str, Btf, &'static str)> {
         raw(b, "e", TypeKind::Enum64(btfkit::btf::Enum64 { size: 16, signed: false, values: List::new() }));
     });
     case("ENUM value anonymous", "Invalid name", &|b| {
-        raw(b, "e", TypeKind::Enum(btfkit::btf::Enum { size: 4, signed: false, values: List::from(vec![btfkit::btf::EnumValue { name_off: 0, val: 1 }]) }));
+        raw(
+            b,
+            "e",
+            TypeKind::Enum(btfkit::btf::Enum {
+                size: 4,
+                signed: false,
+                values: List::from(vec![btfkit::btf::EnumValue { name_off: 0, val: 1 }]),
+            }),
+        );
     });
     case("ENUM value name offset", "Invalid name_offset:", &|b| {
-        raw(b, "e", TypeKind::Enum(btfkit::btf::Enum { size: 4, signed: false, values: List::from(vec![btfkit::btf::EnumValue { name_off: 9000, val: 1 }]) }));
+        raw(
+            b,
+            "e",
+            TypeKind::Enum(btfkit::btf::Enum {
+                size: 4,
+                signed: false,
+                values: List::from(vec![btfkit::btf::EnumValue { name_off: 9000, val: 1 }]),
+            }),
+        );
     });
     // FWD
     case("FWD anonymous", "Invalid name", &|b| {
@@ -410,12 +426,26 @@ fn cases() -> Vec<(&'static str, Btf, &'static str)> {
     case("FUNC_PROTO void argument", "Invalid arg#1", &|b| {
         let i = int(b);
         let n = b.add_str("a").unwrap();
-        raw(b, "", TypeKind::FuncProto(FuncProto { ret: i, params: List::from(vec![Param { name_off: 0, ty: TypeId(0) }, Param { name_off: n, ty: i }]) }));
+        raw(
+            b,
+            "",
+            TypeKind::FuncProto(FuncProto {
+                ret: i,
+                params: List::from(vec![Param { name_off: 0, ty: TypeId(0) }, Param { name_off: n, ty: i }]),
+            }),
+        );
     });
     case("FUNC_PROTO named vararg", "Invalid arg#2", &|b| {
         let i = int(b);
         let n = b.add_str("a").unwrap();
-        raw(b, "", TypeKind::FuncProto(FuncProto { ret: i, params: List::from(vec![Param { name_off: n, ty: i }, Param { name_off: n, ty: TypeId(0) }]) }));
+        raw(
+            b,
+            "",
+            TypeKind::FuncProto(FuncProto {
+                ret: i,
+                params: List::from(vec![Param { name_off: n, ty: i }, Param { name_off: n, ty: TypeId(0) }]),
+            }),
+        );
     });
     case("FUNC_PROTO argument name not an identifier", "Invalid arg#1", &|b| {
         let i = int(b);
@@ -455,7 +485,14 @@ fn cases() -> Vec<(&'static str, Btf, &'static str)> {
         b.add_datasec(".da\tta", 4).unwrap();
     });
     case("DATASEC entry of void", "Invalid type_id", &|b| {
-        raw(b, ".data", TypeKind::Datasec(Datasec { size: 4, vars: List::from(vec![VarSecinfo { ty: TypeId(0), offset: 0, size: 4 }]) }));
+        raw(
+            b,
+            ".data",
+            TypeKind::Datasec(Datasec {
+                size: 4,
+                vars: List::from(vec![VarSecinfo { ty: TypeId(0), offset: 0, size: 4 }]),
+            }),
+        );
     });
     case("DATASEC entries overlapping", "Invalid offset", &|b| {
         let i = int(b);
@@ -547,7 +584,8 @@ fn every_check_has_the_kernels_message() {
             continue;
         }
         assert_eq!(verify_bytes(&bytes, None).unwrap().first(), Some(first), "{what}: verify_bytes differs");
-        let kernel_level = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
+        let kernel_level =
+            btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
         assert!(btfkit::parse::parse_with(&bytes, &kernel_level).is_err(), "{what}: the kernel-level parse accepts it");
         if let Some(line) = kernel_says {
             let mine = last_line(&first.to_string());
@@ -559,7 +597,10 @@ fn every_check_has_the_kernels_message() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    eprintln!("{} checks, each rejected by btfkit with the kernel's message; {confirmed} confirmed by BPF_BTF_LOAD", all.len());
+    eprintln!(
+        "{} checks, each rejected by btfkit with the kernel's message; {confirmed} confirmed by BPF_BTF_LOAD",
+        all.len()
+    );
 }
 
 #[test]
@@ -593,7 +634,7 @@ impl Rng {
 }
 
 fn generated(rng: &mut Rng) -> Vec<u8> {
-    use graph_spec::{add_unit, Spec};
+    use graph_spec::{Spec, add_unit};
     let n = 1 + rng.below(13) as usize;
     let specs: Vec<Spec> = (0..n)
         .map(|_| Spec {
@@ -656,10 +697,8 @@ fn differential_against_bpf_btf_load() {
         return;
     }
     let dir = common::root().join("tests/fixtures/gen");
-    let mut seeds: Vec<Vec<u8>> = ["enums.btf", "kinds.btf", "kinds.gcc.btf"]
-        .iter()
-        .map(|n| std::fs::read(dir.join(n)).unwrap())
-        .collect();
+    let mut seeds: Vec<Vec<u8>> =
+        ["enums.btf", "kinds.btf", "kinds.gcc.btf"].iter().map(|n| std::fs::read(dir.join(n)).unwrap()).collect();
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let cases: usize = std::env::var("BTFKIT_VERIFIER_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(6000);
     let (mut inputs, mut kernel_rejects, mut bad, mut msg_bad, mut known) = (0, 0, Vec::new(), Vec::new(), 0);
@@ -678,7 +717,8 @@ fn differential_against_bpf_btf_load() {
         inputs += 1;
         let mine = ours(&bytes);
         // The kernel-level parse says the same as verify.
-        let kernel_level = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
+        let kernel_level =
+            btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
         let parsed = btfkit::parse::parse_with(&bytes, &kernel_level);
         assert_eq!(parsed.is_ok(), mine.is_none(), "kernel-level parse {:?} vs verify {mine:?}", parsed.err());
         let theirs = kernel(&bytes).expect("permission checked above");
@@ -782,7 +822,15 @@ fn kernel_accepts_these_too() {
         int(b);
     });
     case("ENUM64 bitfield of 32 bits", &|b| {
-        let e = raw(b, "e", TypeKind::Enum64(Enum64 { size: 8, signed: false, values: List::from(vec![Enum64Value { name_off: 1, val: 1 }]) }));
+        let e = raw(
+            b,
+            "e",
+            TypeKind::Enum64(Enum64 {
+                size: 8,
+                signed: false,
+                values: List::from(vec![Enum64Value { name_off: 1, val: 1 }]),
+            }),
+        );
         raw(b, "s", TypeKind::Struct(comp(8, true, &[(0, e, 32 << 24)])));
     });
     case("empty DATASEC", &|b| {
@@ -828,7 +876,15 @@ fn probes_agree_with_the_kernel() {
         b.add_datasec(&"n".repeat(513), 4).unwrap();
     });
     probe("ENUM64 bitfield of 40 bits", &|b| {
-        let e = raw(b, "e", TypeKind::Enum64(Enum64 { size: 8, signed: false, values: List::from(vec![Enum64Value { name_off: 1, val: 1 }]) }));
+        let e = raw(
+            b,
+            "e",
+            TypeKind::Enum64(Enum64 {
+                size: 8,
+                signed: false,
+                values: List::from(vec![Enum64Value { name_off: 1, val: 1 }]),
+            }),
+        );
         raw(b, "s", TypeKind::Struct(comp(8, true, &[(0, e, 40 << 24)])));
     });
     probe("DATASEC name starting with a control byte", &|b| {
@@ -890,14 +946,15 @@ fn probes_agree_with_the_kernel() {
         let mine = ours(&bytes);
         match (kernel(&bytes).unwrap(), &mine) {
             (Verdict::Accepted, None) => eprintln!("{what}: accepted by both"),
-            (Verdict::Rejected(l), Some(m)) if l.trim_end() == m.trim_end() => eprintln!("{what}: rejected by both: {l}"),
+            (Verdict::Rejected(l), Some(m)) if l.trim_end() == m.trim_end() => {
+                eprintln!("{what}: rejected by both: {l}")
+            }
             (Verdict::Accepted, Some(m)) => failures.push(format!("{what}: kernel accepts, btfkit: {m}")),
             (Verdict::Rejected(l), m) => failures.push(format!("{what}: kernel `{l}`, btfkit {m:?}")),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
-
 
 // ---- split BTF: the module rules ----
 
@@ -970,7 +1027,9 @@ fn special_fields_are_a_listed_difference() {
     assert_eq!(ours(&bytes), None, "btfkit does not model special fields");
     match kernel(&bytes).unwrap() {
         Verdict::Rejected(_) => {}
-        Verdict::Accepted => panic!("the kernel accepts two bpf_spin_locks now: remove the difference from docs/ROBUSTNESS.md"),
+        Verdict::Accepted => {
+            panic!("the kernel accepts two bpf_spin_locks now: remove the difference from docs/ROBUSTNESS.md")
+        }
     }
 }
 

@@ -93,7 +93,10 @@ fn truncated_at_every_offset() {
         for len in 0..full.len() {
             let (e, m) = err(&full[..len]);
             if len < 24 {
-                assert!(matches!(e, Error::TruncatedHeader { offset: 0, len: l } if l == len), "{name}[..{len}]: {e:?}");
+                assert!(
+                    matches!(e, Error::TruncatedHeader { offset: 0, len: l } if l == len),
+                    "{name}[..{len}]: {e:?}"
+                );
                 has(&m, "offset 0");
             } else {
                 let Error::BadSections { offset: 8, why } = &e else { panic!("{name}[..{len}]: {e:?}") };
@@ -107,7 +110,10 @@ fn truncated_at_every_offset() {
     let full = std::fs::read(fixture_path("split.btf")).unwrap();
     for len in 0..full.len() {
         let e = parse::parse_split(&full[..len], base.clone()).unwrap_err();
-        assert!(matches!(e, Error::TruncatedHeader { .. } | Error::BadSections { offset: 8, .. }), "split[..{len}]: {e:?}");
+        assert!(
+            matches!(e, Error::TruncatedHeader { .. } | Error::BadSections { offset: 8, .. }),
+            "split[..{len}]: {e:?}"
+        );
     }
 }
 
@@ -173,7 +179,10 @@ fn bad_hdr_len() {
     // Beyond the data.
     let beyond = (base.len() as u32 + 8) & !3;
     let (e, m) = err(&with_hdr_len(beyond));
-    assert!(matches!(e, Error::BadHeaderLen { offset: 4, hdr_len, why } if hdr_len == beyond && why.contains("longer")), "{e:?}");
+    assert!(
+        matches!(e, Error::BadHeaderLen { offset: 4, hdr_len, why } if hdr_len == beyond && why.contains("longer")),
+        "{e:?}"
+    );
     has(&m, "offset 4");
 }
 
@@ -349,7 +358,10 @@ fn typedef_cycle() {
     let bb = b.add_typedef("b", a).unwrap();
     assert_eq!(bb.0, int.0 + 2);
     let (e, m) = built_err(&b);
-    assert!(matches!(&e, Error::RefLoop { id, path } if (*id == a.0 || *id == bb.0) && path.contains("TYPEDEF")), "{e:?}");
+    assert!(
+        matches!(&e, Error::RefLoop { id, path } if (*id == a.0 || *id == bb.0) && path.contains("TYPEDEF")),
+        "{e:?}"
+    );
     has(&m, &format!("[{}]", a.0));
     // Self-referencing typedef and a const/volatile/typedef triangle.
     let mut b = Btf::new();
@@ -413,7 +425,10 @@ fn trailing_bytes() {
     let len = d.len();
     d.extend_from_slice(&[0, 0, 0, 0]);
     let (e, m) = err(&d);
-    assert!(matches!(&e, Error::BadSections { offset, why } if *offset == len && why.contains("4 trailing bytes")), "{e:?}");
+    assert!(
+        matches!(&e, Error::BadSections { offset, why } if *offset == len && why.contains("4 trailing bytes")),
+        "{e:?}"
+    );
     has(&m, &format!("offset {len}"));
     // Allowed on request (archives), reporting the BTF's length.
     let (b, used) = parse::parse_with(&d, &ParseOptions { allow_trailing: true, ..Default::default() }).unwrap();
@@ -579,7 +594,10 @@ fn unused_size_field_must_be_zero() {
         let mut d = d0.clone();
         wr(&mut d, off + 8, 1);
         let (e, m) = err(&d);
-        assert!(matches!(&e, Error::BadType { offset, id: i, kind: k, why } if *offset == off && *i == id && *k == kind && why.contains(" != 0")), "{e:?}");
+        assert!(
+            matches!(&e, Error::BadType { offset, id: i, kind: k, why } if *offset == off && *i == id && *k == kind && why.contains(" != 0")),
+            "{e:?}"
+        );
         has(&m, &format!("offset {off}"));
         has(&m, &format!("type [{id}]"));
     }

@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use btfkit::btf::{int_encoding, Kind, Layout, MemberLoc, TypeIndex};
+use btfkit::btf::{Kind, Layout, MemberLoc, TypeIndex, int_encoding};
 use btfkit::{Btf, TypeId};
 
 #[allow(dead_code)]
@@ -164,7 +164,8 @@ fn host_offsets_match_clang() {
         return common::skip("clang not installed");
     }
     let btf = btfkit::input::load(&vmlinux, None).unwrap();
-    let structs = ["task_struct", "sk_buff", "file", "inode", "sock", "mm_struct", "net_device", "bpf_prog", "cred", "page"];
+    let structs =
+        ["task_struct", "sk_buff", "file", "inode", "sock", "mm_struct", "net_device", "bpf_prog", "cred", "page"];
     let dir = common::root().join(format!("target/query-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut header = Vec::new();
@@ -225,7 +226,8 @@ fn example_program_prints_offsets() {
         let st = Command::new(env!("CARGO")).args(["build", "--release", "--example", "member_offsets"]).status();
         assert!(st.is_ok_and(|s| s.success()), "building the example");
     }
-    let out = common::run_ok(Command::new(&exe).args(["--btf"]).arg(&vmlinux).args(["task_struct", "pid", "se.vruntime"]));
+    let out =
+        common::run_ok(Command::new(&exe).args(["--btf"]).arg(&vmlinux).args(["task_struct", "pid", "se.vruntime"]));
     let out = String::from_utf8(out).unwrap();
     let btf = btfkit::input::load(&vmlinux, None).unwrap();
     let id = btf.index().find_struct("task_struct").unwrap();

@@ -132,6 +132,11 @@ fn debian_all_modules_round_trip() {
             Err(e) => failures.push(e),
         }
     }
-    eprintln!("debian modules: {} round-tripped ({types} types), {} failed ({:.1?})", files.len(), failures.len(), t.elapsed());
+    eprintln!(
+        "debian modules: {} round-tripped ({types} types), {} failed ({:.1?})",
+        files.len(),
+        failures.len(),
+        t.elapsed()
+    );
     assert!(failures.is_empty(), "{} modules fail:\n{}", failures.len(), failures[..failures.len().min(10)].join("\n"));
 }

@@ -56,7 +56,8 @@ fn known_disagreement(e: &Error, lib: &LBtf) -> Option<&'static str> {
         // referenced id up, so btfkit checks every id.
         Error::BadTypeId { id, target, .. } => {
             let (kind, st) = lib.type_words(*id)?;
-            (kind == btfkit::Kind::FuncProto as u32 && st == *target).then_some("FUNC_PROTO return type id out of range")
+            (kind == btfkit::Kind::FuncProto as u32 && st == *target)
+                .then_some("FUNC_PROTO return type id out of range")
         }
         _ => None,
     }
@@ -510,7 +511,9 @@ fn gcc_dumps_match_bpftool_unpatched() {
         }
         let mine = btfkit().args(["dump", "--validate", "libbpf", "-f", "c"]).arg(&path).output().unwrap();
         assert!(mine.status.success(), "{name}: {}", String::from_utf8_lossy(&mine.stderr));
-        let bt = run_ok(std::process::Command::new("bpftool").args(["btf", "dump", "file"]).arg(&path).args(["format", "c"]));
+        let bt = run_ok(
+            std::process::Command::new("bpftool").args(["btf", "dump", "file"]).arg(&path).args(["format", "c"]),
+        );
         assert!(mine.stdout == bt, "{name} format c: {}", first_diff(&mine.stdout, &bt));
         // gcc's odd INT encoding shows as bpftool shows it.
         let raw = run_cli(&["dump", "--validate", "libbpf"], &path).stdout;
@@ -527,19 +530,34 @@ fn gcc_kernel_level_rejects_clearly() {
         assert_eq!(out.status.code(), Some(0), "{name}");
         let note = String::from_utf8_lossy(&out.stderr);
         assert_eq!(note.lines().count(), 1, "{note}");
-        assert!(note.contains("note: the kernel would reject this BTF (10 problems): btfkit verify") && note.contains(name), "{note}");
+        assert!(
+            note.contains("note: the kernel would reject this BTF (10 problems): btfkit verify") && note.contains(name),
+            "{note}"
+        );
         let out = run_cli(&["dump", "--validate", "kernel"], &path);
         assert_eq!(out.status.code(), Some(2), "{name}");
         let msg = String::from_utf8_lossy(&out.stderr);
-        assert!(msg.contains(name) && msg.contains("offset") && msg.contains("type [12] (INT): Unsupported encoding"), "{msg}");
+        assert!(
+            msg.contains(name) && msg.contains("offset") && msg.contains("type [12] (INT): Unsupported encoding"),
+            "{msg}"
+        );
         // The library names the type too.
         let e = btfkit::input::load_validated(&path, None, Validation::Kernel).unwrap_err();
-        assert!(matches!(&e, Error::File { source, .. } if matches!(**source, Error::BadType { kind: "INT", .. })), "{e:?}");
+        assert!(
+            matches!(&e, Error::File { source, .. } if matches!(**source, Error::BadType { kind: "INT", .. })),
+            "{e:?}"
+        );
         // verify lists every problem, the kernel's first first.
         let v = run_cli(&["verify"], &path);
         assert_eq!(v.status.code(), Some(1));
         let text = String::from_utf8_lossy(&v.stdout);
-        assert!(text.contains("(10 problems)") && text.contains("[12] INT signed char size=1 bits_offset=0 nr_bits=8 encoding=UNKN Unsupported encoding") && text.contains("[57] FWD fwd_struct struct type != 0"), "{text}");
+        assert!(
+            text.contains("(10 problems)")
+                && text
+                    .contains("[12] INT signed char size=1 bits_offset=0 nr_bits=8 encoding=UNKN Unsupported encoding")
+                && text.contains("[57] FWD fwd_struct struct type != 0"),
+            "{text}"
+        );
     }
 }
 
@@ -585,7 +603,12 @@ fn gcc_dedup_matches_libbpf() {
     let warned = String::from_utf8_lossy(&st.stderr);
     assert!(warned.contains("warning: the kernel would reject the deduplicated BTF"), "{warned}");
     let _ = std::fs::remove_file(&out);
-    let st = btfkit().args(["dedup", "--validate", "kernel", "-o"]).arg(&out).arg(fixture_path("kinds.gcc.btf")).output().unwrap();
+    let st = btfkit()
+        .args(["dedup", "--validate", "kernel", "-o"])
+        .arg(&out)
+        .arg(fixture_path("kinds.gcc.btf"))
+        .output()
+        .unwrap();
     assert_eq!(st.status.code(), Some(2), "kernel level rejects gcc's output");
     assert!(!out.exists(), "nothing written");
     let _ = std::fs::remove_dir_all(dir);

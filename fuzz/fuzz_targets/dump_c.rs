@@ -20,7 +20,8 @@ fuzz_target!(|data: &[u8]| {
         if n > 1 {
             let root = 1 + (data.first().copied().unwrap_or(0) as u32) % (n - 1);
             let _ = render(&btf, &Options::default().with_roots(vec![TypeId(root)]), &mut out);
-            let _ = render(&btf, &Options::default().with_roots(vec![TypeId(n - 1), TypeId(1)]).with_sort(true), &mut out);
+            let _ =
+                render(&btf, &Options::default().with_roots(vec![TypeId(n - 1), TypeId(1)]).with_sort(true), &mut out);
         }
     }
 });

@@ -35,10 +35,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(sec.size, old_len);
         assert_eq!(&out[..old.offset], &data[..old.offset], "bytes before .BTF unchanged");
         assert_eq!(&out[old.offset + old_len..], &data[old.offset + old_len..], "bytes after .BTF unchanged");
-        let got = btfkit::parse::parse_with(
-            &out[sec.offset..sec.offset + sec.size],
-            &btfkit::parse::ParseOptions::default(),
-        );
+        let got =
+            btfkit::parse::parse_with(&out[sec.offset..sec.offset + sec.size], &btfkit::parse::ParseOptions::default());
         assert!(got.is_ok(), "the padded BTF parses: {:?}", got.err());
     }
 });

@@ -28,14 +28,14 @@ impl Btf {
     ) -> Result<Vec<Option<TypeId>>> {
         let start = self.start_id();
         let n = self.types.len();
-        let own = |id: TypeId| -> Option<usize> {
-            (id.0 >= start).then(|| (id.0 - start) as usize).filter(|&i| i < n)
-        };
+        let own = |id: TypeId| -> Option<usize> { (id.0 >= start).then(|| (id.0 - start) as usize).filter(|&i| i < n) };
         let mut removed = vec![false; n];
         for &id in remove {
             match own(id) {
                 Some(i) => removed[i] = true,
-                None => return Err(Error::Invalid(format!("cannot remove type [{}]: not an own type of this BTF", id.0))),
+                None => {
+                    return Err(Error::Invalid(format!("cannot remove type [{}]: not an own type of this BTF", id.0)));
+                }
             }
         }
         // New ids of the kept types.
@@ -120,7 +120,10 @@ mod tests {
     fn removes_and_renumbers() {
         let mut b = sample();
         let map = b.remove_types(&[TypeId(2)], &HashMap::from([(TypeId(2), TypeId(6))])).unwrap();
-        assert_eq!(map, vec![Some(TypeId(1)), None, Some(TypeId(2)), Some(TypeId(3)), Some(TypeId(4)), Some(TypeId(5))]);
+        assert_eq!(
+            map,
+            vec![Some(TypeId(1)), None, Some(TypeId(2)), Some(TypeId(3)), Some(TypeId(4)), Some(TypeId(5))]
+        );
         assert_eq!(b.type_count(), 6);
         // The proto's parameter pointed at [2]; it now points at old [6], new [5].
         let TypeKind::FuncProto(fp) = &b.types()[1].kind else { panic!() };

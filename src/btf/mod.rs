@@ -228,11 +228,7 @@ impl Btf {
     /// void (id 0) and out-of-range ids.
     pub fn type_by_id(&self, id: TypeId) -> Option<&Type> {
         let start = self.start_id();
-        if id.0 >= start {
-            self.types.get((id.0 - start) as usize)
-        } else {
-            self.base.as_ref()?.type_by_id(id)
-        }
+        if id.0 >= start { self.types.get((id.0 - start) as usize) } else { self.base.as_ref()?.type_by_id(id) }
     }
 
     /// Whether `id` is 0 or names a type of this BTF or its base.
@@ -243,11 +239,7 @@ impl Btf {
     /// The string at `off` (base strings first for split BTF), without NUL.
     pub fn str_bytes(&self, off: u32) -> Option<&[u8]> {
         let start = self.start_str_off();
-        if off >= start {
-            self.strings.get(off - start)
-        } else {
-            self.base.as_ref()?.str_bytes(off)
-        }
+        if off >= start { self.strings.get(off - start) } else { self.base.as_ref()?.str_bytes(off) }
     }
 
     /// Whether `off` points into this BTF's or its base's string section
@@ -269,9 +261,10 @@ impl Btf {
     /// Finds a string in the base (whole strings only) or in own strings.
     pub fn find_str(&self, s: &[u8]) -> Option<u32> {
         if let Some(b) = &self.base
-            && let Some(off) = b.find_str(s) {
-                return Some(off);
-            }
+            && let Some(off) = b.find_str(s)
+        {
+            return Some(off);
+        }
         self.strings.find(s).map(|o| o + self.start_str_off())
     }
 
@@ -287,9 +280,10 @@ impl Btf {
             return Err(Error::Invalid("string contains a NUL byte".into()));
         }
         if let Some(b) = &self.base
-            && let Some(off) = b.find_str(s) {
-                return Ok(off);
-            }
+            && let Some(off) = b.find_str(s)
+        {
+            return Ok(off);
+        }
         let start = self.start_str_off();
         if self.strings.is_empty() && self.base.is_some() {
             // libbpf's strset for split BTF starts with "" too.
@@ -307,10 +301,13 @@ impl Btf {
     /// once with [`Btf::index`].
     pub fn find_by_name(&self, name: &str) -> Option<TypeId> {
         if let Some(b) = &self.base
-            && let Some(id) = b.find_by_name(name) {
-                return Some(id);
-            }
-        self.iter().find(|(_, t)| t.name_off != 0 && self.str_bytes(t.name_off) == Some(name.as_bytes())).map(|(id, _)| id)
+            && let Some(id) = b.find_by_name(name)
+        {
+            return Some(id);
+        }
+        self.iter()
+            .find(|(_, t)| t.name_off != 0 && self.str_bytes(t.name_off) == Some(name.as_bytes()))
+            .map(|(id, _)| id)
     }
 
     /// Appends a type as-is (ids and string offsets must already be valid

@@ -542,9 +542,7 @@ impl Type {
             | TypeKind::Const(t)
             | TypeKind::Restrict(t) => f(*t),
             TypeKind::Func { proto, .. } => f(*proto),
-            TypeKind::Var { ty, .. } | TypeKind::DeclTag { ty, .. } | TypeKind::TypeTag { ty, .. } => {
-                f(*ty)
-            }
+            TypeKind::Var { ty, .. } | TypeKind::DeclTag { ty, .. } | TypeKind::TypeTag { ty, .. } => f(*ty),
             TypeKind::Array(a) => {
                 f(a.elem);
                 f(a.index);

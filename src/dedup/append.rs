@@ -223,7 +223,8 @@ impl Btf {
                     return;
                 }
                 let rel = (*off - src_str_start) as usize;
-                let cached = if dense { cache.get(rel).copied().filter(|&o| o != u32::MAX) } else { sparse.get(off).copied() };
+                let cached =
+                    if dense { cache.get(rel).copied().filter(|&o| o != u32::MAX) } else { sparse.get(off).copied() };
                 if let Some(o) = cached {
                     *off = o;
                     return;

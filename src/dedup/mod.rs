@@ -531,8 +531,7 @@ impl<'a> Dedup<'a> {
                         return r;
                     }
                     let r = (x.ret == y.ret || self.identical_memo(x.ret.0, y.ret.0, depth - 1, memo))
-                        && x
-                            .params
+                        && x.params
                             .iter()
                             .zip(&y.params)
                             .all(|(p, q)| p.ty == q.ty || self.identical_memo(p.ty.0, q.ty.0, depth - 1, memo));
@@ -1143,10 +1142,9 @@ fn precheck(btf: &Btf) -> Result<()> {
     }
     // Cycles among reference-kind types only (the crate's one cycle finder).
     match crate::validate::find_cycle(btf, is_ref_kind, ref_slot) {
-        Some(cycle) => Err(Error::DedupLoop {
-            id: cycle[cycle.len() - 1],
-            path: crate::validate::cycle_path(btf, &cycle),
-        }),
+        Some(cycle) => {
+            Err(Error::DedupLoop { id: cycle[cycle.len() - 1], path: crate::validate::cycle_path(btf, &cycle) })
+        }
         None => Ok(()),
     }
 }
@@ -1230,7 +1228,6 @@ impl Btf {
         Ok(stats)
     }
 }
-
 
 #[cfg(test)]
 mod tests {

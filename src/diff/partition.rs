@@ -2,9 +2,9 @@
 //! over the labelled reference graph. Iterative throughout.
 
 use super::{FxMap, Universe};
+use crate::btf::{Btf, Type, TypeKind};
 #[cfg(test)]
 use std::collections::HashMap;
-use crate::btf::{Btf, Type, TypeKind};
 
 fn put32(buf: &mut Vec<u8>, v: u32) {
     buf.extend_from_slice(&v.to_le_bytes());

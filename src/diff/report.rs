@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::change::{Change, MemberRef, Subject, Via, ViaWhat, What};
 use super::partition::Graph;
@@ -363,10 +363,8 @@ impl<'u, 'a> Ctx<'u, 'a> {
             return;
         }
         if let (Some(tx), Some(ty)) = (self.ty(x), self.ty(y)) {
-            let inline = matches!(
-                tx.kind,
-                TypeKind::Struct(_) | TypeKind::Union(_) | TypeKind::Enum(_) | TypeKind::Enum64(_)
-            );
+            let inline =
+                matches!(tx.kind, TypeKind::Struct(_) | TypeKind::Union(_) | TypeKind::Enum(_) | TypeKind::Enum64(_));
             if inline && tx.name_off == 0 && ty.name_off == 0 && tx.kind() == ty.kind() {
                 d.stack.push((x, y, format!("{path}.{label}")));
                 return;
@@ -661,9 +659,7 @@ impl<'u, 'a> Ctx<'u, 'a> {
         for (n, v) in va {
             match mb.get(n.as_str()) {
                 None => d.changes.push(at(What::EnumValueRemoved { name: n.clone() })),
-                Some(w) if w != v => {
-                    d.changes.push(at(What::EnumValueChanged { name: n.clone(), from: *v, to: *w }))
-                }
+                Some(w) if w != v => d.changes.push(at(What::EnumValueChanged { name: n.clone(), from: *v, to: *w })),
                 _ => {}
             }
         }
@@ -707,7 +703,12 @@ impl<'u, 'a> Ctx<'u, 'a> {
             match in_b.get(&v.class) {
                 Some(w) => {
                     if w.count != v.count {
-                        let d = Dup { kind: self.kind(v.rep), title: self.title(v.rep), count_a: v.count, count_b: w.count };
+                        let d = Dup {
+                            kind: self.kind(v.rep),
+                            title: self.title(v.rep),
+                            count_a: v.count,
+                            count_b: w.count,
+                        };
                         if named { rep.duplicates.push(d) } else { rep.anon_duplicates.push(d) }
                     }
                 }
@@ -818,13 +819,7 @@ pub(crate) fn build(u: &Universe, g: &Graph, cls: &[u32]) -> Report {
         }
     }
     let classes = (0..ncls).filter(|&c| ca[c] + cb[c] > 0).count() as u32;
-    let mut rep = Report {
-        equivalent: ca == cb,
-        types_a: u.na - 1,
-        types_b: u.nb - 1,
-        classes,
-        ..Default::default()
-    };
+    let mut rep = Report { equivalent: ca == cb, types_a: u.na - 1, types_b: u.nb - 1, classes, ..Default::default() };
     if rep.equivalent {
         return rep;
     }
@@ -1027,9 +1022,10 @@ impl Report {
                 let _ = writeln!(s, "  ... and {} more (see --format json)", via.len() - TEXT_CAP);
             }
         }
-        for (label, list, cap) in
-            [("duplicate counts", &self.duplicates, usize::MAX), ("anonymous duplicate counts", &self.anon_duplicates, TEXT_CAP)]
-        {
+        for (label, list, cap) in [
+            ("duplicate counts", &self.duplicates, usize::MAX),
+            ("anonymous duplicate counts", &self.anon_duplicates, TEXT_CAP),
+        ] {
             if list.is_empty() {
                 continue;
             }

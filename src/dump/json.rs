@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{func_linkage_str, int_encoding_str, name_or_anon, var_linkage_str, Text};
+use super::{Text, func_linkage_str, int_encoding_str, name_or_anon, var_linkage_str};
 use crate::btf::{Btf, TypeId, TypeKind};
 
 /// A JSON writer into memory with bpftool's layout rules.

@@ -5,8 +5,7 @@
 
 use std::io::{self, Write};
 
-
-use super::{func_linkage_str, int_encoding_str, name_or_anon, var_linkage_str, Text};
+use super::{Text, func_linkage_str, int_encoding_str, name_or_anon, var_linkage_str};
 use crate::btf::{Btf, TypeId, TypeKind};
 
 /// Writes every own type of `btf` (a split BTF lists only its own types).
@@ -64,7 +63,11 @@ pub fn dump_type(btf: &Btf, id: TypeId, buf: &mut Vec<u8>) {
             b.s(" size=").u(e.size).s(" vlen=").u(e.values.len());
             for v in &e.values {
                 b.s("\n\t'").s(name_or_anon(btf, v.name_off)).s("' val=");
-                if e.signed { b.u(v.val as i32) } else { b.u(v.val) };
+                if e.signed {
+                    b.u(v.val as i32)
+                } else {
+                    b.u(v.val)
+                };
             }
         }
         TypeKind::Enum64(e) => {
@@ -72,7 +75,11 @@ pub fn dump_type(btf: &Btf, id: TypeId, buf: &mut Vec<u8>) {
             b.s(" size=").u(e.size).s(" vlen=").u(e.values.len());
             for v in &e.values {
                 b.s("\n\t'").s(name_or_anon(btf, v.name_off)).s("' val=");
-                if e.signed { b.u(v.val as i64).s("LL") } else { b.u(v.val).s("ULL") };
+                if e.signed {
+                    b.u(v.val as i64).s("LL")
+                } else {
+                    b.u(v.val).s("ULL")
+                };
             }
         }
         TypeKind::Fwd { union } => {

@@ -208,10 +208,7 @@ impl<'a> N<'a> {
         matches!(self, N::Void)
     }
     fn is_modifier(self) -> bool {
-        matches!(
-            self.kind(),
-            Some(Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag)
-        )
+        matches!(self.kind(), Some(Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag))
     }
     fn is_struct(self) -> bool {
         matches!(self.kind(), Some(Kind::Struct | Kind::Union))
@@ -442,11 +439,7 @@ fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize, usize) {
 
 impl<'a> Env<'a> {
     fn get(&self, id: u32) -> Option<N<'a>> {
-        if id == 0 {
-            Some(N::Void)
-        } else {
-            self.btf.type_by_id(TypeId(id)).map(N::T)
-        }
+        if id == 0 { Some(N::Void) } else { self.btf.type_by_id(TypeId(id)).map(N::T) }
     }
 
     fn name_off_valid(&self, off: u32) -> bool {
@@ -617,7 +610,12 @@ impl<'a> Env<'a> {
                 let mut last = 0u32;
                 for m in c.members.iter() {
                     if !self.name_off_valid(m.name_off) {
-                        return out.push(self.mk_member(id, c, m, &format!("Invalid member name_offset:{}", m.name_off)));
+                        return out.push(self.mk_member(
+                            id,
+                            c,
+                            m,
+                            &format!("Invalid member name_offset:{}", m.name_off),
+                        ));
                     }
                     if m.name_off != 0 && !self.valid_ident(m.name_off) {
                         return out.push(self.mk_member(id, c, m, "Invalid name"));

@@ -42,11 +42,7 @@ pub fn add_unit(b: &mut Btf, specs: &[Spec], fwd_mask: u64) {
         let sized: Vec<usize> = (0..sizes.len()).filter(|&k| sizes[k].is_some()).collect();
         let n = sized.len() + allow_void as usize;
         let k = v as usize % n;
-        if k == sized.len() {
-            (TypeId(0), 0)
-        } else {
-            (TypeId(base + sized[k] as u32), sizes[sized[k]].unwrap_or(0))
-        }
+        if k == sized.len() { (TypeId(0), 0) } else { (TypeId(base + sized[k] as u32), sizes[sized[k]].unwrap_or(0)) }
     };
     let any_in_unit = |v: u8| TypeId(base + v as u32 % (specs.len() as u32 + 1));
     // Any type before the i-th of the unit, or void.
@@ -173,4 +169,3 @@ pub fn add_unit(b: &mut Btf, specs: &[Spec], fwd_mask: u64) {
         b.add_datasec_var(v, 0, sz).unwrap();
     }
 }
-

@@ -67,9 +67,12 @@ pub fn debian_modules() -> Option<PathBuf> {
         let tmp = dest.join(format!(".tmp-{}", std::process::id()));
         std::fs::create_dir_all(&tmp).ok()?;
         let ok = Command::new("tar")
-            .arg("-C").arg(&tmp)
-            .arg("-xJf").arg(shared.join("fixtures/debian-6.1/modules.tar.xz"))
-            .status().is_ok_and(|s| s.success());
+            .arg("-C")
+            .arg(&tmp)
+            .arg("-xJf")
+            .arg(shared.join("fixtures/debian-6.1/modules.tar.xz"))
+            .status()
+            .is_ok_and(|s| s.success());
         if !ok {
             return None;
         }

@@ -118,9 +118,11 @@ impl<'a> Dumper<'a> {
             }
             let Some(t) = self.t(id) else { break };
             match &t.kind {
-                TypeKind::Ptr(n) | TypeKind::Volatile(n) | TypeKind::Const(n) | TypeKind::Restrict(n) | TypeKind::TypeTag { ty: n, .. } => {
-                    id = n.0
-                }
+                TypeKind::Ptr(n)
+                | TypeKind::Volatile(n)
+                | TypeKind::Const(n)
+                | TypeKind::Restrict(n)
+                | TypeKind::TypeTag { ty: n, .. } => id = n.0,
                 TypeKind::FuncProto(p) => id = p.ret.0,
                 TypeKind::Array(a) => id = a.elem.0,
                 _ => break,
@@ -284,7 +286,12 @@ impl<'a> Dumper<'a> {
     }
 
     /// A prototype's parameter list from its `(`.
-    pub(super) fn out_params_start(&mut self, stack: &mut Vec<OutTask<'a>>, p: &'a FuncProto, lvl: usize) -> Result<()> {
+    pub(super) fn out_params_start(
+        &mut self,
+        stack: &mut Vec<OutTask<'a>>,
+        p: &'a FuncProto,
+        lvl: usize,
+    ) -> Result<()> {
         self.p(b"(");
         // Debian's bpftool 7.1 carries libbpf's later fix (205e86de):
         // no-args prototypes print `(void)`.
@@ -302,7 +309,13 @@ impl<'a> Dumper<'a> {
     /// Parameters from `next` on, and the list's `)`. A parameter whose
     /// declaration leaves work on the stack puts the rest of the list
     /// under that work.
-    pub(super) fn out_params(&mut self, stack: &mut Vec<OutTask<'a>>, params: &'a [Param], next: usize, lvl: usize) -> Result<()> {
+    pub(super) fn out_params(
+        &mut self,
+        stack: &mut Vec<OutTask<'a>>,
+        params: &'a [Param],
+        next: usize,
+        lvl: usize,
+    ) -> Result<()> {
         let mut next = next;
         while let Some(prm) = params.get(next) {
             if next > 0 {

@@ -19,7 +19,6 @@ pub(super) enum EmitFrame<'a> {
 }
 
 impl<'a> Dumper<'a> {
-
     /// libbpf's `btf_dump_emit_type`: the same calls, in the same order, on
     /// an explicit stack ([`EmitFrame`]).
     pub(super) fn emit_type(&mut self, id: u32, cont_id: u32) -> Result<()> {
@@ -59,7 +58,12 @@ impl<'a> Dumper<'a> {
 
     /// The start of a call of `btf_dump_emit_type(id, cont_id)`.
     /// Pushes a frame if the call has work left after its child.
-    pub(super) fn emit_enter(&mut self, stack: &mut Vec<EmitFrame<'a>>, id: u32, cont_id: u32) -> Result<Walk<(u32, u32), ()>> {
+    pub(super) fn emit_enter(
+        &mut self,
+        stack: &mut Vec<EmitFrame<'a>>,
+        id: u32,
+        cont_id: u32,
+    ) -> Result<Walk<(u32, u32), ()>> {
         let s = *self.state(id);
         if s.emit == DONE {
             return Ok(Walk::Ret(()));
@@ -116,7 +120,11 @@ impl<'a> Dumper<'a> {
                 }
                 self.state(id).emit = DONE;
             }
-            TypeKind::Ptr(n) | TypeKind::Volatile(n) | TypeKind::Const(n) | TypeKind::Restrict(n) | TypeKind::TypeTag { ty: n, .. } => {
+            TypeKind::Ptr(n)
+            | TypeKind::Volatile(n)
+            | TypeKind::Const(n)
+            | TypeKind::Restrict(n)
+            | TypeKind::TypeTag { ty: n, .. } => {
                 return Ok(Walk::Visit((n.0, cont_id)));
             }
             TypeKind::Array(a) => return Ok(Walk::Visit((a.elem.0, cont_id))),
@@ -224,7 +232,13 @@ impl<'a> Dumper<'a> {
     }
 
     /// A definition's header; its members follow as [`OutTask::Members`].
-    pub(super) fn out_struct_head(&mut self, stack: &mut Vec<OutTask<'a>>, id: u32, t: &'a Type, lvl: usize) -> Result<()> {
+    pub(super) fn out_struct_head(
+        &mut self,
+        stack: &mut Vec<OutTask<'a>>,
+        id: u32,
+        t: &'a Type,
+        lvl: usize,
+    ) -> Result<()> {
         let Some(c) = t.as_composite() else { return Ok(()) };
         let is_struct = matches!(t.kind, TypeKind::Struct(_));
         let align = self.align_of(id)?;

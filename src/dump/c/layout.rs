@@ -46,8 +46,7 @@ impl<'a> Dumper<'a> {
         in_bitfield: bool,
         lvl: usize,
     ) -> Result<()> {
-        let pads: [(&[u8], i64); 4] =
-            [(b"long", self.ptr_sz as i64 * 8), (b"int", 32), (b"short", 16), (b"char", 8)];
+        let pads: [(&[u8], i64); 4] = [(b"long", self.ptr_sz as i64 * 8), (b"int", 32), (b"short", 16), (b"char", 8)];
         let mut cur_off = cur_off;
         if cur_off >= next_off {
             return Ok(());

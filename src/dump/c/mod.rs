@@ -87,7 +87,8 @@ impl Options {
 }
 
 const HEADER: &str = "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n";
-const FOOTER: &str = "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n";
+const FOOTER: &str =
+    "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n";
 
 /// Resolves a `--root` argument: a type id, or the name of a type (the
 /// first type with that name, in id order).
@@ -228,9 +229,7 @@ fn push_frame<T>(stack: &mut Vec<T>, frame: T, max: usize, id: u32) -> Result<()
 #[inline]
 fn check_depth<T>(stack: &[T], max: usize, id: u32) -> Result<()> {
     if stack.len() > max {
-        return Err(Error::Invalid(format!(
-            "type [{id}]: C dump walk deeper than {max} frames (type graph loops)"
-        )));
+        return Err(Error::Invalid(format!("type [{id}]: C dump walk deeper than {max} frames (type graph loops)")));
     }
     Ok(())
 }
@@ -319,9 +318,7 @@ fn check_step(work: &mut u64, work_limit: u64, out_len: usize, out_limit: usize,
         )));
     }
     if out_len > out_limit {
-        return Err(Error::Invalid(format!(
-            "type [{id}]: C output exceeds {out_limit} bytes (type graph blows up)"
-        )));
+        return Err(Error::Invalid(format!("type [{id}]: C output exceeds {out_limit} bytes (type graph blows up)")));
     }
     Ok(())
 }

@@ -4,7 +4,6 @@
 use super::*;
 
 impl<'a> Dumper<'a> {
-
     pub(super) fn name_dups(map: &mut HashMap<&'a [u8], usize, Fnv>, name: &'a [u8]) -> usize {
         let e = map.entry(name).or_insert(0);
         *e += 1;

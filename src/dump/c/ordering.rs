@@ -18,7 +18,6 @@ pub(super) enum OrderFrame<'a> {
 }
 
 impl<'a> Dumper<'a> {
-
     /// libbpf's `btf_dump_order_type`: the same calls, in the same order,
     /// with the same results, on an explicit stack ([`OrderFrame`]).
     pub(super) fn order_type(&mut self, id: u32, through_ptr: bool) -> Result<i32> {
@@ -60,7 +59,12 @@ impl<'a> Dumper<'a> {
     /// The start of a call of `btf_dump_order_type(id, through_ptr)`.
     /// Pushes a frame if the call has work left after its child.
     #[inline(always)]
-    pub(super) fn order_enter(&mut self, stack: &mut Vec<OrderFrame<'a>>, id: u32, through_ptr: bool) -> Walk<(u32, bool), i32> {
+    pub(super) fn order_enter(
+        &mut self,
+        stack: &mut Vec<OrderFrame<'a>>,
+        id: u32,
+        through_ptr: bool,
+    ) -> Walk<(u32, bool), i32> {
         let os = self.state(id).order;
         if os == DONE {
             return Walk::Ret(1);

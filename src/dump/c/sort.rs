@@ -278,20 +278,21 @@ pub fn sorted_order(btf: &Btf) -> Vec<u32> {
         }
     };
     // disambig_hash(id, include_members) over chains.
-    let hash_end = |id: u32, include_members: bool, members: &mut dyn FnMut(u32) -> u64| -> std::result::Result<u32, u64> {
-        let Some(t) = ty(btf, id) else { return Err(0) };
-        let h = name_hasher(0, btf, t.name_off);
-        match &t.kind {
-            TypeKind::Enum(e) => Err(e.values.iter().fold(h, |h, v| name_hasher(h, btf, v.name_off))),
-            TypeKind::Enum64(e) => Err(e.values.iter().fold(h, |h, v| name_hasher(h, btf, v.name_off))),
-            TypeKind::Struct(c) | TypeKind::Union(c) => Err(if include_members {
-                c.members.iter().fold(h, |h, m| hasher(name_hasher(h, btf, m.name_off), members(m.ty.0)))
-            } else {
-                h
-            }),
-            _ => chain_next(t).ok_or(h),
-        }
-    };
+    let hash_end =
+        |id: u32, include_members: bool, members: &mut dyn FnMut(u32) -> u64| -> std::result::Result<u32, u64> {
+            let Some(t) = ty(btf, id) else { return Err(0) };
+            let h = name_hasher(0, btf, t.name_off);
+            match &t.kind {
+                TypeKind::Enum(e) => Err(e.values.iter().fold(h, |h, v| name_hasher(h, btf, v.name_off))),
+                TypeKind::Enum64(e) => Err(e.values.iter().fold(h, |h, v| name_hasher(h, btf, v.name_off))),
+                TypeKind::Struct(c) | TypeKind::Union(c) => Err(if include_members {
+                    c.members.iter().fold(h, |h, m| hasher(name_hasher(h, btf, m.name_off), members(m.ty.0)))
+                } else {
+                    h
+                }),
+                _ => chain_next(t).ok_or(h),
+            }
+        };
     let hash_combine = |id: u32, child: u64| -> u64 {
         let Some(t) = ty(btf, id) else { return child };
         let h = name_hasher(0, btf, t.name_off);
