@@ -102,7 +102,7 @@ fn header_with<E: Endian>(e: E, data: &[u8], base_off: usize) -> Result<Header> 
     if h.hdr_len < HEADER_LEN {
         return Err(bad_len("shorter than 24 bytes"));
     }
-    if h.hdr_len % 4 != 0 {
+    if !h.hdr_len.is_multiple_of(4) {
         return Err(bad_len("not a multiple of 4"));
     }
     if h.hdr_len as usize > data.len() {
@@ -122,19 +122,19 @@ fn header_with<E: Endian>(e: E, data: &[u8], base_off: usize) -> Result<Header> 
         });
     }
     let sec = |why: String| Error::BadSections { offset: base_off + 8, why };
-    if h.type_off % 4 != 0 {
+    if !h.type_off.is_multiple_of(4) {
         return Err(sec(format!("type section offset {} is not 4-byte aligned", h.type_off)));
     }
     if h.type_off != 0 {
         return Err(sec(format!("gap of {} bytes between the header and the type section", h.type_off)));
     }
     let type_end = h.type_off as u64 + h.type_len as u64;
-    if h.type_len % 4 != 0 {
+    if !h.type_len.is_multiple_of(4) {
         return Err(sec(format!("type section length {} is not a multiple of 4", h.type_len)));
     }
     let mut str_expected = type_end;
     if h.layout_len != 0 {
-        if h.layout_off % 4 != 0 {
+        if !h.layout_off.is_multiple_of(4) {
             return Err(sec(format!("layout section offset {} is not 4-byte aligned", h.layout_off)));
         }
         if h.layout_off as u64 != type_end {
@@ -143,7 +143,7 @@ fn header_with<E: Endian>(e: E, data: &[u8], base_off: usize) -> Result<Header> 
                 h.layout_off
             )));
         }
-        if h.layout_len % 4 != 0 {
+        if !h.layout_len.is_multiple_of(4) {
             return Err(sec(format!("layout section length {} is not a multiple of 4", h.layout_len)));
         }
         str_expected = h.layout_off as u64 + h.layout_len as u64;
@@ -236,14 +236,14 @@ pub fn parse_with(data: &[u8], opts: &ParseOptions) -> Result<(Btf, usize)> {
             ),
         });
     }
-    if let Some(b) = &opts.base {
-        if b.endian() != h.endian {
-            return Err(Error::Invalid(format!(
-                "split BTF is {:?}-endian but its base is {:?}-endian",
-                h.endian,
-                b.endian()
-            )));
-        }
+    if let Some(b) = &opts.base
+        && b.endian() != h.endian
+    {
+        return Err(Error::Invalid(format!(
+            "split BTF is {:?}-endian but its base is {:?}-endian",
+            h.endian,
+            b.endian()
+        )));
     }
     if opts.validation == Validation::Libbpf && h.endian != Endianness::default() && h.hdr_len != HEADER_LEN {
         return Err(Error::BadHeaderLen {
@@ -273,14 +273,14 @@ pub(crate) fn decode(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
             why: format!("{} trailing bytes after the end of the BTF", data.len() - total),
         });
     }
-    if let Some(b) = &opts.base {
-        if b.endian() != h.endian {
-            return Err(Error::Invalid(format!(
-                "split BTF is {:?}-endian but its base is {:?}-endian",
-                h.endian,
-                b.endian()
-            )));
-        }
+    if let Some(b) = &opts.base
+        && b.endian() != h.endian
+    {
+        return Err(Error::Invalid(format!(
+            "split BTF is {:?}-endian but its base is {:?}-endian",
+            h.endian,
+            b.endian()
+        )));
     }
     match h.endian {
         Endianness::Little => parse_body(LittleEndian, data, &h, &opts),

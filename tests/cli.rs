@@ -227,6 +227,7 @@ fn every_help_has_examples() {
         &["archive", "list"],
         &["archive", "build"],
         &["archive", "extract"],
+        &["verify"],
         &["completions"],
         &["man"],
     ];

@@ -473,7 +473,7 @@ impl<'a> Layout<'a> {
                 return Err(align);
             }
             f.max_align = f.max_align.max(align);
-            if f.c.bitfield_size(m) == 0 && m.offset as u64 % (8 * align as u64) != 0 {
+            if f.c.bitfield_size(m) == 0 && !(m.offset as u64).is_multiple_of(8 * align as u64) {
                 return Err(1);
             }
         }
@@ -482,7 +482,7 @@ impl<'a> Layout<'a> {
             f.pending = Some(m);
             return Ok(m.ty.0);
         }
-        if f.c.size % f.max_align as u32 != 0 {
+        if !f.c.size.is_multiple_of(f.max_align as u32) {
             return Err(1);
         }
         Err(f.max_align)

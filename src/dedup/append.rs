@@ -262,10 +262,10 @@ impl Btf {
                 }
             });
             // libbpf shifts a FWD's size/type word like a type id, unchecked.
-            if let Some(w) = t.fwd_word_mut() {
-                if *w >= src_start {
-                    *w = (*w - src_start).wrapping_add(first);
-                }
+            if let Some(w) = t.fwd_word_mut()
+                && *w >= src_start
+            {
+                *w = (*w - src_start).wrapping_add(first);
             }
             if let Some(target) = bad {
                 self.types_mut().truncate(old_types);

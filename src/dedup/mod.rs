@@ -968,12 +968,11 @@ impl<'a> Dedup<'a> {
             });
             // libbpf remaps a FWD's size/type word like a type id (reading out of
             // bounds when it is not one; we leave such a word as it is).
-            if let Some(w) = t.fwd_word_mut() {
-                if (*w as usize) < total {
-                    if let Some(n) = lookup(self, *w) {
-                        *w = n;
-                    }
-                }
+            if let Some(w) = t.fwd_word_mut()
+                && (*w as usize) < total
+                && let Some(n) = lookup(self, *w)
+            {
+                *w = n;
             }
             out.push(t);
         }

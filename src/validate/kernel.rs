@@ -1244,7 +1244,7 @@ impl<'a> Env<'a> {
                 Ok(())
             }
             Kind::Ptr | Kind::Array | Kind::Struct | Kind::Union | Kind::Enum | Kind::Enum64 => {
-                if off % 8 != 0 {
+                if !off.is_multiple_of(8) {
                     return self.member_fail(sid, c, &m, "Member is not byte aligned");
                 }
                 let need = match t.kind() {
@@ -1260,7 +1260,7 @@ impl<'a> Env<'a> {
             Kind::Float => {
                 let fsize = t.size_or_type() as u64;
                 let align_bits = fsize.min(8) * 8;
-                if align_bits != 0 && off as u64 % align_bits != 0 {
+                if align_bits != 0 && !(off as u64).is_multiple_of(align_bits) {
                     return self.member_fail(sid, c, &m, "Member is not properly aligned");
                 }
                 if off as u64 / 8 + fsize > size as u64 {
@@ -1283,7 +1283,7 @@ impl<'a> Env<'a> {
         let bits_off = m.offset & 0x00ff_ffff;
         let int_bits = t.int_data() & 0xff;
         if nr_bits == 0 {
-            if bits_off % 8 != 0 {
+            if !bits_off.is_multiple_of(8) {
                 return self.member_fail(sid, c, m, "Invalid member offset");
             }
             nr_bits = int_bits;
@@ -1305,7 +1305,7 @@ impl<'a> Env<'a> {
         let bits_off = m.offset & 0x00ff_ffff;
         let mut nr_bits = m.offset >> 24;
         if nr_bits == 0 {
-            if bits_off % 8 != 0 {
+            if !bits_off.is_multiple_of(8) {
                 return self.member_fail(sid, c, m, "Member is not byte aligned");
             }
             nr_bits = 32;

@@ -227,15 +227,15 @@ fn libbpf_type(btf: &Btf, id: TypeId, t: &Type, off: usize) -> Result<()> {
     if let Some(e) = err {
         return Err(e);
     }
-    if let TypeKind::Func { proto, .. } = &t.kind {
-        if btf.type_by_id(*proto).is_none_or(|p| p.kind() != crate::btf::Kind::FuncProto) {
-            return Err(Error::BadType {
-                offset: off,
-                id: id.0,
-                kind: t.kind().name(),
-                why: format!("referenced type [{}] is not FUNC_PROTO", proto.0),
-            });
-        }
+    if let TypeKind::Func { proto, .. } = &t.kind
+        && btf.type_by_id(*proto).is_none_or(|p| p.kind() != crate::btf::Kind::FuncProto)
+    {
+        return Err(Error::BadType {
+            offset: off,
+            id: id.0,
+            kind: t.kind().name(),
+            why: format!("referenced type [{}] is not FUNC_PROTO", proto.0),
+        });
     }
     Ok(())
 }
