@@ -6,6 +6,12 @@ use libfuzzer_sys::fuzz_target;
 
 use btfkit::dedup::DedupOptions;
 
+/// The kernel validation level (the library's default is the libbpf level).
+fn parse_kernel(data: &[u8]) -> btfkit::Result<btfkit::btf::Btf> {
+    let opts = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
+    btfkit::parse::parse_with(data, &opts).map(|(b, _)| b)
+}
+
 fn raw(btf: &btfkit::btf::Btf) -> Vec<u8> {
     let mut out = Vec::new();
     btfkit::dump::raw::dump(btf, &mut out).expect("raw dump to memory");
@@ -13,7 +19,7 @@ fn raw(btf: &btfkit::btf::Btf) -> Vec<u8> {
 }
 
 fn dedup_bytes(bytes: &[u8], opts: &DedupOptions) -> (btfkit::btf::Btf, Vec<u8>) {
-    let mut b = btfkit::parse::parse(bytes).expect("dedup output must re-parse");
+    let mut b = parse_kernel(bytes).expect("dedup output must re-parse");
     b.dedup(opts).expect("dedup of dedup output must succeed");
     let out = btfkit::write::to_bytes(&b);
     (b, out)
@@ -49,7 +55,7 @@ fn check_lenient(mut btf: btfkit::btf::Btf) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(btf) = btfkit::parse::parse(data) {
+    if let Ok(btf) = parse_kernel(data) {
         check(btf.clone());
         let mut doubled = btf.clone();
         if doubled.append(&btf).is_ok() {

@@ -4,5 +4,9 @@
 /// or at the kernel level for what only it accepts.
 pub fn parse_any(data: &[u8]) -> btfkit::Result<btfkit::Btf> {
     let opts = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Libbpf, ..Default::default() };
-    btfkit::parse::parse_with(data, &opts).map(|(b, _)| b).or_else(|_| btfkit::parse::parse(data))
+    btfkit::parse::parse_with(data, &opts).map(|(b, _)| b).or_else(|_| {
+        let kernel =
+            btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
+        btfkit::parse::parse_with(data, &kernel).map(|(b, _)| b)
+    })
 }

@@ -6,12 +6,18 @@ use libfuzzer_sys::fuzz_target;
 
 use btfkit::parse::{ParseOptions, Validation};
 
+/// The kernel validation level (the library's default is the libbpf level).
+fn parse_kernel(data: &[u8]) -> btfkit::Result<btfkit::btf::Btf> {
+    let opts = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
+    btfkit::parse::parse_with(data, &opts).map(|(b, _)| b)
+}
+
 fuzz_target!(|data: &[u8]| {
-    let strict = btfkit::parse::parse(data);
+    let strict = parse_kernel(data);
     if let Ok(btf) = &strict {
         let out = btfkit::write::to_bytes(btf);
         // Canonical inputs round-trip exactly; every output must re-parse equal.
-        let again = btfkit::parse::parse(&out).expect("writer output must parse");
+        let again = parse_kernel(&out).expect("writer output must parse");
         assert_eq!(&again, btf);
         if btf.hdr_len() == 24 && btf.layout().is_none() {
             assert_eq!(out, data);
