@@ -47,42 +47,10 @@ enum Load {
 }
 
 fn load(btf: &[u8], log_level: u32) -> Load {
-    const BPF_BTF_LOAD: libc::c_long = 18;
-    #[repr(C)]
-    #[derive(Default)]
-    struct Attr {
-        btf: u64,
-        btf_log_buf: u64,
-        btf_size: u32,
-        btf_log_size: u32,
-        btf_log_level: u32,
-        btf_log_true_size: u32,
-        btf_flags: u32,
-        btf_token_fd: i32,
-        _pad: [u64; 8],
-    }
-    let mut log = vec![0u8; if log_level > 0 { 1 << 20 } else { 0 }];
-    let mut attr = Attr {
-        btf: btf.as_ptr() as u64,
-        btf_log_buf: if log_level > 0 { log.as_mut_ptr() as u64 } else { 0 },
-        btf_size: btf.len() as u32,
-        btf_log_size: log.len() as u32,
-        btf_log_level: log_level,
-        ..Default::default()
-    };
-    // SAFETY: attr points at live buffers of the stated sizes for the call's duration.
-    let fd = unsafe {
-        libc::syscall(libc::SYS_bpf, BPF_BTF_LOAD, &mut attr as *mut Attr, std::mem::size_of::<Attr>() as u32)
-    };
-    if fd >= 0 {
-        // SAFETY: fd was just returned by the kernel and is ours.
-        unsafe { libc::close(fd as i32) };
-        return Load::Ok;
-    }
-    let err = std::io::Error::last_os_error();
-    match err.raw_os_error() {
-        Some(libc::EPERM) | Some(libc::EACCES) | Some(libc::ENOSYS) => Load::NotPermitted,
-        _ => Load::Err(String::from_utf8_lossy(&log[..log.iter().position(|&b| b == 0).unwrap_or(0)]).into_owned()),
+    match common::bpf_btf_load(btf, log_level, 1 << 20) {
+        Ok(()) => Load::Ok,
+        Err((err, _)) if common::bpf_not_permitted(&err) => Load::NotPermitted,
+        Err((_, log)) => Load::Err(log),
     }
 }
 

@@ -133,8 +133,9 @@ pub enum KernelLoad {
     NotPermitted(String),
 }
 
-/// Loads raw BTF with bpf(BPF_BTF_LOAD), with the verifier log.
-pub fn kernel_load(btf: &[u8]) -> KernelLoad {
+/// Offers raw BTF to the running kernel with bpf(BPF_BTF_LOAD): Ok when it loaded, else the
+/// syscall's error and the verifier log (empty with `log_level` 0, the kernel's quickest path).
+pub fn bpf_btf_load(btf: &[u8], log_level: u32, log_size: usize) -> Result<(), (std::io::Error, String)> {
     const BPF_BTF_LOAD: libc::c_long = 18;
     #[repr(C)]
     #[derive(Default)]
@@ -149,13 +150,13 @@ pub fn kernel_load(btf: &[u8]) -> KernelLoad {
         btf_token_fd: i32,
         _pad: [u64; 8],
     }
-    let mut log = vec![0u8; 16 << 20];
+    let mut log = vec![0u8; if log_level > 0 { log_size } else { 0 }];
     let mut attr = Attr {
         btf: btf.as_ptr() as u64,
-        btf_log_buf: log.as_mut_ptr() as u64,
+        btf_log_buf: if log_level > 0 { log.as_mut_ptr() as u64 } else { 0 },
         btf_size: btf.len() as u32,
         btf_log_size: log.len() as u32,
-        btf_log_level: 1,
+        btf_log_level: log_level,
         ..Default::default()
     };
     // SAFETY: attr points at live buffers of the stated sizes for the call's duration.
@@ -165,13 +166,24 @@ pub fn kernel_load(btf: &[u8]) -> KernelLoad {
     if fd >= 0 {
         // SAFETY: fd was just returned by the kernel and is ours.
         unsafe { libc::close(fd as i32) };
-        return KernelLoad::Accepted;
+        return Ok(());
     }
     let err = std::io::Error::last_os_error();
-    let text = String::from_utf8_lossy(&log[..log.iter().position(|&b| b == 0).unwrap_or(0)]).into_owned();
-    match err.raw_os_error() {
-        Some(libc::EPERM) | Some(libc::EACCES) | Some(libc::ENOSYS) => KernelLoad::NotPermitted(err.to_string()),
-        _ => KernelLoad::Rejected(format!("{err}\n{}", tail(&text, 4000))),
+    Err((err, String::from_utf8_lossy(&log[..log.iter().position(|&b| b == 0).unwrap_or(0)]).into_owned()))
+}
+
+/// Whether a BPF_BTF_LOAD error means the kernel cannot be asked here (not root,
+/// seccomp/lockdown, no bpf syscall) rather than a verdict on the BTF.
+pub fn bpf_not_permitted(err: &std::io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES) | Some(libc::ENOSYS))
+}
+
+/// Loads raw BTF with bpf(BPF_BTF_LOAD), with the verifier log.
+pub fn kernel_load(btf: &[u8]) -> KernelLoad {
+    match bpf_btf_load(btf, 1, 16 << 20) {
+        Ok(()) => KernelLoad::Accepted,
+        Err((err, _)) if bpf_not_permitted(&err) => KernelLoad::NotPermitted(err.to_string()),
+        Err((err, text)) => KernelLoad::Rejected(format!("{err}\n{}", tail(&text, 4000))),
     }
 }
 
