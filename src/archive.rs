@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::btf::{Btf, Endianness};
 use crate::error::{Error, Result};
-use crate::parse::{self, Header, ParseOptions, Validation};
+use crate::parse::{self, Header, ParseOptions};
 
 /// One member of an archive.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,40 +99,39 @@ pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
     Ok(layout)
 }
 
-/// Parses every member as a standalone base BTF, in parallel. The result
-/// is in member order and independent of the number of threads.
-pub fn parse_members(data: &[u8], layout: &Layout, file_offset: usize) -> Result<Vec<Btf>> {
-    parse_members_over(data, layout, file_offset, None, Validation::default())
+impl Member {
+    /// The member's bytes within `data` (the bytes [`walk`] walked).
+    pub fn bytes<'a>(&self, data: &'a [u8]) -> &'a [u8] {
+        &data[self.offset..self.offset + self.size]
+    }
 }
 
-/// Parses every member, each split over `base` when given, in parallel,
-/// checked at the given validation level.
-pub fn parse_members_over(
-    data: &[u8],
-    layout: &Layout,
-    file_offset: usize,
-    base: Option<Arc<Btf>>,
-    validation: Validation,
-) -> Result<Vec<Btf>> {
-    layout
-        .members
-        .par_iter()
-        .map(|m| {
-            let opts = ParseOptions {
-                base: base.clone(),
-                allow_trailing: false,
-                file_offset: file_offset + m.offset,
-                validation,
-            };
-            parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
-        })
-        .collect()
+impl Layout {
+    /// The members with their bytes, in file order (`data`: the bytes [`walk`] walked).
+    pub fn members_in<'a>(&'a self, data: &'a [u8]) -> impl ExactSizeIterator<Item = (&'a Member, &'a [u8])> + 'a {
+        self.members.iter().map(move |m| (m, m.bytes(data)))
+    }
+}
+
+/// Parses one member: `opts` as given, except that the member must span its bytes exactly
+/// and that positions are offsets in the file (`opts.file_offset` is where `data` starts).
+fn parse_member(data: &[u8], m: &Member, opts: &ParseOptions) -> Result<Btf> {
+    let opts = opts.clone().with_allow_trailing(false).with_file_offset(opts.file_offset + m.offset);
+    parse::parse_with(m.bytes(data), &opts).map(|(b, _)| b)
+}
+
+/// Parses every member in parallel, each as `opts` says (split over
+/// `opts.base` when given, at `opts.validation`; `opts.file_offset` is
+/// where `data` starts in its file). The result is in member order and
+/// independent of the number of threads.
+pub fn parse_members(data: &[u8], layout: &Layout, opts: &ParseOptions) -> Result<Vec<Btf>> {
+    layout.members.par_iter().map(|m| parse_member(data, m, opts)).collect()
 }
 
 /// Members parsed at a time by [`for_each_member`].
 const WINDOW: usize = 64;
 
-/// Parses the members (each split over `base` when given) and hands them to
+/// Parses the members (as [`parse_members`] does) and hands them to
 /// `f` in member order. Members are parsed in parallel, a window of them at
 /// a time, the next window while `f` consumes the current one: memory holds
 /// two windows, not the whole archive, and parsing overlaps the consumer.
@@ -141,9 +140,7 @@ const WINDOW: usize = 64;
 pub fn for_each_member(
     data: &[u8],
     layout: &Layout,
-    file_offset: usize,
-    base: Option<Arc<Btf>>,
-    validation: Validation,
+    opts: &ParseOptions,
     mut f: impl FnMut(Btf) -> Result<()> + Send,
     done: impl Fn(std::ops::Range<usize>),
 ) -> Result<()> {
@@ -151,19 +148,8 @@ pub fn for_each_member(
         (Some(a), Some(b)) => a.offset..b.offset + b.size,
         _ => 0..0,
     };
-    let parse_window = |w: &[Member]| -> Result<Vec<Btf>> {
-        w.par_iter()
-            .map(|m| {
-                let opts = ParseOptions {
-                    base: base.clone(),
-                    allow_trailing: false,
-                    file_offset: file_offset + m.offset,
-                    validation,
-                };
-                parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
-            })
-            .collect()
-    };
+    let parse_window =
+        |w: &[Member]| -> Result<Vec<Btf>> { w.par_iter().map(|m| parse_member(data, m, opts)).collect() };
     let mut windows = layout.members.chunks(WINDOW);
     let Some(mut window) = windows.next() else { return Ok(()) };
     let mut current = parse_window(window)?;
@@ -183,72 +169,21 @@ pub fn for_each_member(
 }
 
 /// Parses a base+children archive: member 0 is the base, every other
-/// member is split BTF over it.
-pub fn parse_split_members(data: &[u8], layout: &Layout, file_offset: usize) -> Result<(Arc<Btf>, Vec<Btf>)> {
-    parse_split_members_with(data, layout, file_offset, Validation::default())
-}
-
-/// [`parse_split_members`] at the given validation level.
-pub fn parse_split_members_with(
-    data: &[u8],
-    layout: &Layout,
-    file_offset: usize,
-    validation: Validation,
-) -> Result<(Arc<Btf>, Vec<Btf>)> {
+/// member is split BTF over it (in parallel). `opts.base` is not used;
+/// the rest of `opts` applies to every member.
+pub fn parse_split_members(data: &[u8], layout: &Layout, opts: &ParseOptions) -> Result<(Arc<Btf>, Vec<Btf>)> {
     let Some(first) = layout.members.first() else {
         return Err(Error::Invalid("empty archive".into()));
     };
-    let base_opts =
-        ParseOptions { base: None, allow_trailing: false, file_offset: file_offset + first.offset, validation };
-    let base = Arc::new(parse::parse_with(&data[first.offset..first.offset + first.size], &base_opts)?.0);
-    let children = layout.members[1..]
-        .par_iter()
-        .map(|m| {
-            let opts = ParseOptions {
-                base: Some(base.clone()),
-                allow_trailing: false,
-                file_offset: file_offset + m.offset,
-                validation,
-            };
-            parse::parse_with(&data[m.offset..m.offset + m.size], &opts).map(|(b, _)| b)
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let base = Arc::new(parse_member(data, first, &opts.clone().with_base(None))?);
+    let child_opts = opts.clone().with_base(Some(base.clone()));
+    let children = layout.members[1..].par_iter().map(|m| parse_member(data, m, &child_opts)).collect::<Result<_>>()?;
     Ok((base, children))
 }
 
 /// Concatenates raw BTF blobs into an archive (no padding).
 pub fn build(blobs: &[Vec<u8>]) -> Vec<u8> {
     blobs.concat()
-}
-
-/// Merges all members into one BTF and deduplicates it (the RFC's
-/// behaviour). With a `base`, every member is split BTF over it.
-/// `done` is passed on to [`for_each_member`].
-pub fn merge(
-    data: &[u8],
-    layout: &Layout,
-    file_offset: usize,
-    base: Option<Arc<Btf>>,
-    validation: Validation,
-    done: impl Fn(std::ops::Range<usize>),
-) -> Result<Btf> {
-    let mut merger: Option<crate::dedup::Merger> = None;
-    let add = |m| {
-        match &mut merger {
-            None => merger = Some(crate::dedup::Merger::new(m)),
-            Some(merger) => {
-                merger.append(m)?;
-            }
-        }
-        Ok(())
-    };
-    for_each_member(data, layout, file_offset, base, validation, add, done)?;
-    let Some(merger) = merger else {
-        return Err(Error::Invalid("empty archive".into()));
-    };
-    let mut btf = merger.finish();
-    btf.dedup(&crate::dedup::DedupOptions::default())?;
-    Ok(btf)
 }
 
 /// The `archive list` report.

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::btf::Btf;
-use crate::elf;
+use crate::dedup::{self, DedupOptions};
 use crate::error::{Error, Result};
 use crate::parse::{self, ParseOptions, Validation};
+use crate::{archive, elf};
 
 /// Largest decompressed size accepted (guards against decompression bombs).
 pub const MAX_DECOMPRESSED: u64 = 4 << 30;
@@ -154,17 +155,11 @@ pub fn from_bytes(bytes: Bytes, path: &Path) -> Result<Source> {
     Ok(Source { path: path.to_owned(), bytes, btf_offset, btf_len, is_elf, compressed })
 }
 
-/// Loads a single BTF (base, or split over `base`) from a file. A BTF
-/// archive is an error here; see [`load_with`].
+/// Loads a single BTF (base, or split over `base`) from a file, at the
+/// default validation level. A BTF archive is an error here (as
+/// [`ArchiveMode::Reject`]); see [`Loader`] for every other choice.
 pub fn load(path: &Path, base: Option<Arc<Btf>>) -> Result<Btf> {
-    load_validated(path, base, Validation::default())
-}
-
-/// [`load`] with the types checked at the given validation level.
-pub fn load_validated(path: &Path, base: Option<Arc<Btf>>, validation: Validation) -> Result<Btf> {
-    let src = open(path)?;
-    let opts = ParseOptions { base, allow_trailing: false, file_offset: src.btf_offset, validation };
-    parse::parse_with(src.btf_data(), &opts).map(|(b, _)| b).map_err(|e| e.in_file(path))
+    Loader::new().base(base).archive(ArchiveMode::Reject).load(path).map(|l| l.btf)
 }
 
 /// What to do when the BTF data turns out to be an archive.
@@ -176,23 +171,58 @@ pub enum ArchiveMode {
     Merge,
     /// Only the first member (what tools unaware of archives see).
     First,
+    /// Bytes after the first BTF are an error (the archive is not walked).
+    Reject,
 }
 
-/// Options of [`load_with`].
+/// Something the loader noticed that did not stop it; the caller decides
+/// whether and how to show it (`Display` gives one line, without a prefix).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// With `lenient`, the archive walk stopped at bytes that are not BTF.
+    ArchiveStopped {
+        /// The file read.
+        path: PathBuf,
+        /// File offset where the walk stopped.
+        offset: usize,
+        /// Why the bytes there are not a BTF header.
+        why: String,
+    },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::ArchiveStopped { path, offset, why } => {
+                write!(f, "{}: stopped reading the archive at offset {offset}: {why}", path.display())
+            }
+        }
+    }
+}
+
+/// The one way to read BTF from files: how archives are handled, how
+/// strictly types are checked, and the base of split BTF.
+///
+/// ```no_run
+/// use btfkit::input::{ArchiveMode, Loader};
+/// let loaded = Loader::new().archive(ArchiveMode::First).load("vmlinux".as_ref())?;
+/// for w in &loaded.warnings {
+///     eprintln!("warning: {w}");
+/// }
+/// # Ok::<(), btfkit::Error>(())
+/// ```
 #[derive(Clone, Debug, Default)]
-pub struct LoadOptions {
-    /// Base BTF for reading split BTF (`None` for standalone BTF).
-    pub base: Option<Arc<Btf>>,
-    /// What to do when the data holds several BTF members.
-    pub archive: ArchiveMode,
-    /// Stop at trailing garbage after archive members instead of failing
-    /// (the archive walk; unrelated to `validation`).
-    pub lenient: bool,
-    /// How strictly each BTF's types are checked.
-    pub validation: Validation,
+pub struct Loader {
+    base: Option<Arc<Btf>>,
+    archive: ArchiveMode,
+    lenient: bool,
+    validation: Validation,
 }
 
 /// A loaded BTF and how it was made.
+#[derive(Debug)]
+#[non_exhaustive]
 pub struct Loaded {
     /// The BTF (after merging, when members were merged).
     pub btf: Btf,
@@ -202,77 +232,112 @@ pub struct Loaded {
     pub merged: bool,
     /// Zero padding bytes skipped between members.
     pub padding: usize,
-    /// Lenient mode: where the archive walk stopped, and why.
-    pub stopped: Option<(usize, String)>,
+    /// What the loader noticed on the way (see [`Warning`]).
+    pub warnings: Vec<Warning>,
 }
 
-/// Loads a BTF from a file, handling archives as `opts.archive` says.
-pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Loaded> {
-    let src = open(path)?;
-    load_source(&src, opts).map_err(|e| e.in_file(path))
-}
-
-/// Loads from an opened source, handling archives as `opts.archive` says.
-pub fn load_source(src: &Source, opts: &LoadOptions) -> Result<Loaded> {
-    let data = src.btf_data();
-    let layout = crate::archive::walk(data, src.btf_offset, opts.lenient)?;
-    let padding = layout.members.iter().map(|m| m.pad_before).sum::<usize>() + layout.pad_after;
-    if layout.members.len() <= 1 || opts.archive == ArchiveMode::First {
-        let first = layout.members.first().map(|m| m.size).unwrap_or(data.len());
-        let popts = ParseOptions {
-            base: opts.base.clone(),
-            allow_trailing: false,
-            file_offset: src.btf_offset,
-            validation: opts.validation,
-        };
-        let (btf, _) = parse::parse_with(&data[..first], &popts)?;
-        return Ok(Loaded { btf, members: layout.members.len(), merged: false, padding, stopped: layout.stopped });
+impl Loader {
+    /// The defaults: standalone BTF, archives merged ([`ArchiveMode::Merge`]),
+    /// trailing bytes after archive members an error, types checked at
+    /// [`Validation::default`].
+    pub fn new() -> Loader {
+        Loader::default()
     }
-    let btf =
-        crate::archive::merge(data, &layout, src.btf_offset, opts.base.clone(), opts.validation, |r| src.release(r))?;
-    Ok(Loaded { btf, members: layout.members.len(), merged: true, padding, stopped: layout.stopped })
-}
 
-/// Hands every BTF in a file to `f`, in order: the members of an archive
-/// (split over `base` when given), or the one BTF of a plain file. Like
-/// [`load_members`], but members are parsed a window at a time while `f`
-/// consumes the previous window, so the whole archive is never held parsed.
-pub fn for_each_member(
-    path: &Path,
-    base: Option<Arc<Btf>>,
-    lenient: bool,
-    validation: Validation,
-    f: impl FnMut(Btf) -> Result<()> + Send,
-) -> Result<()> {
-    let src = open(path)?;
-    let data = src.btf_data();
-    let res = (|| {
-        let layout = crate::archive::walk(data, src.btf_offset, lenient)?;
-        if let Some((off, why)) = &layout.stopped {
-            eprintln!("btfkit: warning: {}: stopped reading the archive at offset {off}: {why}", path.display());
+    /// Reads split BTF over `base` (standalone BTF with `None`).
+    pub fn base(mut self, base: Option<Arc<Btf>>) -> Loader {
+        self.base = base;
+        self
+    }
+
+    /// What to do when the data is a BTF archive.
+    pub fn archive(mut self, mode: ArchiveMode) -> Loader {
+        self.archive = mode;
+        self
+    }
+
+    /// With `true`, the archive walk stops at trailing bytes that are not BTF
+    /// (a [`Warning::ArchiveStopped`]) instead of failing. Unrelated to
+    /// [`Loader::validation`].
+    pub fn lenient(mut self, lenient: bool) -> Loader {
+        self.lenient = lenient;
+        self
+    }
+
+    /// How strictly every BTF's types are checked.
+    pub fn validation(mut self, v: Validation) -> Loader {
+        self.validation = v;
+        self
+    }
+
+    fn parse_options(&self, src: &Source) -> ParseOptions {
+        ParseOptions::new()
+            .with_base(self.base.clone())
+            .with_validation(self.validation)
+            .with_file_offset(src.btf_offset)
+    }
+
+    fn stopped(src: &Source, layout: &archive::Layout) -> Vec<Warning> {
+        let stopped = layout.stopped.as_ref();
+        stopped
+            .map(|(offset, why)| Warning::ArchiveStopped { path: src.path.clone(), offset: *offset, why: why.clone() })
+            .into_iter()
+            .collect()
+    }
+
+    /// Loads the BTF of a file (errors name the file).
+    pub fn load(&self, path: &Path) -> Result<Loaded> {
+        let src = open(path)?;
+        self.load_source(&src).map_err(|e| e.in_file(path))
+    }
+
+    /// Loads the BTF of an opened source (errors are not wrapped with its path).
+    pub fn load_source(&self, src: &Source) -> Result<Loaded> {
+        let data = src.btf_data();
+        let opts = self.parse_options(src);
+        if self.archive == ArchiveMode::Reject {
+            let (btf, _) = parse::parse_with(data, &opts)?;
+            return Ok(Loaded { btf, members: 1, merged: false, padding: 0, warnings: Vec::new() });
         }
-        crate::archive::for_each_member(data, &layout, src.btf_offset, base, validation, f, |r| src.release(r))
-    })();
-    res.map_err(|e| e.in_file(path))
-}
+        let layout = archive::walk(data, src.btf_offset, self.lenient)?;
+        let padding = layout.members.iter().map(|m| m.pad_before).sum::<usize>() + layout.pad_after;
+        let warnings = Self::stopped(src, &layout);
+        let members = layout.members.len();
+        if members <= 1 || self.archive == ArchiveMode::First {
+            let first = layout.members.first().map(|m| m.size).unwrap_or(data.len());
+            let (btf, _) = parse::parse_with(&data[..first], &opts)?;
+            return Ok(Loaded { btf, members, merged: false, padding, warnings });
+        }
+        let (mut btf, _) =
+            dedup::merge_all(|add| archive::for_each_member(data, &layout, &opts, add, |r| src.release(r)))?;
+        btf.dedup(&DedupOptions::default())?;
+        Ok(Loaded { btf, members, merged: true, padding, warnings })
+    }
 
-/// Every BTF in a file: the members of an archive in order (split over
-/// `base` when given), or the one BTF of a plain file.
-pub fn load_members(path: &Path, base: Option<Arc<Btf>>, lenient: bool) -> Result<Vec<Btf>> {
-    load_members_with(path, base, lenient, Validation::default())
-}
-
-/// [`load_members`] with the types checked at the given validation level.
-pub fn load_members_with(
-    path: &Path,
-    base: Option<Arc<Btf>>,
-    lenient: bool,
-    validation: Validation,
-) -> Result<Vec<Btf>> {
-    let mut all = Vec::new();
-    for_each_member(path, base, lenient, validation, |b| {
-        all.push(b);
-        Ok(())
-    })?;
-    Ok(all)
+    /// Hands every BTF in a file to `f`, in order: the members of an archive
+    /// (only the first with [`ArchiveMode::First`]; an archive is an error
+    /// with [`ArchiveMode::Reject`]), or the one BTF of a plain file. Unlike
+    /// [`Loader::load`], nothing is merged: members are parsed a window at a
+    /// time while `f` consumes the previous window, so the whole archive is
+    /// never held parsed (see [`archive::for_each_member`]). Returns the
+    /// warnings (errors name the file).
+    pub fn for_each_member(&self, path: &Path, f: impl FnMut(Btf) -> Result<()> + Send) -> Result<Vec<Warning>> {
+        let src = open(path)?;
+        let data = src.btf_data();
+        let res = (|| {
+            let opts = self.parse_options(&src);
+            let mut f = f;
+            if self.archive == ArchiveMode::Reject {
+                return f(parse::parse_with(data, &opts)?.0).map(|()| Vec::new());
+            }
+            let mut layout = archive::walk(data, src.btf_offset, self.lenient)?;
+            if self.archive == ArchiveMode::First {
+                layout.members.truncate(1);
+            }
+            let warnings = Self::stopped(&src, &layout);
+            archive::for_each_member(data, &layout, &opts, f, |r| src.release(r))?;
+            Ok(warnings)
+        })();
+        res.map_err(|e| e.in_file(path))
+    }
 }

@@ -360,7 +360,7 @@ impl From<io::Error> for Fail {
 /// Loads FILE as the input options say, with a note on stderr for archives.
 fn load(file: &Path, args: &InputArgs) -> Result<Btf, Error> {
     let base = match &args.base {
-        Some(b) => Some(Arc::new(input::load_validated(b, None, args.read.validate.into())?)),
+        Some(b) => Some(Arc::new(load_base(b, args.read.validate.into())?)),
         None => None,
     };
     let btf = load_over(file, base, args.read)?;
@@ -370,22 +370,37 @@ fn load(file: &Path, args: &InputArgs) -> Result<Btf, Error> {
     Ok(btf)
 }
 
-/// Loads FILE, split BTF over `base` if given, reading it as `read` says.
-fn load_over(file: &Path, base: Option<Arc<Btf>>, read: ReadArgs) -> Result<Btf, Error> {
-    let validation = read.validate.into();
-    let opts = input::LoadOptions {
-        validation,
-        base,
-        archive: match read.archive {
+/// Loads a base BTF (one BTF, not an archive) at the given level.
+fn load_base(file: &Path, validation: btfkit::parse::Validation) -> Result<Btf, Error> {
+    let loader = input::Loader::new().archive(input::ArchiveMode::Reject).validation(validation);
+    loader.load(file).map(|l| l.btf)
+}
+
+impl From<ArchiveArg> for input::ArchiveMode {
+    fn from(a: ArchiveArg) -> Self {
+        match a {
             ArchiveArg::Merge => input::ArchiveMode::Merge,
             ArchiveArg::First => input::ArchiveMode::First,
-        },
-        lenient: read.lenient,
-    };
-    let loaded = input::load_with(file, &opts)?;
-    if let Some((off, why)) = &loaded.stopped {
-        eprintln!("btfkit: warning: {}: stopped reading the archive at offset {off}: {why}", file.display());
+        }
     }
+}
+
+/// The loader for `base`, `--archive`, `--lenient` and `--validate`.
+fn loader(base: Option<Arc<Btf>>, archive: ArchiveArg, lenient: bool, validate: ValidateArg) -> input::Loader {
+    input::Loader::new().base(base).archive(archive.into()).lenient(lenient).validation(validate.into())
+}
+
+/// Prints the loader's warnings.
+fn warn_all(warnings: &[input::Warning]) {
+    for w in warnings {
+        eprintln!("btfkit: warning: {w}");
+    }
+}
+
+/// Loads FILE, split BTF over `base` if given, reading it as `read` says.
+fn load_over(file: &Path, base: Option<Arc<Btf>>, read: ReadArgs) -> Result<Btf, Error> {
+    let loaded = loader(base, read.archive, read.lenient, read.validate).load(file)?;
+    warn_all(&loaded.warnings);
     if loaded.members > 1 {
         if loaded.merged {
             eprintln!(
@@ -451,7 +466,7 @@ fn check_output(btf: &Btf, what: &str, strict: bool) -> Result<(), Error> {
 /// `btfkit verify`: every problem of every file, as the kernel logs it.
 fn verify_cmd(files: &[PathBuf], base: Option<&Path>, json: bool, out: &mut impl Write) -> Result<u8, Fail> {
     let base = match base {
-        Some(b) => Some(Arc::new(input::load_validated(b, None, btfkit::parse::Validation::Libbpf)?)),
+        Some(b) => Some(Arc::new(load_base(b, btfkit::parse::Validation::Libbpf)?)),
         None => None,
     };
     let mut status = 0u8;
@@ -519,10 +534,11 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
             let data = src.btf_data();
             let layout = archive::walk(data, src.btf_offset, lenient).map_err(|e| e.in_file(&file))?;
             // Members are standalone BTFs, or (base+children archives) split BTFs over member 0.
-            let v = validate.into();
-            let members = match archive::parse_members_over(data, &layout, src.btf_offset, None, v) {
+            let opts =
+                btfkit::parse::ParseOptions::new().with_validation(validate.into()).with_file_offset(src.btf_offset);
+            let members = match archive::parse_members(data, &layout, &opts) {
                 Ok(m) => m,
-                Err(e) => match archive::parse_split_members_with(data, &layout, src.btf_offset, v) {
+                Err(e) => match archive::parse_split_members(data, &layout, &opts) {
                     Ok((base, children)) => {
                         eprintln!("btfkit: note: base+children archive: members 1.. are split BTF over member 0");
                         std::iter::once((*base).clone()).chain(children).collect()
@@ -618,8 +634,8 @@ fn split_dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let src = input::open(file)?;
     let data = src.btf_data();
     let layout = archive::walk(data, src.btf_offset, a.lenient).map_err(|e| e.in_file(file))?;
-    let (base, children) = archive::parse_split_members_with(data, &layout, src.btf_offset, a.validate.into())
-        .map_err(|e| e.in_file(file))?;
+    let opts = btfkit::parse::ParseOptions::new().with_validation(a.validate.into()).with_file_offset(src.btf_offset);
+    let (base, children) = archive::parse_split_members(data, &layout, &opts).map_err(|e| e.in_file(file))?;
     let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
     let types_in: usize = children.iter().map(|c| c.types().len()).sum();
     let deduped = children
@@ -726,7 +742,7 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
         return Err(Error::Invalid("dedup needs -o OUT, --detached OUT or --in-place".into()).into());
     }
     let base = match &a.base {
-        Some(b) => Some(Arc::new(input::load_validated(b, None, a.validate.into())?)),
+        Some(b) => Some(Arc::new(load_base(b, a.validate.into())?)),
         None => None,
     };
     // The ELF to rewrite: the only input, when it is an ELF file.
@@ -745,32 +761,15 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     if let (true, Some((p, src))) = (writes_elf, &single_elf) {
         btfkit::elf::check_replaceable(&src.bytes, p, ".BTF", a.keep_size)?;
     }
-    let mut merger: Option<btfkit::dedup::Merger> = None;
-    let (mut types_in, mut str_in, mut members) = (0usize, 0usize, 0usize);
-    for p in &a.inputs {
-        // --archive first: only the first member of an archive input.
-        let mut first_only_seen = false;
-        input::for_each_member(p, base.clone(), a.lenient, a.validate.into(), |b| {
-            if a.archive == ArchiveArg::First {
-                if first_only_seen {
-                    return Ok(());
-                }
-                first_only_seen = true;
-            }
-            types_in += b.types().len();
-            str_in += b.strings().len();
-            members += 1;
-            match &mut merger {
-                None => merger = Some(btfkit::dedup::Merger::new(b)),
-                Some(m) => {
-                    m.append(b)?;
-                }
-            }
-            Ok(())
-        })?;
-    }
-    let Some(merger) = merger else { return Err(Error::Invalid("no input".into()).into()) };
-    let mut btf = merger.finish();
+    // Every input's BTFs (--archive first: an archive's first member only), merged in order.
+    let loader = loader(base, a.archive, a.lenient, a.validate);
+    let (mut btf, merged) = btfkit::dedup::merge_all(|add| {
+        for p in &a.inputs {
+            warn_all(&loader.for_each_member(p, &mut *add)?);
+        }
+        Ok(())
+    })?;
+    let (types_in, str_in, members) = (merged.types_in, merged.str_bytes_in, merged.members);
     let t_merge = t0.elapsed();
     let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
     // Type ids in a dedup error are ids of the merged BTF: name what was merged.

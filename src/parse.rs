@@ -199,8 +199,10 @@ pub enum Validation {
     Libbpf,
 }
 
-/// Options for [`parse_with`].
+/// Options for [`parse_with`]: `ParseOptions::default()` (or [`ParseOptions::new`])
+/// and the `with_*` methods.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct ParseOptions {
     /// How strictly types are checked (libbpf's rules by default).
     pub validation: Validation,
@@ -212,6 +214,37 @@ pub struct ParseOptions {
     pub file_offset: usize,
 }
 
+impl ParseOptions {
+    /// The defaults: a base BTF, libbpf's level, no trailing bytes, offset 0.
+    pub fn new() -> ParseOptions {
+        ParseOptions::default()
+    }
+
+    /// Checks the types at level `v`.
+    pub fn with_validation(mut self, v: Validation) -> ParseOptions {
+        self.validation = v;
+        self
+    }
+
+    /// Reads split BTF over `base` (or standalone BTF with `None`).
+    pub fn with_base(mut self, base: Option<Arc<Btf>>) -> ParseOptions {
+        self.base = base;
+        self
+    }
+
+    /// Accepts (`true`) or refuses bytes after the end of the BTF.
+    pub fn with_allow_trailing(mut self, allow: bool) -> ParseOptions {
+        self.allow_trailing = allow;
+        self
+    }
+
+    /// Names positions in errors as offsets from `off` (where the data starts in its file).
+    pub fn with_file_offset(mut self, off: usize) -> ParseOptions {
+        self.file_offset = off;
+        self
+    }
+}
+
 /// Parses one base BTF that must span all of `data`, at the default
 /// (libbpf) level; see [`parse_with`] for the kernel's rules.
 pub fn parse(data: &[u8]) -> Result<Btf> {
@@ -220,7 +253,7 @@ pub fn parse(data: &[u8]) -> Result<Btf> {
 
 /// Parses a split BTF over `base` that must span all of `data`.
 pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf> {
-    parse_with(data, &ParseOptions { base: Some(base), ..Default::default() }).map(|(b, _)| b)
+    parse_with(data, &ParseOptions::new().with_base(Some(base))).map(|(b, _)| b)
 }
 
 /// Parses the BTF at the start of `data`; returns it and the bytes it spans.

@@ -5,6 +5,7 @@ mod common;
 
 use btfkit::archive;
 use btfkit::btf::{Endianness, int_encoding};
+use btfkit::parse::ParseOptions;
 use btfkit::{Btf, write};
 
 fn small(name: &str) -> Btf {
@@ -24,7 +25,7 @@ fn real_kernel_archive_layout_matches_members_csv() {
     let layout = archive::walk(&data, 0, false).unwrap();
     assert_eq!(layout.members.len(), 837);
     let csv = std::fs::read_to_string(common::shared().unwrap().join("fixtures/kernel-archive/members.csv")).unwrap();
-    let members = archive::parse_members(&data, &layout, 0).unwrap();
+    let members = archive::parse_members(&data, &layout, &ParseOptions::new()).unwrap();
     let mut rows = 0;
     for line in csv.lines().skip(1) {
         // index,offset,size,pad_before,type_len,str_len,nr_types,source
@@ -86,8 +87,8 @@ fn member_parsing_does_not_depend_on_thread_count() {
     let data = archive::build(&blobs);
     let layout = archive::walk(&data, 0, false).unwrap();
     let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let a = one.install(|| archive::parse_members(&data, &layout, 0).unwrap());
-    let b = archive::parse_members(&data, &layout, 0).unwrap();
+    let a = one.install(|| archive::parse_members(&data, &layout, &ParseOptions::new()).unwrap());
+    let b = archive::parse_members(&data, &layout, &ParseOptions::new()).unwrap();
     assert_eq!(a, b);
     assert_eq!(a.len(), 64);
 }
@@ -106,8 +107,8 @@ fn base_and_children_archive_round_trips() {
     let data = archive::build(&blobs);
     let layout = archive::walk(&data, 0, false).unwrap();
     assert_eq!(layout.members.len(), 4);
-    assert!(archive::parse_members(&data, &layout, 0).is_err(), "children are not standalone BTF");
-    let (b, children) = archive::parse_split_members(&data, &layout, 0).unwrap();
+    assert!(archive::parse_members(&data, &layout, &ParseOptions::new()).is_err(), "children are not standalone BTF");
+    let (b, children) = archive::parse_split_members(&data, &layout, &ParseOptions::new()).unwrap();
     assert_eq!(*b, *base);
     assert_eq!(children, kids);
 }
@@ -126,9 +127,7 @@ fn for_each_member_streams_in_order_and_stops_at_a_bad_member() {
     archive::for_each_member(
         &data,
         &layout,
-        0,
-        None,
-        Default::default(),
+        &ParseOptions::new(),
         |b| {
             names.push(b.name(b.types()[1].name_off).into_owned());
             Ok(())
@@ -142,7 +141,11 @@ fn for_each_member_streams_in_order_and_stops_at_a_bad_member() {
     assert_eq!(spans.last().map(|r| r.end), Some(data.len()));
     assert!(spans.windows(2).all(|w| w[0].end == w[1].start), "{spans:?}");
     // The merged result equals appending the members one by one.
-    let merged = archive::merge(&data, &layout, 0, None, Default::default(), |_| {}).unwrap();
+    let (mut merged, stats) =
+        btfkit::dedup::merge_all(|add| archive::for_each_member(&data, &layout, &ParseOptions::new(), add, |_| {}))
+            .unwrap();
+    assert_eq!(stats.members, 150);
+    merged.dedup(&Default::default()).unwrap();
     let mut one_by_one = btfkit::parse::parse(&blobs[0]).unwrap();
     for b in &blobs[1..] {
         one_by_one.append(&btfkit::parse::parse(b).unwrap()).unwrap();
@@ -158,9 +161,7 @@ fn for_each_member_streams_in_order_and_stops_at_a_bad_member() {
     let err = archive::for_each_member(
         &bad,
         &layout,
-        0,
-        None,
-        Default::default(),
+        &ParseOptions::new(),
         |_| {
             seen += 1;
             Ok(())

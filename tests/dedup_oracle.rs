@@ -159,11 +159,9 @@ fn kernel_archive() {
     let mut off = 0usize;
     let mut members: Vec<&[u8]> = Vec::new();
     while off < data.len() {
-        let (_, len) = parse::parse_with(
-            &data[off..],
-            &ParseOptions { allow_trailing: true, file_offset: off, ..Default::default() },
-        )
-        .expect("member");
+        let (_, len) =
+            parse::parse_with(&data[off..], &ParseOptions::new().with_allow_trailing(true).with_file_offset(off))
+                .expect("member");
         members.push(&data[off..off + len]);
         off += len;
     }
@@ -219,8 +217,11 @@ fn kernel_archive_repeated_x4_x16() {
         }
         let rep_layout = btfkit::archive::walk(&rep, 0, false).expect("walk repeated");
         assert_eq!(rep_layout.members.len(), 837 * n);
-        let ours = btfkit::archive::merge(&rep, &rep_layout, 0, None, parse::Validation::Kernel, |_| {})
-            .expect("merge + dedup");
+        let kernel = parse::ParseOptions::new().with_validation(parse::Validation::Kernel);
+        let (mut ours, _) =
+            btfkit::dedup::merge_all(|add| btfkit::archive::for_each_member(&rep, &rep_layout, &kernel, add, |_| {}))
+                .expect("merge");
+        ours.dedup(&Default::default()).expect("dedup");
         drop(rep);
         let ours = write::to_bytes(&ours);
         let mut lb: Option<LBtf> = None;
@@ -254,8 +255,7 @@ fn force_collisions_same_result() {
     let mut off = 0usize;
     let mut members: Vec<&[u8]> = Vec::new();
     while off < data.len() && members.len() < 3 {
-        let (_, len) =
-            parse::parse_with(&data[off..], &ParseOptions { allow_trailing: true, ..Default::default() }).unwrap();
+        let (_, len) = parse::parse_with(&data[off..], &ParseOptions::new().with_allow_trailing(true)).unwrap();
         members.push(&data[off..off + len]);
         off += len;
     }

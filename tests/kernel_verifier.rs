@@ -552,8 +552,7 @@ fn every_check_has_the_kernels_message() {
             continue;
         }
         assert_eq!(verify_bytes(&bytes, None).unwrap().first(), Some(first), "{what}: verify_bytes differs");
-        let kernel_level =
-            btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
+        let kernel_level = btfkit::parse::ParseOptions::new().with_validation(btfkit::parse::Validation::Kernel);
         assert!(btfkit::parse::parse_with(&bytes, &kernel_level).is_err(), "{what}: the kernel-level parse accepts it");
         if let Some(line) = kernel_says {
             let mine = last_line(&first.to_string());
@@ -685,8 +684,7 @@ fn differential_against_bpf_btf_load() {
         inputs += 1;
         let mine = ours(&bytes);
         // The kernel-level parse says the same as verify.
-        let kernel_level =
-            btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
+        let kernel_level = btfkit::parse::ParseOptions::new().with_validation(btfkit::parse::Validation::Kernel);
         let parsed = btfkit::parse::parse_with(&bytes, &kernel_level);
         assert_eq!(parsed.is_ok(), mine.is_none(), "kernel-level parse {:?} vs verify {mine:?}", parsed.err());
         let theirs = kernel(&bytes).expect("permission checked above");

@@ -63,7 +63,7 @@ fn str_start(d: &[u8]) -> usize {
 /// Parses, expecting an error; returns it and its message.
 /// Parses at the kernel level (the strictest): the error.
 fn err(d: &[u8]) -> (Error, String) {
-    match parse::parse_with(d, &ParseOptions { validation: parse::Validation::Kernel, ..Default::default() }) {
+    match parse::parse_with(d, &ParseOptions::new().with_validation(parse::Validation::Kernel)) {
         Ok(_) => panic!("malformed BTF was accepted"),
         Err(e) => {
             let m = e.to_string();
@@ -431,7 +431,7 @@ fn trailing_bytes() {
     );
     has(&m, &format!("offset {len}"));
     // Allowed on request (archives), reporting the BTF's length.
-    let (b, used) = parse::parse_with(&d, &ParseOptions { allow_trailing: true, ..Default::default() }).unwrap();
+    let (b, used) = parse::parse_with(&d, &ParseOptions::new().with_allow_trailing(true)).unwrap();
     assert_eq!((b, used), (small(), len));
 }
 
@@ -440,7 +440,7 @@ fn errors_name_the_file_offset() {
     // Offsets inside a BTF embedded at file_offset are reported in file terms.
     let mut d = small_bytes();
     wr(&mut d, T_PTR + 4, 25 << 24);
-    let opts = ParseOptions { file_offset: 1000, ..Default::default() };
+    let opts = ParseOptions::new().with_file_offset(1000);
     let e = parse::parse_with(&d, &opts).unwrap_err();
     assert!(matches!(e, Error::UnknownKind { offset, id: 2, .. } if offset == 1000 + T_PTR), "{e:?}");
 }

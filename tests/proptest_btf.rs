@@ -264,7 +264,7 @@ fn mutate(data: &[u8], muts: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
 /// Parsing never panics; what parses dumps without panicking and writes
 /// back to the same bytes.
 fn check_mutant(d: &[u8], base: Option<Arc<Btf>>) -> Result<(), TestCaseError> {
-    let opts = ParseOptions { base, ..Default::default() };
+    let opts = ParseOptions::new().with_base(base);
     if let Ok((b, used)) = parse::parse_with(d, &opts) {
         prop_assert_eq!(used, d.len());
         dumps_do_not_panic(&b);

@@ -26,7 +26,11 @@ fn round_trip(path: &Path, base: Option<Arc<Btf>>) -> Result<Btf, String> {
 fn round_trip_at(path: &Path, base: Option<Arc<Btf>>, validation: Validation) -> Result<Btf, String> {
     let src = btfkit::input::open(path).map_err(|e| e.to_string())?;
     let data = src.btf_data();
-    let opts = ParseOptions { base, allow_trailing: false, file_offset: src.btf_offset, validation };
+    let opts = ParseOptions::new()
+        .with_base(base)
+        .with_allow_trailing(false)
+        .with_file_offset(src.btf_offset)
+        .with_validation(validation);
     let (btf, used) = parse::parse_with(data, &opts).map_err(|e| format!("{}: {e}", path.display()))?;
     if used != data.len() {
         return Err(format!("{}: parse used {used} of {} bytes", path.display(), data.len()));

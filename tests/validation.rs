@@ -27,11 +27,11 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 fn lenient() -> ParseOptions {
-    ParseOptions { validation: Validation::Libbpf, ..Default::default() }
+    ParseOptions::new().with_validation(Validation::Libbpf)
 }
 
 fn kernel() -> ParseOptions {
-    ParseOptions { validation: Validation::Kernel, ..Default::default() }
+    ParseOptions::new().with_validation(Validation::Kernel)
 }
 
 fn parse_lenient(raw: &[u8]) -> btfkit::Result<Btf> {
@@ -77,7 +77,7 @@ fn fixtures_and_vmlinux_agree_with_libbpf() {
                 let base_raw = btf_bytes(b);
                 let lbase = LBtf::new(&base_raw);
                 let base = Arc::new(parse_lenient(&base_raw).unwrap());
-                let opts = ParseOptions { base: Some(base), ..lenient() };
+                let opts = lenient().with_base(Some(base));
                 (LBtf::try_new_split(&raw, &lbase).is_some(), parse::parse_with(&raw, &opts).map(|(b, _)| b))
             }
         };
@@ -87,7 +87,7 @@ fn fixtures_and_vmlinux_agree_with_libbpf() {
         // The kernel level rejects gcc's output and clang's objects (extern VARs and
         // DATASECs of size 0, which libbpf fixes up when loading), as the kernel does.
         let base = f.base.map(|b| Arc::new(parse::parse(&btf_bytes(b)).unwrap()));
-        let strict = parse::parse_with(&raw, &ParseOptions { base, ..kernel() }).map(|_| ());
+        let strict = parse::parse_with(&raw, &kernel().with_base(base)).map(|_| ());
         let kernel_valid = matches!(f.name, "enums.btf" | "split.btf");
         assert_eq!(strict.is_ok(), kernel_valid, "{}: kernel level {strict:?}", f.name);
         checked += 1;
@@ -542,7 +542,11 @@ fn gcc_kernel_level_rejects_clearly() {
             "{msg}"
         );
         // The library names the type too.
-        let e = btfkit::input::load_validated(&path, None, Validation::Kernel).unwrap_err();
+        let e = btfkit::input::Loader::new()
+            .archive(btfkit::input::ArchiveMode::Reject)
+            .validation(Validation::Kernel)
+            .load(&path)
+            .unwrap_err();
         assert!(
             matches!(&e, Error::File { source, .. } if matches!(**source, Error::BadType { kind: "INT", .. })),
             "{e:?}"

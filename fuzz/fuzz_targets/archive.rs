@@ -10,10 +10,10 @@ fuzz_target!(|data: &[u8]| {
                 assert!(m.offset >= end && m.offset + m.size <= data.len());
                 end = m.offset + m.size;
             }
-            if let Ok(members) = btfkit::archive::parse_members(data, &layout, 0) {
+            if let Ok(members) = btfkit::archive::parse_members(data, &layout, &Default::default()) {
                 let _ = btfkit::archive::Report::new(&layout, &members).to_text();
             }
-            let _ = btfkit::archive::parse_split_members(data, &layout, 0);
+            let _ = btfkit::archive::parse_split_members(data, &layout, &Default::default());
         }
     }
 });

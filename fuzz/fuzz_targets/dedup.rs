@@ -8,7 +8,7 @@ use btfkit::dedup::DedupOptions;
 
 /// The kernel validation level (the library's default is the libbpf level).
 fn parse_kernel(data: &[u8]) -> btfkit::Result<btfkit::btf::Btf> {
-    let opts = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
+    let opts = btfkit::parse::ParseOptions::new().with_validation(btfkit::parse::Validation::Kernel);
     btfkit::parse::parse_with(data, &opts).map(|(b, _)| b)
 }
 
@@ -47,7 +47,7 @@ fn check(mut btf: btfkit::btf::Btf) {
 /// in libbpf, the dedup remaps a FWD's odd size word like a type id, which
 /// can make FWDs equal only on the next run.)
 fn check_lenient(mut btf: btfkit::btf::Btf) {
-    let opts = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Libbpf, ..Default::default() };
+    let opts = btfkit::parse::ParseOptions::new().with_validation(btfkit::parse::Validation::Libbpf);
     if btf.dedup(&DedupOptions::default()).is_ok() {
         let out = btfkit::write::to_bytes(&btf);
         btfkit::parse::parse_with(&out, &opts).expect("dedup output must re-parse at the libbpf level");
@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
         }
         return;
     }
-    let opts = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Libbpf, ..Default::default() };
+    let opts = btfkit::parse::ParseOptions::new().with_validation(btfkit::parse::Validation::Libbpf);
     if let Ok((btf, _)) = btfkit::parse::parse_with(data, &opts) {
         check_lenient(btf.clone());
         let mut doubled = btf.clone();

@@ -8,8 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let path = Path::new("fuzz-input");
     if let Ok(src) = btfkit::input::from_bytes(btfkit::input::Bytes::from(data.to_vec()), path) {
         for archive in [btfkit::input::ArchiveMode::First, btfkit::input::ArchiveMode::Merge] {
-            let opts = btfkit::input::LoadOptions { archive, lenient: true, ..Default::default() };
-            let _ = btfkit::input::load_source(&src, &opts);
+            let _ = btfkit::input::Loader::new().archive(archive).lenient(true).load_source(&src);
         }
     }
 });

@@ -8,7 +8,7 @@ use btfkit::parse::{ParseOptions, Validation};
 
 /// The kernel validation level (the library's default is the libbpf level).
 fn parse_kernel(data: &[u8]) -> btfkit::Result<btfkit::btf::Btf> {
-    let opts = btfkit::parse::ParseOptions { validation: btfkit::parse::Validation::Kernel, ..Default::default() };
+    let opts = btfkit::parse::ParseOptions::new().with_validation(btfkit::parse::Validation::Kernel);
     btfkit::parse::parse_with(data, &opts).map(|(b, _)| b)
 }
 
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(out, data);
         }
     }
-    let opts = ParseOptions { validation: Validation::Libbpf, ..Default::default() };
+    let opts = ParseOptions::new().with_validation(Validation::Libbpf);
     let lenient = btfkit::parse::parse_with(data, &opts).map(|(b, _)| b);
     match (&strict, &lenient) {
         // The libbpf level accepts everything the kernel level does (but a

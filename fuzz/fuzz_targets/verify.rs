@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         for p in &problems {
             let _ = (p.to_string(), p.to_json());
         }
-        let kernel = btfkit::parse::ParseOptions { validation: Validation::Kernel, ..Default::default() };
+        let kernel = btfkit::parse::ParseOptions::new().with_validation(Validation::Kernel);
         let parsed = btfkit::parse::parse_with(data, &kernel).map(|(b, _)| b);
         if problems.is_empty() {
             let btf = parsed.expect("verify accepts what the kernel-level parse rejects");
@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(problems) = btfkit::validate::verify_bytes(data, Some(base())) {
         let kernel =
-            btfkit::parse::ParseOptions { validation: Validation::Kernel, base: Some(base()), ..Default::default() };
+            btfkit::parse::ParseOptions::new().with_validation(Validation::Kernel).with_base(Some(base()));
         let parsed = btfkit::parse::parse_with(data, &kernel);
         if problems.is_empty() {
             parsed.expect("verify accepts a split BTF the kernel-level parse rejects");

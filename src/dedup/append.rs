@@ -114,7 +114,7 @@ impl Interner for StrIndex {
     }
 }
 
-/// Merges many BTFs into one, in order, like repeated [`Btf::append_owned`]
+/// Merges many BTFs into one, in order, like repeated [`Btf::append`]
 /// (same result) but with a compact string index kept across appends.
 pub struct Merger {
     btf: Btf,
@@ -141,6 +141,49 @@ impl Merger {
     pub fn finish(self) -> Btf {
         self.btf
     }
+}
+
+/// What [`merge_all`] merged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MergeStats {
+    /// Number of BTFs merged.
+    pub members: usize,
+    /// Their own types, in all.
+    pub types_in: usize,
+    /// Their string sections' bytes, in all.
+    pub str_bytes_in: usize,
+}
+
+/// Merges BTFs in order into one, as libbpf's `btf__add_btf` of each into
+/// the first does (through a [`Merger`]), the step before [`Btf::dedup`]
+/// when several BTFs (archive members, input files) become one.
+///
+/// `feed` calls the sink it is given once per BTF, in order; it may stream
+/// them as they are parsed (see [`crate::input::Loader::for_each_member`]).
+/// An error from `feed` or from an append is returned as it is. Without
+/// any BTF, the result is an error. The merged BTF is not deduplicated:
+/// callers call [`Btf::dedup`] next (the loader does, and `btfkit dedup`
+/// does with its own options).
+pub fn merge_all(
+    feed: impl FnOnce(&mut (dyn FnMut(Btf) -> Result<()> + Send)) -> Result<()>,
+) -> Result<(Btf, MergeStats)> {
+    let mut merger: Option<Merger> = None;
+    let mut stats = MergeStats::default();
+    feed(&mut |b: Btf| {
+        stats.members += 1;
+        stats.types_in += b.types().len();
+        stats.str_bytes_in += b.strings().len();
+        match &mut merger {
+            None => merger = Some(Merger::new(b)),
+            Some(m) => {
+                m.append(b)?;
+            }
+        }
+        Ok(())
+    })?;
+    let merger = merger.ok_or_else(|| Error::Invalid("no BTF to merge (empty input)".into()))?;
+    Ok((merger.finish(), stats))
 }
 
 impl Btf {
@@ -172,14 +215,6 @@ impl Btf {
     pub fn append(&mut self, other: &Btf) -> Result<TypeId> {
         let n = other.types().len();
         self.append_from(other, n, other.types().iter().cloned(), &mut TableInterner)
-    }
-
-    /// [`Btf::append`], consuming `other` (its types are moved, not copied).
-    pub fn append_owned(&mut self, mut other: Btf) -> Result<TypeId> {
-        let types = std::mem::take(other.types_mut());
-        let n = types.len();
-        // `other` keeps its strings, base and start id for the interning.
-        self.append_from(&other, n, types.into_iter(), &mut TableInterner)
     }
 
     /// Shared body: `other` supplies strings and numbering, `types` its `n`

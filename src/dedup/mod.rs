@@ -27,7 +27,7 @@
 mod append;
 mod table;
 
-pub use append::Merger;
+pub use append::{MergeStats, Merger, merge_all};
 
 use std::sync::Arc;
 

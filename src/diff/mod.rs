@@ -105,12 +105,9 @@ impl<'a> Universe<'a> {
 /// each node)`. Two nodes (of the same or of different BTFs) share a class
 /// exactly when they are structurally equal.
 pub(crate) fn classify<'a>(a: &'a Btf, b: &'a Btf) -> (Universe<'a>, partition::Graph, Vec<u32>) {
-    let t = std::time::Instant::now();
     let u = Universe::new(a, b);
     let g = partition::Graph::build(&u);
-    timing("graph", t);
     let classes = partition::classes(&u, &g);
-    timing("classes", t);
     (u, g, classes)
 }
 
@@ -164,20 +161,10 @@ impl std::hash::Hasher for Fx {
 pub(crate) type FxMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 pub(crate) type FxSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<Fx>>;
 
-/// Phase timings on stderr when BTFKIT_DIFF_TIMING is set.
-pub(crate) fn timing(what: &str, since: std::time::Instant) {
-    if std::env::var_os("BTFKIT_DIFF_TIMING").is_some() {
-        eprintln!("diff: {what}: {:?}", since.elapsed());
-    }
-}
-
 /// Compares two BTFs by meaning.
 pub fn diff(a: &Btf, b: &Btf) -> Report {
     let (u, g, classes) = classify(a, b);
-    let t = std::time::Instant::now();
-    let r = report::build(&u, &g, &classes);
-    timing("report", t);
-    r
+    report::build(&u, &g, &classes)
 }
 
 /// Whether two types (`ia` of `a`, `ib` of `b`) are structurally equal.

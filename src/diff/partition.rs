@@ -117,7 +117,6 @@ impl Graph {
 /// The class of every node (void is class 0 of its own).
 pub(crate) fn classes(u: &Universe, g: &Graph) -> Vec<u32> {
     let n = u.len();
-    let t = std::time::Instant::now();
     // Initial classes from local signatures.
     let mut init = vec![0u32; n];
     let mut ids: FxMap<Vec<u8>, u32> = FxMap::with_capacity_and_hasher(n, Default::default());
@@ -141,7 +140,6 @@ pub(crate) fn classes(u: &Universe, g: &Graph) -> Vec<u32> {
         init[node as usize] = c;
     }
     drop(ids);
-    super::timing("local signatures", t);
     refine(g, init, nclasses as usize)
 }
 
