@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
     };
     let b = reorder(&a);
     let mut changed = b.clone();
-    for t in changed.types_mut().iter_mut().step_by(1000) {
+    for t in btfkit::btf::unchecked::types_mut(&mut changed).iter_mut().step_by(1000) {
         if let btfkit::TypeKind::Struct(s) = &mut t.kind {
             s.members.pop();
         }

@@ -186,6 +186,14 @@ pub fn build(blobs: &[Vec<u8>]) -> Vec<u8> {
     blobs.concat()
 }
 
+/// A base+children archive: `base` written as member 0, then every child
+/// (split BTF over `base`) in order (what [`parse_split_members`] reads).
+pub fn build_split(base: &Btf, children: &[Btf]) -> Vec<u8> {
+    let mut blobs = vec![crate::write::to_bytes(base)];
+    blobs.extend(children.iter().map(crate::write::to_bytes));
+    build(&blobs)
+}
+
 /// The `archive list` report.
 pub struct Report {
     /// One row per member, in file order.
@@ -270,8 +278,12 @@ impl Report {
         s
     }
 
-    /// The report as a JSON value: the member rows, totals and the trailing padding.
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The report as one JSON document (compact): the member rows, totals and the trailing padding.
+    pub fn to_json(&self) -> String {
+        self.json_value().to_string()
+    }
+
+    fn json_value(&self) -> serde_json::Value {
         let rows: Vec<_> = self
             .rows
             .iter()

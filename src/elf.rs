@@ -78,15 +78,19 @@ pub fn replace_section(data: &[u8], path: &Path, name: &str, new: &[u8]) -> Resu
     replace_found(data, &f, new, path)
 }
 
-/// Replaces a `.BTF` section's contents with the BTF `new` while keeping
-/// the section's size: `new` is padded (a zeroed header extension, see
-/// [`crate::write::pad_to`]) to the old size. Works for allocated sections
-/// too — a linked vmlinux keeps its layout and its `__start_BTF`/`__stop_BTF`
-/// — at the price of not reclaiming the space. Fails when `new` is larger.
-pub fn replace_btf_keep_size(data: &[u8], path: &Path, new: &[u8]) -> Result<Vec<u8>> {
-    let f = find_replaceable(data, path, ".BTF", true)?;
-    let padded = crate::write::pad_to(new, f.size as usize).map_err(|e| e.in_file(path))?;
-    let (out, _) = replace_found(data, &f, &padded, path)?;
+/// Writes `new` over the contents of section `name`, whose size it must
+/// have (a BTF is brought to that size by [`crate::write::to_bytes_padded`]).
+/// Works for allocated sections too — a linked vmlinux keeps its layout and
+/// its `__start_BTF`/`__stop_BTF` — at the price of not reclaiming space.
+pub fn replace_section_same_size(data: &[u8], path: &Path, name: &str, new: &[u8]) -> Result<Vec<u8>> {
+    let f = find_replaceable(data, path, name, true)?;
+    if new.len() as u64 != f.size {
+        return Err(Error::Elf {
+            path: path.to_owned(),
+            why: format!("the new {name} ({} bytes) does not have the section's size ({} bytes)", new.len(), f.size),
+        });
+    }
+    let (out, _) = replace_found(data, &f, new, path)?;
     Ok(out)
 }
 

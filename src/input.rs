@@ -84,6 +84,36 @@ impl Source {
     pub fn btf_data(&self) -> &[u8] {
         &self.bytes[self.btf_offset..self.btf_offset + self.btf_len]
     }
+
+    /// The file with its BTF replaced by `btf`: for an ELF file, a copy whose
+    /// `.BTF` section holds `btf` (a non-allocated section is rewritten in
+    /// place or moved to the end, see [`elf::replace_section`]; with
+    /// `keep_size`, `btf` is padded to the section's old size, which also
+    /// works for an allocated `.BTF`, see [`elf::replace_section_same_size`]);
+    /// for raw BTF, `btf`'s bytes (padded to the old size with `keep_size`).
+    /// Decompressed sources give uncompressed files. Errors name the file.
+    pub fn with_btf(&self, btf: &Btf, keep_size: bool) -> Result<Vec<u8>> {
+        let bytes = if keep_size {
+            crate::write::to_bytes_padded(btf, self.btf_len).map_err(|e| e.in_file(&self.path))?
+        } else {
+            crate::write::to_bytes(btf)
+        };
+        match (self.is_elf, keep_size) {
+            (false, _) => Ok(bytes),
+            (true, false) => elf::replace_section(&self.bytes, &self.path, ".BTF", &bytes).map(|(out, _)| out),
+            (true, true) => elf::replace_section_same_size(&self.bytes, &self.path, ".BTF", &bytes),
+        }
+    }
+
+    /// Checks, before any work, that [`Source::with_btf`] can rewrite this
+    /// file: for an ELF, that its `.BTF` section may be replaced (see
+    /// [`elf::check_replaceable`]; `keep_size` allows an allocated one).
+    pub fn check_btf_replaceable(&self, keep_size: bool) -> Result<()> {
+        if !self.is_elf {
+            return Ok(());
+        }
+        elf::check_replaceable(&self.bytes, &self.path, ".BTF", keep_size)
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -236,6 +266,18 @@ pub struct Loaded {
     pub warnings: Vec<Warning>,
 }
 
+/// A base+children archive, as [`Loader::load_split`] read it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SplitLoaded {
+    /// Member 0.
+    pub base: Arc<Btf>,
+    /// Members 1.., split BTF over `base`.
+    pub children: Vec<Btf>,
+    /// What the loader noticed on the way (see [`Warning`]).
+    pub warnings: Vec<Warning>,
+}
+
 impl Loader {
     /// The defaults: standalone BTF, archives merged ([`ArchiveMode::Merge`]),
     /// trailing bytes after archive members an error, types checked at
@@ -312,6 +354,22 @@ impl Loader {
             dedup::merge_all(|add| archive::for_each_member(data, &layout, &opts, add, |r| src.release(r)))?;
         btf.dedup(&DedupOptions::default())?;
         Ok(Loaded { btf, members, merged: true, padding, warnings })
+    }
+
+    /// Loads a base+children archive (`btfkit archive build`): member 0 is
+    /// the base, every other member split BTF over it (see
+    /// [`archive::parse_split_members`]). The loader's base and archive mode
+    /// do not apply; `lenient` and the validation level do. Errors name the file.
+    pub fn load_split(&self, path: &Path) -> Result<SplitLoaded> {
+        let src = open(path)?;
+        let res = (|| -> Result<SplitLoaded> {
+            let data = src.btf_data();
+            let layout = archive::walk(data, src.btf_offset, self.lenient)?;
+            let opts = self.parse_options(&src).with_base(None);
+            let (base, children) = archive::parse_split_members(data, &layout, &opts)?;
+            Ok(SplitLoaded { base, children, warnings: Self::stopped(&src, &layout) })
+        })();
+        res.map_err(|e| e.in_file(path))
     }
 
     /// Hands every BTF in a file to `f`, in order: the members of an archive

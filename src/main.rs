@@ -623,7 +623,6 @@ struct DedupArgs {
 /// `dedup --split`: every child of a base+children archive deduplicated
 /// against the base, in parallel; the result is again a base+children archive.
 fn split_dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
-    use rayon::prelude::*;
     let t0 = std::time::Instant::now();
     let [file] = a.inputs.as_slice() else {
         return Err(Error::Invalid("--split takes one base+children archive".into()).into());
@@ -631,25 +630,18 @@ fn split_dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let Some(output) = &a.output else {
         return Err(Error::Invalid("--split needs -o OUT".into()).into());
     };
-    let src = input::open(file)?;
-    let data = src.btf_data();
-    let layout = archive::walk(data, src.btf_offset, a.lenient).map_err(|e| e.in_file(file))?;
-    let opts = btfkit::parse::ParseOptions::new().with_validation(a.validate.into()).with_file_offset(src.btf_offset);
-    let (base, children) = archive::parse_split_members(data, &layout, &opts).map_err(|e| e.in_file(file))?;
-    let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
+    let split = loader(None, a.archive, a.lenient, a.validate).load_split(file)?;
+    warn_all(&split.warnings);
+    let (base, children) = (split.base, split.children);
+    let opts = btfkit::dedup::DedupOptions::new().with_force_collisions(a.force_collisions);
     let types_in: usize = children.iter().map(|c| c.types().len()).sum();
-    let deduped = children
-        .into_par_iter()
-        .map(|mut c| c.dedup(&opts).map(|_| c))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.in_file(file))?;
+    let deduped = btfkit::dedup::dedup_each(children, &opts).map_err(|e| e.in_file(file))?;
+    let deduped: Vec<Btf> = deduped.into_iter().map(|(c, _)| c).collect();
     let types_out: usize = deduped.iter().map(|c| c.types().len()).sum();
     for (i, c) in deduped.iter().enumerate() {
         check_output(c, &format!("deduplicated member {}", i + 1), a.validate == ValidateArg::Kernel)?;
     }
-    let mut blobs = vec![btfkit::write::to_bytes(&base)];
-    blobs.extend(deduped.iter().map(btfkit::write::to_bytes));
-    let bytes = archive::build(&blobs);
+    let bytes = archive::build_split(&base, &deduped);
     if output.as_os_str() == "-" {
         out.write_all(&bytes)?;
     } else {
@@ -676,15 +668,6 @@ fn merged_label(inputs: &[PathBuf], members: usize) -> PathBuf {
         label.push_str(&format!(" (merged, {members} BTFs)"));
     }
     PathBuf::from(label)
-}
-
-/// The ELF with its .BTF replaced by `btf` (padded to the old size with `keep_size`).
-fn rewrite_elf(path: &Path, elf: &[u8], btf: &[u8], keep_size: bool) -> Result<Vec<u8>, Error> {
-    if keep_size {
-        btfkit::elf::replace_btf_keep_size(elf, path, btf)
-    } else {
-        btfkit::elf::replace_section(elf, path, ".BTF", btf).map(|(out, _)| out)
-    }
 }
 
 /// `dedup --kernel`: the library's pahole-like finish with the image's symbols; one
@@ -771,7 +754,7 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     })?;
     let (types_in, str_in, members) = (merged.types_in, merged.str_bytes_in, merged.members);
     let t_merge = t0.elapsed();
-    let opts = btfkit::dedup::DedupOptions { force_collisions: a.force_collisions, ..Default::default() };
+    let opts = btfkit::dedup::DedupOptions::new().with_force_collisions(a.force_collisions);
     // Type ids in a dedup error are ids of the merged BTF: name what was merged.
     let stats = btf.dedup(&opts).map_err(|e| e.in_file(merged_label(&a.inputs, members)))?;
     if a.kernel.kernel {
@@ -786,13 +769,12 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     match (&a.output, elf_target) {
         (Some(o), _) if o.as_os_str() == "-" => out.write_all(&bytes)?,
         (Some(o), _) => match &single_elf {
-            Some((p, src)) => write_atomic(o, &rewrite_elf(p, &src.bytes, &bytes, a.keep_size)?)?,
+            Some((_, src)) => write_atomic(o, &src.with_btf(&btf, a.keep_size)?)?,
             None => write_atomic(o, &bytes)?,
         },
         (None, Some(p)) => {
             let src = &single_elf.as_ref().expect("in-place has an ELF input").1;
-            let elf = rewrite_elf(&p, &src.bytes, &bytes, a.keep_size)?;
-            write_atomic(&p, &elf)?;
+            write_atomic(&p, &src.with_btf(&btf, a.keep_size)?)?;
         }
         (None, None) => {}
     }

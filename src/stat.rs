@@ -1,7 +1,6 @@
 //! Summary statistics of a BTF (`btfkit stat`).
 
 use crate::btf::{Btf, Kind};
-use crate::write::type_section_len;
 
 /// Counts and sizes of one BTF (own types only for split BTF).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +38,7 @@ impl Stats {
             types: btf.types().len(),
             per_kind,
             hdr_len: btf.hdr_len(),
-            type_bytes: type_section_len(btf),
+            type_bytes: btf.type_section_len(),
             str_bytes: s.len(),
             strings: s.iter().filter(|&&b| b == 0).count(),
             layout_entries: btf.layout().map_or(0, |l| l.len()),
@@ -75,8 +74,12 @@ impl Stats {
         s
     }
 
-    /// JSON report.
-    pub fn to_json(&self) -> serde_json::Value {
+    /// JSON report: one JSON document (compact).
+    pub fn to_json(&self) -> String {
+        self.json_value().to_string()
+    }
+
+    fn json_value(&self) -> serde_json::Value {
         let kinds: serde_json::Map<String, serde_json::Value> =
             Kind::ALL.iter().skip(1).map(|k| (k.name().to_string(), self.per_kind[*k as usize].into())).collect();
         serde_json::json!({

@@ -7,35 +7,67 @@ use crate::btf::*;
 
 /// Serializes `btf` (its own types and strings; a split BTF stays split).
 pub fn to_bytes(btf: &Btf) -> Vec<u8> {
-    match btf.endian() {
-        Endianness::Little => write_with(LittleEndian, btf),
-        Endianness::Big => write_with(BigEndian, btf),
-    }
+    to_bytes_endian(btf, btf.endian())
 }
 
 /// Serializes `btf` in the given byte order.
 pub fn to_bytes_endian(btf: &Btf, endian: Endianness) -> Vec<u8> {
+    let pad = Padding::default();
     match endian {
-        Endianness::Little => write_with(LittleEndian, btf),
-        Endianness::Big => write_with(BigEndian, btf),
+        Endianness::Little => write_with(LittleEndian, btf, pad),
+        Endianness::Big => write_with(BigEndian, btf, pad),
     }
 }
 
-/// Length of the type section.
-pub fn type_section_len(btf: &Btf) -> usize {
-    btf.types().iter().map(Type::encoded_len).sum()
+/// Serializes `btf` to exactly `target` bytes, describing the same BTF as
+/// [`to_bytes`]: the slack goes into a zero-filled header extension (which
+/// the kernel and libbpf accept: unknown header bytes must be zero) and, for
+/// the last 0–3 bytes that keep the type section 4-byte aligned, into extra
+/// NULs at the end of the string section. Used to rewrite an allocated
+/// `.BTF` (whose size is fixed by the link) in place. An error when the BTF
+/// needs more than `target` bytes.
+pub fn to_bytes_padded(btf: &Btf, target: usize) -> crate::Result<Vec<u8>> {
+    let len = written_len(btf, Padding::default());
+    if target < len {
+        return Err(crate::Error::Invalid(format!("the BTF ({len} bytes) does not fit in {target} bytes")));
+    }
+    let slack = target - len;
+    let pad = Padding { header: slack & !3, strings: slack & 3 };
+    if u32::try_from(header_len(btf) + pad.header).is_err() {
+        return Err(crate::Error::Invalid("padding too large for the header".into()));
+    }
+    Ok(match btf.endian() {
+        Endianness::Little => write_with(LittleEndian, btf, pad),
+        Endianness::Big => write_with(BigEndian, btf, pad),
+    })
 }
 
-fn write_with<E: Endian>(e: E, btf: &Btf) -> Vec<u8> {
-    let type_len = type_section_len(btf);
+/// Zero bytes added to the header and to the end of the string section.
+#[derive(Clone, Copy, Default)]
+struct Padding {
+    header: usize,
+    strings: usize,
+}
+
+/// The header length the writer writes (before padding).
+fn header_len(btf: &Btf) -> usize {
+    let hdr_len = btf.hdr_len().max(HEADER_LEN) as usize;
+    if btf.layout().is_some_and(|l| !l.is_empty()) { hdr_len.max(HEADER_LEN_LAYOUT as usize) } else { hdr_len }
+}
+
+/// The length of what the writer writes.
+fn written_len(btf: &Btf, pad: Padding) -> usize {
+    let layout_len = btf.layout().map_or(0, |l| l.len() * 4);
+    header_len(btf) + pad.header + btf.type_section_len() + layout_len + btf.strings().len() + pad.strings
+}
+
+fn write_with<E: Endian>(e: E, btf: &Btf, pad: Padding) -> Vec<u8> {
+    let type_len = btf.type_section_len();
     let layout = btf.layout().unwrap_or(&[]);
     let layout_len = layout.len() * 4;
     let strs = btf.strings().as_bytes();
-    let mut hdr_len = btf.hdr_len().max(HEADER_LEN) as usize;
-    if !layout.is_empty() {
-        hdr_len = hdr_len.max(HEADER_LEN_LAYOUT as usize);
-    }
-    let mut out = Vec::with_capacity(hdr_len + type_len + layout_len + strs.len());
+    let hdr_len = header_len(btf) + pad.header;
+    let mut out = Vec::with_capacity(written_len(btf, pad));
     let w32 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&e.write_u32(v));
     out.extend_from_slice(&e.write_u16(MAGIC));
     out.push(1);
@@ -44,7 +76,7 @@ fn write_with<E: Endian>(e: E, btf: &Btf) -> Vec<u8> {
     w32(&mut out, 0);
     w32(&mut out, type_len as u32);
     w32(&mut out, (type_len + layout_len) as u32);
-    w32(&mut out, strs.len() as u32);
+    w32(&mut out, (strs.len() + pad.strings) as u32);
     if hdr_len >= HEADER_LEN_LAYOUT as usize {
         w32(&mut out, if layout.is_empty() { 0 } else { type_len as u32 });
         w32(&mut out, layout_len as u32);
@@ -59,6 +91,7 @@ fn write_with<E: Endian>(e: E, btf: &Btf) -> Vec<u8> {
         out.extend_from_slice(&e.write_u16(l.flags));
     }
     out.extend_from_slice(strs);
+    out.resize(out.len() + pad.strings, 0);
     out
 }
 
@@ -112,35 +145,4 @@ pub fn write_type<E: Endian>(e: E, t: &Type, out: &mut Vec<u8>) {
         TypeKind::DeclTag { component_idx, .. } => w(*component_idx as u32),
         _ => {}
     }
-}
-
-/// Grows raw BTF `bytes` to exactly `target` bytes without changing what
-/// it describes: the slack goes into a zero-filled header extension (which
-/// the kernel and libbpf accept: unknown header bytes must be zero) and, for
-/// the last 0–3 bytes that keep the type section 4-byte aligned, into extra
-/// NULs at the end of the string section. Used to rewrite an allocated
-/// `.BTF` (whose size is fixed by the link) in place.
-pub fn pad_to(bytes: &[u8], target: usize) -> crate::Result<Vec<u8>> {
-    let h = crate::parse::parse_header(bytes, 0)?;
-    if target < bytes.len() {
-        return Err(crate::Error::Invalid(format!("the BTF ({} bytes) does not fit in {target} bytes", bytes.len())));
-    }
-    let slack = target - bytes.len();
-    let (grow_hdr, grow_str) = (slack & !3, slack & 3);
-    let new_hdr_len = u32::try_from(h.hdr_len as usize + grow_hdr)
-        .map_err(|_| crate::Error::Invalid("padding too large for the header".into()))?;
-    let e = h.endian;
-    let w32 = |v: u32| match e {
-        Endianness::Little => LittleEndian.write_u32(v),
-        Endianness::Big => BigEndian.write_u32(v),
-    };
-    let hdr = h.hdr_len as usize;
-    let mut out = Vec::with_capacity(target);
-    out.extend_from_slice(&bytes[..hdr]);
-    out[4..8].copy_from_slice(&w32(new_hdr_len));
-    out[20..24].copy_from_slice(&w32(h.str_len + grow_str as u32));
-    out.resize(hdr + grow_hdr, 0);
-    out.extend_from_slice(&bytes[hdr..]);
-    out.resize(target, 0);
-    Ok(out)
 }

@@ -151,8 +151,12 @@ fn real_kernel_archive_dedup_matches_libbpf_and_allocated_btf_is_refused() {
 fn kernel_accepts_padded_header() {
     let Some(shared) = common::shared() else { return common::skip_soft("../shared not present") };
     let raw = std::fs::read(shared.join("fixtures/kernel-archive/archive.dedup.libbpf-1.1.btf")).unwrap();
+    let btf = btfkit::parse::parse(&raw).unwrap();
+    assert!(btfkit::write::to_bytes_padded(&btf, raw.len() - 1).is_err(), "does not fit");
     for extra in [0usize, 1, 3, 4, 4099, 3 << 20] {
-        let padded = btfkit::write::pad_to(&raw, raw.len() + extra).unwrap();
+        let padded = btfkit::write::to_bytes_padded(&btf, raw.len() + extra).unwrap();
+        let end = padded.len() - (extra & 3);
+        assert!(padded[end - (raw.len() - 24)..end] == raw[24..], "the sections follow the padded header");
         assert_eq!(padded.len(), raw.len() + extra);
         let b = btfkit::parse::parse(&padded).unwrap();
         let a = btfkit::parse::parse(&raw).unwrap();

@@ -22,7 +22,7 @@ fn check_merge(raws: &[&[u8]], what: &str, force: bool) -> (Vec<u8>, Vec<u8>) {
         m.append(parse::parse(r).expect("parse")).expect("append");
     }
     let mut ours = m.finish();
-    ours.dedup(&DedupOptions { force_collisions: force, ..Default::default() }).expect("dedup");
+    ours.dedup(&DedupOptions::new().with_force_collisions(force)).expect("dedup");
     let ours = write::to_bytes(&ours);
 
     let mut lb = LBtf::new(raws[0]);

@@ -316,7 +316,7 @@ fn force_collisions_gives_same_bytes() {
     let _ = e;
     b.add_enum("e", 4).unwrap();
     b.add_enum_value("A", 0).unwrap();
-    let a = write::to_bytes(&dedup_checked(&b, &DedupOptions { force_collisions: true, ..Default::default() }));
+    let a = write::to_bytes(&dedup_checked(&b, &DedupOptions::new().with_force_collisions(true)));
     let c = write::to_bytes(&dd(&b));
     assert_eq!(a, c);
 }
@@ -462,7 +462,7 @@ fn split_against_base() {
     let lbase = LBtf::new(&base_raw);
     for (fix, expect_typedefs) in [(false, 1), (true, 0)] {
         let mut ours = parse::parse_split(&raw, base.clone()).unwrap();
-        ours.dedup(&DedupOptions { base_typedef_fix: fix, ..Default::default() }).unwrap();
+        ours.dedup(&DedupOptions::new().with_base_typedef_fix(fix)).unwrap();
         assert_eq!(count(&ours, Kind::Typedef), expect_typedefs, "base_typedef_fix {fix}");
         assert_eq!(count(&ours, Kind::Int), 0);
         // s and its pointer map to base; f and holder stay in the split part.

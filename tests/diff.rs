@@ -194,8 +194,7 @@ fn permuted_host_vmlinux_is_equivalent() {
     assert_eq!(r.types_a as usize, a.types().len());
     // Dropping one named struct's member is seen.
     let mut c = b.clone();
-    let victim = c
-        .types_mut()
+    let victim = btfkit::btf::unchecked::types_mut(&mut c)
         .iter_mut()
         .find(|t| t.name_off != 0 && t.as_composite().is_some_and(|c| c.members.len() > 2))
         .unwrap();
@@ -474,7 +473,7 @@ fn timing_vmlinux_pairs() {
     eprintln!("vmlinux vs permuted vmlinux: {:?} ({})", t.elapsed(), r.summary());
     let mut c = permute(&a, 8);
     // A few changes: drop the last member of every 1000th struct.
-    for t in c.types_mut().iter_mut().step_by(1000) {
+    for t in btfkit::btf::unchecked::types_mut(&mut c).iter_mut().step_by(1000) {
         if let btfkit::TypeKind::Struct(s) = &mut t.kind {
             s.members.pop();
         }
@@ -508,7 +507,7 @@ fn malformed_builder_input_does_not_panic() {
     a.add_field("", s, 0, 0).unwrap();
     let mut b = a.clone();
     b.add_typedef("extra", int).unwrap();
-    if let btfkit::TypeKind::Struct(c) = &mut b.types_mut()[5].kind {
+    if let btfkit::TypeKind::Struct(c) = &mut btfkit::btf::unchecked::types_mut(&mut b)[5].kind {
         c.members[0].offset = 8;
     }
     let r = diff(&a, &b);

@@ -580,7 +580,7 @@ fn anonymous_struct_cycle_is_an_error_like_libbpf() {
     let mut b = Btf::new();
     let s = b.add_struct("", 8).expect("struct");
     let p = b.add_ptr(s).expect("ptr");
-    b.types_mut()[0] = btfkit::Type::new(
+    btfkit::btf::unchecked::types_mut(&mut b)[0] = btfkit::Type::new(
         0,
         btfkit::TypeKind::Struct(btfkit::btf::Composite {
             size: 8,

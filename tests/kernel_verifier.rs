@@ -92,7 +92,7 @@ fn raw(b: &mut Btf, name: &str, kind: TypeKind) -> TypeId {
 
 fn with_quirks(b: &mut Btf, id: TypeId, q: Quirks) {
     let i = (id.0 - b.start_id()) as usize;
-    b.types_mut()[i].quirks = Some(Box::new(q));
+    btfkit::btf::unchecked::types_mut(b)[i].quirks = Some(Box::new(q));
 }
 
 fn int(b: &mut Btf) -> TypeId {

@@ -391,7 +391,7 @@ fn foreign_endian_needs_24_byte_header() {
     quiet_libbpf();
     // A 32-byte header (zero tail), by padding.
     let raw = btf_bytes("kinds.bpfeb.btf");
-    let padded = write::pad_to(&raw, raw.len() + 8).unwrap();
+    let padded = write::to_bytes_padded(&parse_lenient(&raw).unwrap(), raw.len() + 8).unwrap();
     // The kernel level takes the header (it rejects the types: kinds has an extern VAR).
     let k = parse::parse_with(&padded, &kernel()).unwrap_err();
     assert!(matches!(k, Error::BadType { .. }), "{k}");

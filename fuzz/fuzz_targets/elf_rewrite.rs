@@ -28,7 +28,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(&out[sec.offset..sec.offset + sec.size], new, "rewritten .BTF holds the new bytes");
         }
     }
-    if let Ok(out) = btfkit::elf::replace_btf_keep_size(data, path, &small) {
+    let padded = btfkit::parse::parse(&small).and_then(|b| btfkit::write::to_bytes_padded(&b, old_len));
+    if let Ok(out) = padded.and_then(|p| btfkit::elf::replace_section_same_size(data, path, ".BTF", &p)) {
         assert_eq!(out.len(), data.len(), "--keep-size keeps the file size");
         let sec = btfkit::elf::find_btf_section(&out, path).expect("rewritten ELF must parse");
         assert_eq!(sec.offset, old.offset);

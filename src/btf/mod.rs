@@ -6,6 +6,7 @@ pub mod list;
 pub mod query;
 mod strings;
 mod types;
+pub mod unchecked;
 
 use std::sync::Arc;
 
@@ -151,7 +152,7 @@ impl Btf {
     }
 
     /// Marks the string section as deduplicated (or not).
-    pub fn set_strs_deduped(&mut self, v: bool) {
+    pub(crate) fn set_strs_deduped(&mut self, v: bool) {
         self.strs_deduped = v;
     }
 
@@ -203,9 +204,15 @@ impl Btf {
         &self.types
     }
 
-    /// Mutable access to this BTF's own types.
-    pub fn types_mut(&mut self) -> &mut Vec<Type> {
+    /// Mutable access to this BTF's own types (inside the crate; outside,
+    /// [`unchecked::types_mut`] says what it is).
+    pub(crate) fn types_mut(&mut self) -> &mut Vec<Type> {
         &mut self.types
+    }
+
+    /// Size in bytes of this BTF's own types as encoded (the type section's length).
+    pub fn type_section_len(&self) -> usize {
+        self.types.iter().map(Type::encoded_len).sum()
     }
 
     /// This BTF's own string section.
@@ -213,8 +220,9 @@ impl Btf {
         &self.strings
     }
 
-    /// Mutable access to this BTF's own string section.
-    pub fn strings_mut(&mut self) -> &mut StringTable {
+    /// Mutable access to this BTF's own string section (inside the crate;
+    /// outside, [`unchecked::strings_mut`] says what it is).
+    pub(crate) fn strings_mut(&mut self) -> &mut StringTable {
         &mut self.strings
     }
 

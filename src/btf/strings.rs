@@ -76,7 +76,7 @@ impl StringTable {
     }
 
     /// Wraps raw section bytes; the caller has validated them.
-    pub fn from_bytes(bytes: Vec<u8>) -> StringTable {
+    pub(crate) fn from_bytes(bytes: Vec<u8>) -> StringTable {
         StringTable { bytes, index: OnceLock::new() }
     }
 

@@ -35,8 +35,10 @@ use crate::btf::{Btf, Kind, MAX_TYPE_ID, StringTable, Type, TypeKind};
 use crate::error::{Error, Result};
 use table::{CandTable, KeyMap};
 
-/// Options of [`Btf::dedup`].
+/// Options of [`Btf::dedup`]: `DedupOptions::default()` (libbpf 1.7.0's
+/// behaviour) and the `with_*` methods.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct DedupOptions {
     /// Put every candidate in one hash chain (libbpf's `force_collisions`,
     /// a testing aid): slower, same result.
@@ -46,6 +48,25 @@ pub struct DedupOptions {
     /// typedefs like other reference types, so they never match; later
     /// libbpf (commit 5b0f3729) fixes that. Off: same output as 1.7.0.
     pub base_typedef_fix: bool,
+}
+
+impl DedupOptions {
+    /// libbpf 1.7.0's dedup (the default).
+    pub fn new() -> DedupOptions {
+        DedupOptions::default()
+    }
+
+    /// Sets [`DedupOptions::force_collisions`].
+    pub fn with_force_collisions(mut self, on: bool) -> DedupOptions {
+        self.force_collisions = on;
+        self
+    }
+
+    /// Sets [`DedupOptions::base_typedef_fix`].
+    pub fn with_base_typedef_fix(mut self, on: bool) -> DedupOptions {
+        self.base_typedef_fix = on;
+        self
+    }
 }
 
 /// What [`Btf::dedup`] did.
@@ -1146,6 +1167,15 @@ fn precheck(btf: &Btf) -> Result<()> {
         }
         None => Ok(()),
     }
+}
+
+/// Deduplicates each BTF on its own ([`Btf::dedup`] with `opts`), in
+/// parallel: e.g. the children of a base+children archive, each split BTF
+/// against the shared base (what `btfkit dedup --split` does). The results
+/// keep the input order; when some fail, one of their errors is returned.
+pub fn dedup_each(btfs: Vec<Btf>, opts: &DedupOptions) -> Result<Vec<(Btf, DedupStats)>> {
+    use rayon::prelude::*;
+    btfs.into_par_iter().map(|mut b| b.dedup(opts).map(|s| (b, s))).collect()
 }
 
 impl Btf {

@@ -1041,8 +1041,12 @@ impl Report {
         s
     }
 
-    /// Machine-readable report.
-    pub fn to_json(&self) -> Value {
+    /// Machine-readable report: one JSON document (compact).
+    pub fn to_json(&self) -> String {
+        self.json_value().to_string()
+    }
+
+    fn json_value(&self) -> Value {
         let lines = |l: &[Change]| -> Vec<String> { l.iter().map(Change::to_string).collect() };
         let entries = |l: &[Entry]| -> Value {
             l.iter()

@@ -291,7 +291,7 @@ pub fn max_frames(btf: &Btf) -> usize {
 
 /// Bytes of BTF behind `btf` (types and strings, bases included).
 fn input_len(btf: &Btf) -> u64 {
-    let own = crate::write::type_section_len(btf) as u64 + btf.strings().len() as u64;
+    let own = btf.type_section_len() as u64 + btf.strings().len() as u64;
     own.saturating_add(btf.base().map_or(0, |b| input_len(b)))
 }
 
