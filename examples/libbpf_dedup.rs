@@ -22,8 +22,7 @@ fn main() {
         let src = btfkit::input::open(std::path::Path::new(path)).expect("open");
         let data = src.btf_data();
         let layout = btfkit::archive::walk(data, 0, false).expect("walk");
-        for m in &layout.members {
-            let raw = &data[m.offset..m.offset + m.size];
+        for (_, raw) in layout.members_in(data) {
             // SAFETY: raw outlives the call; libbpf copies the data.
             let b = unsafe { sys::btf__new(raw.as_ptr() as *const c_void, raw.len() as u32) };
             assert!(!b.is_null(), "btf__new failed");

@@ -929,14 +929,27 @@ fn breaks_kernel_rule(e: &Error) -> bool {
     }
 }
 
-/// Whether the command line asked for `--validate kernel`.
-fn kernel_level_asked() -> bool {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().any(|a| a == "--validate=kernel") || args.windows(2).any(|w| w[0] == "--validate" && w[1] == "kernel")
+impl Cmd {
+    /// Whether the command reads its input at `--validate kernel`.
+    fn kernel_level_asked(&self) -> bool {
+        let v = match self {
+            Cmd::Dump { input, .. } | Cmd::Stat { input, .. } => input.read.validate,
+            Cmd::Diff { read, .. } => read.validate,
+            Cmd::Dedup { validate, .. } => *validate,
+            Cmd::Archive(ArchiveCmd::List { validate, .. }) => *validate,
+            Cmd::Archive(ArchiveCmd::Build { read, .. }) => read.validate,
+            Cmd::Archive(ArchiveCmd::Extract { .. })
+            | Cmd::Completions { .. }
+            | Cmd::Man { .. }
+            | Cmd::Verify { .. } => return false,
+        };
+        v == ValidateArg::Kernel
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let kernel_level_asked = cli.cmd.kernel_level_asked();
     match run(cli) {
         Ok(status) => ExitCode::from(status),
         Err(Fail::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -946,7 +959,7 @@ fn main() -> ExitCode {
         }
         Err(Fail::Input(e)) => {
             eprintln!("btfkit: error: {e}");
-            if breaks_kernel_rule(&e) && kernel_level_asked() {
+            if breaks_kernel_rule(&e) && kernel_level_asked {
                 eprintln!(
                     "btfkit: note: input is checked with the kernel's rules (`btfkit verify` lists every problem); \
                      `--validate libbpf` (the default) reads what libbpf accepts (gcc 12's -gbtf output, for one)"

@@ -39,6 +39,15 @@ fn real_kernel_archive_layout_matches_members_csv() {
         rows += 1;
     }
     assert_eq!(rows, 837);
+    // The members iterator gives each member's own bytes, back to back with the padding.
+    let mut end = 0;
+    for (m, bytes) in layout.members_in(&data) {
+        assert_eq!(m.offset, end + m.pad_before, "member {} follows the previous one", m.index);
+        assert_eq!(btfkit::parse::parse_header(bytes, m.offset).unwrap(), m.header, "member {}", m.index);
+        assert_eq!(bytes.len(), m.size);
+        end = m.offset + bytes.len();
+    }
+    assert_eq!(end + layout.pad_after, data.len());
     let total: usize = members.iter().map(|m| m.types().len()).sum();
     assert_eq!(total, 1_164_836);
 }

@@ -238,3 +238,21 @@ fn every_help_has_examples() {
         assert!(help.contains("Example"), "btfkit {cmd:?} --help has no example:\n{help}");
     }
 }
+
+/// An input error that only the kernel level finds gets one note pointing at
+/// `--validate libbpf`, whichever way `--validate kernel` is spelled; at the
+/// libbpf level the same input is read (and no such note).
+#[test]
+fn kernel_level_error_gets_the_note() {
+    let f = fixture("kinds.gcc.btf");
+    let f = f.to_str().unwrap();
+    let note = "input is checked with the kernel's rules";
+    for args in [&["dump", f, "--validate", "kernel"][..], &["stat", f, "--validate=kernel"]] {
+        let o = run(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "btfkit {args:?}: {err}");
+        assert!(err.contains(note) && err.contains("--validate libbpf"), "btfkit {args:?}: {err}");
+    }
+    let o = run(&["dump", f]);
+    assert!(o.status.success() && !String::from_utf8_lossy(&o.stderr).contains(note));
+}

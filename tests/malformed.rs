@@ -661,3 +661,21 @@ fn cli_dedup_error_names_the_input_and_writes_nothing() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `btf::unchecked` (the escape hatch for making invalid BTF on purpose): a
+/// pointer made to dangle is refused by the kernel's rules and by the parser
+/// after a write; the builder alone could not have made it.
+#[test]
+fn unchecked_escape_hatch_makes_invalid_btf() {
+    use btfkit::btf::unchecked;
+    let mut b = btfkit::Btf::new();
+    let int = b.add_int("int", 4, 0).unwrap();
+    b.add_ptr(int).unwrap();
+    assert!(b.validate(btfkit::parse::Validation::Kernel).is_empty());
+    if let btfkit::TypeKind::Ptr(to) = &mut unchecked::types_mut(&mut b)[1].kind {
+        *to = btfkit::TypeId(99);
+    }
+    assert!(!b.validate(btfkit::parse::Validation::Kernel).is_empty());
+    let e = parse::parse(&btfkit::write::to_bytes(&b)).unwrap_err();
+    assert!(matches!(e, btfkit::Error::BadTypeId { .. }), "{e:?}");
+}
