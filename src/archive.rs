@@ -181,6 +181,24 @@ pub fn parse_split_members(data: &[u8], layout: &Layout, opts: &ParseOptions) ->
     Ok((base, children))
 }
 
+/// Parses the members as standalone BTFs or, when that fails, as a
+/// base+children archive (see [`parse_split_members`]): what `btfkit archive
+/// list` shows. Returns the members in order, member 0 first, and whether
+/// they were read as base+children. When neither reading works, the error
+/// is the standalone one.
+pub fn parse_members_or_split(data: &[u8], layout: &Layout, opts: &ParseOptions) -> Result<(Vec<Btf>, bool)> {
+    match parse_members(data, layout, opts) {
+        Ok(m) => Ok((m, false)),
+        Err(e) => match parse_split_members(data, layout, opts) {
+            Ok((base, children)) => {
+                // The children hold the base: member 0 is a copy.
+                Ok((std::iter::once((*base).clone()).chain(children).collect(), true))
+            }
+            Err(_) => Err(e),
+        },
+    }
+}
+
 /// Concatenates raw BTF blobs into an archive (no padding).
 pub fn build(blobs: &[Vec<u8>]) -> Vec<u8> {
     blobs.concat()

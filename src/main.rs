@@ -536,16 +536,11 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
             // Members are standalone BTFs, or (base+children archives) split BTFs over member 0.
             let opts =
                 btfkit::parse::ParseOptions::new().with_validation(validate.into()).with_file_offset(src.btf_offset);
-            let members = match archive::parse_members(data, &layout, &opts) {
-                Ok(m) => m,
-                Err(e) => match archive::parse_split_members(data, &layout, &opts) {
-                    Ok((base, children)) => {
-                        eprintln!("btfkit: note: base+children archive: members 1.. are split BTF over member 0");
-                        std::iter::once((*base).clone()).chain(children).collect()
-                    }
-                    Err(_) => return Err(e.in_file(&file).into()),
-                },
-            };
+            let (members, split) =
+                archive::parse_members_or_split(data, &layout, &opts).map_err(|e| e.in_file(&file))?;
+            if split {
+                eprintln!("btfkit: note: base+children archive: members 1.. are split BTF over member 0");
+            }
             if validate == ValidateArg::Libbpf {
                 let (mut n, mut bad) = (0, 0);
                 for m in &members {

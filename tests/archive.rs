@@ -120,6 +120,19 @@ fn base_and_children_archive_round_trips() {
     let (b, children) = archive::parse_split_members(&data, &layout, &ParseOptions::new()).unwrap();
     assert_eq!(*b, *base);
     assert_eq!(children, kids);
+    // What `archive list` reads: base+children detected, members in order.
+    let (all, split) = archive::parse_members_or_split(&data, &layout, &ParseOptions::new()).unwrap();
+    assert!(split);
+    assert_eq!(all[0], *base);
+    assert_eq!(all[1..], kids[..]);
+    assert_eq!(archive::build_split(&base, &kids), data, "build_split writes the same archive");
+    let plain = archive::build(&blobs[1..2].iter().chain(&blobs[..1]).cloned().collect::<Vec<_>>());
+    let plain_layout = archive::walk(&plain, 0, false).unwrap();
+    assert!(archive::parse_members_or_split(&plain, &plain_layout, &ParseOptions::new()).is_err(), "child first");
+    let (one, split) =
+        archive::parse_members_or_split(&blobs[0], &archive::walk(&blobs[0], 0, false).unwrap(), &ParseOptions::new())
+            .unwrap();
+    assert!(!split && one.len() == 1);
 }
 
 /// Members are parsed a window at a time: every member reaches the consumer
