@@ -736,8 +736,8 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     }
     // Refuse an ELF that cannot be rewritten before doing any work.
     let writes_elf = a.in_place || a.output.as_ref().is_some_and(|o| o.as_os_str() != "-");
-    if let (true, Some((p, src))) = (writes_elf, &single_elf) {
-        btfkit::elf::check_replaceable(&src.bytes, p, ".BTF", a.keep_size)?;
+    if let (true, Some((_, src))) = (writes_elf, &single_elf) {
+        src.check_btf_replaceable(a.keep_size)?;
     }
     // Every input's BTFs (--archive first: an archive's first member only), merged in order.
     let loader = loader(base, a.archive, a.lenient, a.validate);
