@@ -381,8 +381,11 @@ mod tests {
         b.add_int("int", 4, 1).unwrap();
         let standalone = crate::write::to_bytes(&b);
         assert_eq!(strings_look_split(&standalone), Some(false));
+        // A split BTF made as libbpf makes it (btf__add_btf into an empty split BTF).
+        let mut other = Btf::new();
+        other.add_int("long", 8, 1).unwrap();
         let mut s = Btf::new_split(Arc::new(b));
-        s.add_int("long", 8, 1).unwrap();
+        s.append(&other).unwrap();
         assert_eq!(strings_look_split(&crate::write::to_bytes(&s)), Some(true));
         assert_eq!(strings_look_split(b"\x00\x01"), None);
     }
