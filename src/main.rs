@@ -244,7 +244,10 @@ that ELF with its .BTF section replaced (non-allocated .BTF only). --detached wr
 Examples:\n  btfkit dedup a.o b.o -o merged.btf\n  btfkit dedup ext4.ko jbd2.ko --base vmlinux -o - > modules.btf\n  \
 btfkit dedup .tmp_vmlinux.btf --detached .btf.vmlinux.bin   # archive -> one deduplicated BTF\n  \
 btfkit dedup vmlinux.o -o vmlinux.new.o                     # rewrite .BTF in a copy\n  \
-btfkit dedup vmlinux.o --in-place")]
+btfkit dedup vmlinux.o --in-place
+  btfkit dedup --kernel vmlinux.o init/version-timestamp.o --detached vmlinux.btf
+  btfkit dedup --kernel -B vmlinux --in-place drivers/foo/foo.ko      # module BTF, in place
+  btfkit dedup --kernel -B vmlinux --in-place --each $(find . -name '*.ko')")]
     Dedup {
         /// Inputs (raw BTF or ELF), merged in order into the first
         #[arg(required = true)]
@@ -328,7 +331,12 @@ Examples:\n  btfkit verify prog.bpf.o\n  btfkit verify ext4.ko -B /sys/kernel/bt
 struct KernelArgs {
     /// The inputs are a kernel image's objects (vmlinux.o + init/version-timestamp.o, or a
     /// linked vmlinux): after the merge and dedup, make ONE .data..percpu DATASEC with the
-    /// final per-CPU offsets and keep pahole's function set, using the image's ELF symbols
+    /// final per-CPU offsets and keep pahole's function set, using the image's ELF symbols.
+    /// With -B VMLINUX the input is a module (.ko, its .BTF an archive of per-object BTF, or
+    /// a module finished before): split BTF over VMLINUX's BTF, deduplicated against it
+    /// WITHOUT libbpf 1.7.0's leftover typedefs equal to base typedefs (module BTF must not
+    /// carry those), one .data..percpu DATASEC at the module's per-CPU symbol values, the
+    /// functions of the module's symbols, as `pahole -J --btf_base vmlinux` does
     #[arg(long, conflicts_with = "split")]
     kernel: bool,
     /// With --kernel: read the ELF symbols from this image instead of the first input
@@ -340,7 +348,7 @@ struct KernelArgs {
     #[arg(long, requires = "kernel")]
     skip_inconsistent_proto: bool,
     /// With --kernel: add DECL_TAG "bpf_kfunc" (and "bpf_fastcall" for KF_FASTCALL) on the
-    /// FUNC of every kfunc in the image's .BTF_ids kfunc sets (pahole >= 1.26's
+    /// FUNC of every kfunc in the image's .BTF_ids kfunc sets (pahole >= 1.27's
     /// decl_tag_kfuncs, in Linux 6.12's pahole flags); for vmlinux.o and for modules
     #[arg(long, requires = "kernel")]
     kfunc_tags: bool,

@@ -613,3 +613,35 @@ fn gcc_pahole_module_matches_pahole_btf_base() {
     assert_eq!(write::to_bytes(&after), write::to_bytes(&module_btf(&before, &bb)), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `--kfunc-tags` on the vmlinux path (`dedup --kernel vmlinux.o`, no base): the same
+/// module-like ELF read as a relocatable kernel image.
+#[test]
+fn kfunc_tags_for_a_kernel_image() {
+    let (dir, _base, ko) = setup("kfunc-vmlinux");
+    let out = dir.join("vmlinux.btf");
+    let o = common::btfkit()
+        .args(["dedup", "--kernel", "--kfunc-tags"])
+        .arg(&ko)
+        .arg("--detached")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("2 kfuncs in .BTF_ids sets: 2 bpf_kfunc tags added"), "{err}");
+    let btf = parse::parse(&std::fs::read(&out).unwrap()).unwrap();
+    let mut tags: Vec<String> = btf
+        .iter()
+        .filter_map(|(_, t)| match t.kind {
+            TypeKind::DeclTag { ty, component_idx: -1, .. } => {
+                Some(format!("{}:{}", btf.name(btf.type_by_id(ty).unwrap().name_off), btf.name(t.name_off)))
+            }
+            _ => None,
+        })
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["bar_use:bpf_fastcall", "bar_use:bpf_kfunc", "foo_get:bpf_kfunc"]);
+    common::assert_kernel_accepts("vmlinux BTF with kfunc tags", &std::fs::read(&out).unwrap());
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,4 +1,4 @@
-//! kfunc DECL_TAGs from the ELF's `.BTF_ids` section, as pahole ≥ 1.26 adds
+//! kfunc DECL_TAGs from the ELF's `.BTF_ids` section, as pahole ≥ 1.27 adds
 //! them with the `decl_tag_kfuncs` BTF feature (Linux 6.12's default pahole
 //! flags, `scripts/Makefile.btf`).
 //!
@@ -10,8 +10,8 @@
 //! pairs, each `id` labelled by a symbol `__BTF_ID__func__<fn>__<n>`. pahole
 //! marks every function whose `__BTF_ID__func__` symbol lies inside such a set
 //! and, when it encodes that function's FUNC, adds `DECL_TAG "bpf_kfunc"`
-//! (component_idx -1) on it, plus `DECL_TAG "bpf_fastcall"` when the pair's
-//! flags have `KF_FASTCALL`. A function listed in several sets takes the flags
+//! (component_idx -1) on it, plus (pahole ≥ 1.28) `DECL_TAG "bpf_fastcall"`
+//! when the pair's flags have `KF_FASTCALL`. A function listed in several sets takes the flags
 //! of its last `__BTF_ID__func__` symbol in symbol-table order (pahole
 //! overwrites them the same way).
 //!

@@ -48,7 +48,7 @@ use crate::parse::{self, ParseOptions, Validation};
 pub struct ModuleOptions {
     /// pahole ≥ 1.25's `--skip_encoding_btf_inconsistent_proto` (see [`KernelOptions`]).
     pub skip_inconsistent_proto: bool,
-    /// Add kfunc DECL_TAGs from the module's `.BTF_ids` (pahole ≥ 1.26's `decl_tag_kfuncs`).
+    /// Add kfunc DECL_TAGs from the module's `.BTF_ids` (pahole ≥ 1.27's `decl_tag_kfuncs`).
     pub kfunc_tags: bool,
     /// How strictly the input BTF (the members) is checked.
     pub validation: Validation,
