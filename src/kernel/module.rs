@@ -211,8 +211,11 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
     if !crate::elf::is_elf(elf) {
         return Err(Error::Invalid("not an ELF file (a compressed module must be finished before compression)".into()));
     }
-    let range = crate::elf::find_btf_section(elf, Path::new(""))
-        .map_err(|_| Error::Invalid("the module has no .BTF section".into()))?;
+    let range = crate::elf::find_btf_section(elf, Path::new("")).map_err(|e| match e {
+        Error::NoBtfSection { .. } => Error::Invalid("the module has no .BTF section".into()),
+        Error::Elf { why, .. } => Error::Invalid(format!("ELF: {why}")),
+        e => e,
+    })?;
     let data = &elf[range.offset..range.offset + range.size];
     let layout = crate::archive::walk(data, range.offset, false)?;
     if layout.members.is_empty() {
