@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 
 use object::{Object, ObjectSection, ObjectSymbol};
 
-use crate::btf::{Btf, TypeId, TypeKind};
+use crate::btf::{Btf, Type, TypeId, TypeKind};
 use crate::error::{Error, Result};
 
 /// Name of the section holding the BTF id lists and sets.
@@ -135,53 +135,81 @@ pub struct KfuncReport {
 }
 
 /// Adds `DECL_TAG "bpf_kfunc"` (and `"bpf_fastcall"` for `KF_FASTCALL`) on the
-/// FUNC of each kfunc among `btf`'s own types, appended after the existing
-/// types. A name with several FUNCs gets the tags on each.
+/// FUNC of each kfunc among `btf`'s own types, right after that FUNC (where
+/// pahole emits them; later types are renumbered). A name with several FUNCs
+/// gets the tags on each; a tag already present is not added again.
 pub fn tag_kfuncs(btf: &mut Btf, kfuncs: &[Kfunc]) -> Result<KfuncReport> {
     let mut rep = KfuncReport { kfuncs: kfuncs.len(), ..Default::default() };
     if kfuncs.is_empty() {
         return Ok(rep);
     }
     let wanted: HashMap<&str, u32> = kfuncs.iter().map(|k| (k.name.as_str(), k.flags)).collect();
-    let mut funcs: Vec<(TypeId, u32)> = Vec::new();
-    let mut existing: HashSet<(TypeId, Vec<u8>)> = HashSet::new();
-    let mut with_func: HashSet<&str> = HashSet::new();
-    for (id, t) in btf.iter() {
-        match &t.kind {
-            TypeKind::Func { .. } => {
-                let name = btf.name(t.name_off);
-                if let Some((&k, &flags)) = wanted.get_key_value(name.as_ref()) {
-                    with_func.insert(k);
-                    funcs.push((id, flags));
-                }
-            }
-            TypeKind::DeclTag { ty, component_idx: -1, attr: false } => {
-                if let Some(v) = btf.str_bytes(t.name_off) {
-                    existing.insert((*ty, v.to_vec()));
-                }
-            }
-            _ => {}
+    // (FUNC id, tags to add after it)
+    let mut add: HashMap<TypeId, Vec<&'static str>> = HashMap::new();
+    let mut existing: HashSet<(TypeId, &[u8])> = HashSet::new();
+    for (_, t) in btf.iter() {
+        if let TypeKind::DeclTag { ty, component_idx: -1, attr: false } = t.kind
+            && let Some(v) = btf.str_bytes(t.name_off)
+        {
+            existing.insert((ty, v));
         }
     }
-    rep.without_func = wanted.len() - with_func.len();
-    for (id, flags) in funcs {
+    let mut with_func: HashSet<&str> = HashSet::new();
+    for (id, t) in btf.iter() {
+        if !matches!(t.kind, TypeKind::Func { .. }) {
+            continue;
+        }
+        let name = btf.name(t.name_off);
+        let Some((&k, &flags)) = wanted.get_key_value(name.as_ref()) else { continue };
+        with_func.insert(k);
         let mut tags = vec![KFUNC_TAG];
         if flags & KF_FASTCALL != 0 {
             tags.push(FASTCALL_TAG);
         }
         for tag in tags {
-            if existing.contains(&(id, tag.as_bytes().to_vec())) {
+            if existing.contains(&(id, tag.as_bytes())) {
                 rep.already_tagged += 1;
-                continue;
-            }
-            btf.add_decl_tag(tag, id, -1)?;
-            if tag == KFUNC_TAG {
-                rep.tagged += 1;
             } else {
-                rep.fastcall += 1;
+                if tag == KFUNC_TAG {
+                    rep.tagged += 1;
+                } else {
+                    rep.fastcall += 1;
+                }
+                add.entry(id).or_default().push(tag);
             }
         }
     }
+    rep.without_func = wanted.len() - with_func.len();
+    if add.is_empty() {
+        return Ok(rep);
+    }
+    let names: HashMap<&str, u32> =
+        [KFUNC_TAG, FASTCALL_TAG].into_iter().map(|t| btf.add_str(t).map(|o| (t, o))).collect::<Result<_>>()?;
+    // New ids: each own type moves down by the number of tags inserted before it.
+    let start = btf.start_id();
+    let old = std::mem::take(btf.types_mut());
+    let mut new_id: Vec<u32> = Vec::with_capacity(old.len());
+    let mut shift = 0u32;
+    for i in 0..old.len() {
+        let id = TypeId(start + i as u32);
+        new_id.push(id.0 + shift);
+        shift += add.get(&id).map_or(0, |v| v.len() as u32);
+    }
+    let map = |r: &mut TypeId| {
+        if let Some(&n) = r.0.checked_sub(start).and_then(|i| new_id.get(i as usize)) {
+            r.0 = n;
+        }
+    };
+    let mut out = Vec::with_capacity(old.len() + shift as usize);
+    for (i, mut t) in old.into_iter().enumerate() {
+        t.for_each_ref_mut(map);
+        out.push(t);
+        let func = TypeId(new_id[i]);
+        for tag in add.get(&TypeId(start + i as u32)).map(Vec::as_slice).unwrap_or(&[]) {
+            out.push(Type::new(names[tag], TypeKind::DeclTag { ty: func, component_idx: -1, attr: false }));
+        }
+    }
+    *btf.types_mut() = out;
     Ok(rep)
 }
 
@@ -219,11 +247,14 @@ mod tests {
                 _ => None,
             })
             .collect();
+        // Right after their FUNCs, which moved: kf [3], its tag [4], fast [5], tags [6] [7].
+        assert_eq!((f, g), (TypeId(3), TypeId(4)));
         assert_eq!(
             tags,
-            vec![("bpf_kfunc".into(), f), ("bpf_kfunc".into(), g), ("bpf_fastcall".into(), g)],
-            "in FUNC order"
+            vec![("bpf_kfunc".into(), TypeId(3)), ("bpf_kfunc".into(), TypeId(5)), ("bpf_fastcall".into(), TypeId(5))],
         );
+        assert_eq!(b.type_by_id(TypeId(5)).map(|t| b.name(t.name_off).into_owned()), Some("fast".into()));
+        assert!(matches!(b.type_by_id(TypeId(4)).unwrap().kind, TypeKind::DeclTag { ty: TypeId(3), .. }));
         let n = b.types().len();
         let r = tag_kfuncs(&mut b, &ks).unwrap();
         assert_eq!((r.tagged, r.fastcall, r.already_tagged), (0, 0, 3));

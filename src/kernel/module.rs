@@ -282,6 +282,17 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
     }
     let kernel =
         super::finish(&mut btf, &syms, &KernelOptions { skip_inconsistent_proto: opts.skip_inconsistent_proto })?;
+    // pahole adds the DATASEC after all other types: move it to the end.
+    let percpu = btf
+        .iter()
+        .find(|(_, t)| {
+            matches!(t.kind, TypeKind::Datasec(_)) && btf.str_bytes(t.name_off) == Some(PERCPU_SECTION.as_bytes())
+        })
+        .map(|(id, t)| (id, t.clone()));
+    if let Some((id, t)) = percpu {
+        btf.push_type(t)?;
+        btf.remove_types(&[id], &Default::default())?;
+    }
     // pahole: the DATASEC's size is its last entry's end.
     let start = btf.start_id();
     let percpu_ids: Vec<usize> = btf
