@@ -268,8 +268,7 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
         }
         merger.finish()
     };
-    let dedup_opts = DedupOptions { base_typedef_fix: true, ..Default::default() };
-    let dedup = btf.dedup(&dedup_opts)?;
+    let dedup = btf.dedup(&DedupOptions { base_typedef_fix: true, ..Default::default() })?;
 
     let mut syms = module_symbols(elf)?;
     if syms.functions.is_empty() {
@@ -309,11 +308,8 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
     }
     let kfuncs = if opts.kfunc_tags { Some(kfunc::tag_kfuncs(&mut btf, &kfunc::kfuncs_from_elf(elf)?)?) } else { None };
     // Drop the strings only removed types used (finish renumbers types, not
-    // strings): a second dedup of a deduplicated BTF changes no type and
-    // rebuilds the string section, so that finishing the result again gives
-    // the same bytes.
-    btf.set_strs_deduped(false);
-    btf.dedup(&dedup_opts)?;
+    // strings), so that finishing the result again gives the same bytes.
+    btf.compact_strings()?;
     let problems = btf.validate(Validation::Kernel);
     let first_problem = problems.first().map(|p| p.to_string().replace('\n', " "));
     if opts.refuse_kernel_rejects
