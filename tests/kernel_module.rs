@@ -655,3 +655,36 @@ fn kfunc_tags_for_a_kernel_image() {
     common::assert_kernel_accepts("vmlinux BTF with kfunc tags", &std::fs::read(&out).unwrap());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `-o NEW.ko` writes the finished module to a copy, `--detached` and `-o -` the raw split
+/// BTF; the input stays as it was.
+#[test]
+fn copy_and_detached_outputs() {
+    let (dir, base_path, ko) = setup("outputs");
+    let before = std::fs::read(&ko).unwrap();
+    let (copy, det) = (dir.join("new.ko"), dir.join("m.btf"));
+    let o = common::btfkit()
+        .args(["dedup", "--kernel", "-B"])
+        .arg(&base_path)
+        .arg(&ko)
+        .arg("-o")
+        .arg(&copy)
+        .arg("--detached")
+        .arg(&det)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout =
+        common::btfkit().args(["dedup", "--kernel", "-B"]).arg(&base_path).arg(&ko).args(["-o", "-"]).output().unwrap();
+    assert!(stdout.status.success());
+    assert_eq!(std::fs::read(&ko).unwrap(), before, "input untouched");
+    let raw = std::fs::read(&det).unwrap();
+    assert_eq!(stdout.stdout, raw);
+    let new = std::fs::read(&copy).unwrap();
+    let f = object::File::parse(&*new).unwrap();
+    assert_eq!(f.section_by_name(".BTF").unwrap().data().unwrap(), &raw[..]);
+    // The same as finishing in place.
+    assert_eq!(finish(&base_path, &[&ko]).0, 0);
+    assert_eq!(std::fs::read(&ko).unwrap(), new);
+    std::fs::remove_dir_all(dir).unwrap();
+}
