@@ -268,7 +268,21 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
         }
         merger.finish()
     };
-    let dedup = btf.dedup(&DedupOptions { base_typedef_fix: true, ..Default::default() })?;
+    let dopts = DedupOptions { base_typedef_fix: true, ..Default::default() };
+    let mut dedup = btf.dedup(&dopts)?;
+    // One pass of libbpf's dedup can leave a module copy of a base struct
+    // that a second pass resolves to the base (e.g. `struct crypto_tfm` in the
+    // 6.1 crypto modules); repeat while types go away (a few passes at most),
+    // so the module carries no such copy and a second run changes nothing.
+    for _ in 0..4 {
+        let before = btf.types().len();
+        let again = btf.dedup(&dopts)?;
+        dedup.types_out = again.types_out;
+        dedup.str_bytes_out = again.str_bytes_out;
+        if btf.types().len() == before {
+            break;
+        }
+    }
 
     let mut syms = module_symbols(elf)?;
     if syms.functions.is_empty() {
