@@ -16,7 +16,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 fn temp_path(path: &Path) -> Result<PathBuf> {
     let name = path.file_name().ok_or_else(|| Error::Invalid(format!("{}: not a file name", path.display())))?;
     let mut tmp = name.to_owned();
-    tmp.push(format!(".btfkit-tmp.{}", std::process::id()));
+    // Unique per call too: threads of one process may write files of the same name.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tmp.push(format!(".btfkit-tmp.{}.{n}", std::process::id()));
     Ok(path.with_file_name(tmp))
 }
 

@@ -1190,6 +1190,22 @@ impl Btf {
     /// still valid and describes the same types, but its strings may have
     /// been compacted and some references replaced by equivalent ones.
     pub fn dedup(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
+        self.dedup_inner(opts)
+    }
+
+    /// Only the dedup's string pass: rebuilds the string section in
+    /// first-reference order, dropping strings no type uses (e.g. after
+    /// [`Btf::remove_types`]); strings the base holds are referenced there.
+    /// The types are not touched otherwise.
+    pub fn compact_strings(&mut self) -> Result<()> {
+        self.set_strs_deduped(false);
+        if let Some(plan) = plan_strings(self)? {
+            apply_strings(self, plan);
+        }
+        Ok(())
+    }
+
+    fn dedup_inner(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
         let mut stats =
             DedupStats { types_in: self.types().len(), str_bytes_in: self.strings().len(), ..Default::default() };
         // Both only read: the checks run alongside the string plan.
