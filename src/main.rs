@@ -849,7 +849,7 @@ fn module_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
         return Err(bad("needs --in-place, -o OUT or --detached OUT"));
     }
     let Some(base_path) = &a.base else { return Err(bad("needs -B VMLINUX")) };
-    let base = Arc::new(input::load_validated(base_path, None, a.validate.into())?);
+    let base = Arc::new(load_base(base_path, a.validate.into())?);
     let opts = module::ModuleOptions {
         skip_inconsistent_proto: a.kernel.skip_inconsistent_proto,
         kfunc_tags: a.kernel.kfunc_tags,

@@ -284,7 +284,7 @@ fn finish(base: &Path, extra: &[&Path]) -> (i32, String) {
 fn module_btf(elf: &[u8], base: &Arc<Btf>) -> Btf {
     let f = object::File::parse(elf).unwrap();
     let data = f.section_by_name(".BTF").unwrap().data().unwrap();
-    parse::parse_with(data, &parse::ParseOptions { base: Some(base.clone()), ..Default::default() }).unwrap().0
+    parse::parse_with(data, &parse::ParseOptions::new().with_base(Some(base.clone()))).unwrap().0
 }
 
 /// Base and split BTF as one standalone BTF (ids and string offsets of split BTF
@@ -410,7 +410,7 @@ fn without_the_typedef_fix_libbpf_would_keep_base_typedefs() {
     libbpf.dedup(&Default::default()).unwrap();
     let typedefs = |b: &Btf| names_of(b, |k| matches!(k, TypeKind::Typedef(_)));
     assert!(!typedefs(&libbpf).is_empty(), "libbpf 1.7.0's dedup keeps typedefs equal to the base's");
-    merged.dedup(&btfkit::dedup::DedupOptions { base_typedef_fix: true, ..Default::default() }).unwrap();
+    merged.dedup(&btfkit::dedup::DedupOptions::new().with_base_typedef_fix(true)).unwrap();
     assert!(typedefs(&merged).is_empty());
 }
 

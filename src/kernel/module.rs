@@ -256,7 +256,11 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
             merger.finish()
         }
     } else {
-        let members = crate::archive::parse_members_over(data, &layout, range.offset, None, opts.validation)?;
+        let members = crate::archive::parse_members(
+            data,
+            &layout,
+            &crate::parse::ParseOptions::new().with_validation(opts.validation).with_file_offset(range.offset),
+        )?;
         types_in = members.iter().map(|b| b.types().len()).sum();
         for (i, b) in members.into_iter().enumerate() {
             merger.append(b).map_err(|e| {
