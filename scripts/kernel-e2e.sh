@@ -10,6 +10,11 @@
 #            step (scripts/kernel-e2e/btfkit-kbuild.patch)
 #   nodwarf  the same patch, built with BTF_STRIP_DWARF=1: every object's DWARF is
 #            stripped right after its BTF is encoded; vmlinux has BTF and no DWARF
+#   btfkit-mod, nodwarf-mod  (issue #15) the modules only: std's vmlinux and bzImage, the
+#            modules compiled with per-object BTF (nodwarf-mod: and without DWARF) and their
+#            BTF step by `btfkit dedup --kernel -B vmlinux --in-place` over std's vmlinux BTF
+#            (build_modonly); a quarter of a full build, and each module's BTF compares
+#            with std's over the same base
 #   merge    the btfkit (or nodwarf) tree's objects relinked (merge_link) with the plain
 #            `btfkit dedup` merge, without --kernel: libbpf's merge of the per-object BTF,
 #            one .data..percpu DATASEC per object.  The negative control: BPF programs
@@ -86,6 +91,8 @@ MODULES_M="EXT4_FS NET_DROP_MONITOR BLK_DEV_LOOP FUSE_FS CONFIGFS_FS ISO9660_FS 
     NLS NLS_CODEPAGE_437 NLS_ISO8859_1 NLS_UTF8 CRC_CCITT CRC_ITU_T CRC7 CRC8 CRC4 CRC64 LIBCRC32C"
 
 log()  { echo "== $(date -u +%T) $*"; }
+modonly() { case $1 in *-mod) true ;; *) false ;; esac; }
+nodwarf_build() { case $1 in nodwarf|nodwarf-mod) true ;; *) false ;; esac; }
 die()  { echo "kernel-e2e: ERROR: $*" >&2; exit 1; }
 warn() { echo "kernel-e2e: WARNING: $*" >&2; }
 
@@ -275,7 +282,8 @@ tool_id() {   # what produces vmlinux's BTF in variant $1 (a relink follows when
 
 build() {   # $1 variant
     local v=$1 d=$W/$1 extra=()
-    [ "$v" = nodwarf ] && extra=(BTF_STRIP_DWARF=1)
+    if modonly "$v"; then build_modonly "$v"; return; fi
+    nodwarf_build "$v" && extra=(BTF_STRIP_DWARF=1)
     # (compare the last word: the binary's hash, or pahole's version)
     if [ -e "$d/.stamp-build" ] && [ "$(awk '{print $NF}' "$d/btf-tool" 2>/dev/null)" != "$(tool_id "$v" | awk '{print $NF}')" ]; then
         # Built, but its BTF came from another tool (e.g. the libbpf fallback before
@@ -315,6 +323,43 @@ build() {   # $1 variant
     touch "$d/.stamp-build"
 }
 
+# Module-only variants (btfkit-mod, nodwarf-mod): phase 1 compiles the modules in the
+# variant's tree (patched, same config as std) without vmlinux, so Makefile.modfinal links
+# each .ko and skips its BTF step ($d/modules.time); phase 2 takes std's vmlinux, bzImage,
+# vmlinux.o (modpost's input) and vmlinux.symvers and redoes each .ko's link and BTF step,
+# with btfkit over std's vmlinux BTF ($d/modules-relink.time), like a relink.
+build_modonly() {   # $1 variant
+    local v=$1 d=$W/$1 k=$W/$1/linux extra=() s=$W/std/linux f
+    nodwarf_build "$v" && extra=(BTF_STRIP_DWARF=1)
+    if [ -e "$d/.stamp-build" ] && [ "$(awk '{print $NF}' "$d/btf-tool" 2>/dev/null)" = "$(tool_id "$v" | awk '{print $NF}')" ] \
+            && [ "$d/.stamp-build" -nt "$s/vmlinux" ]; then
+        log "$v: already built (rm $d/.stamp-build to rebuild)"; return
+    fi
+    if [ ! -e "$d/.stamp-compiled" ]; then
+        [ "${SKIP_BUILD:-0}" = 1 ] && die "$v: not built and SKIP_BUILD=1"
+        log "$v: make -j$JOBS modules ${extra[*]}, without vmlinux (log: $d/build.log)"
+        rm -f "$k/vmlinux"
+        local t0 t1
+        t0=$(date +%s.%N)
+        BTFKIT=$BTF_TOOL /usr/bin/time -v -o "$d/modules.time" make -C "$k" -j"$JOBS" "${extra[@]}" modules > "$d/build.log" 2>&1 \
+            || { tail -40 "$d/build.log"; die "$v: make modules failed"; }
+        t1=$(date +%s.%N)
+        echo "$t0 $t1" | awk '{printf "%.1f\n", $2-$1}' > "$d/modules.secs"
+        touch "$d/.stamp-compiled"
+    fi
+    [ -e "$W/std/.stamp-build" ] || die "$v: needs std's vmlinux (VARIANTS must have std before $v)"
+    cmp -s "$s/.config" "$k/.config" || die "$v: its .config differs from std's"
+    log "$v: std's vmlinux, bzImage and vmlinux.symvers; each .ko's link and BTF step"
+    for f in vmlinux vmlinux.o vmlinux.symvers System.map arch/x86/boot/bzImage .btf-step.time .gen_btf.t0 .gen_btf.t1; do
+        cp -p "$s/$f" "$k/$f"
+    done
+    rm -f "$d/.stamp-boot"
+    : > "$d/relink.log"
+    modules "$v" relink
+    tool_id "$v" > "$d/btf-tool"
+    touch "$d/.stamp-build"
+}
+
 # The modules: `make modules` (with vmlinux built: its last step, Makefile.modfinal, links
 # each .ko and makes its BTF, split over vmlinux's), then modules_install into $d/modroot
 # (INSTALL_MOD_STRIP=1: strip --strip-debug, which keeps .BTF; depmod writes modules.dep).
@@ -324,7 +369,7 @@ build() {   # $1 variant
 # of per-object BTF), not one that already has split BTF over an older vmlinux.
 modules() {   # $1 variant, $2 build|relink
     local v=$1 d=$W/$1 extra=() log=$W/$1/build.log tf=$W/$1/modules.time
-    [ "$v" = nodwarf ] && extra=(BTF_STRIP_DWARF=1)
+    nodwarf_build "$v" && extra=(BTF_STRIP_DWARF=1)
     [ "$2" = relink ] && { log=$d/relink.log; tf=$d/modules-relink.time; }
     log "$v: make modules ($2; log: $log)"
     find "$d/linux" \( -name '*.ko' -o -name '*.ko.prebtf' -o -name '*.ko.btf-step.time' \) -delete
@@ -385,6 +430,7 @@ check() {   # $1 variant: properties of the built vmlinux
     objcopy --dump-section .BTF="$d/vmlinux.btf" "$k/vmlinux" "$d/junk.o" && rm -f "$d/junk.o"
     local unres linklog=$d/build.log
     [ -e "$d/relink.log" ] && linklog=$d/relink.log
+    modonly "$v" && linklog=$W/std/build.log   # (std's vmlinux)
     unres=$(grep -c 'unresolved symbol' "$linklog" || true)
     echo "$unres" > "$d/unresolved"
     [ "$unres" = 0 ] || { grep 'unresolved symbol' "$linklog" | head; die "$v: resolve_btfids: $unres unresolved symbol warnings"; }
@@ -401,7 +447,7 @@ if end != len(b):
 EOF
     readelf -SW "$k/vmlinux" | grep -E ' \.BTF ' | sed 's/^ *//' > "$d/btf.shdr"
     readelf -SW "$k/vmlinux" | grep -c ' \.debug_' > "$d/debug.sections" || true
-    if [ "$v" = nodwarf ]; then
+    if [ "$v" = nodwarf ]; then   # (nodwarf-mod: std's vmlinux; its modules are checked in the results)
         [ "$(cat "$d/debug.sections")" = 0 ] || { readelf -SW "$k/vmlinux" | grep ' \.debug_'; die "nodwarf: vmlinux still has DWARF"; }
     fi
     if [ "$v" != std ]; then
@@ -711,7 +757,7 @@ boot() {   # $1 variant
 }
 
 for v in $VARIANTS; do
-    case $v in std|btfkit|nodwarf|merge) ;; *) die "unknown variant $v" ;; esac
+    case $v in std|btfkit|nodwarf|merge|btfkit-mod|nodwarf-mod) ;; *) die "unknown variant $v" ;; esac
     if [ "$v" = merge ]; then
         merge_link
     else
@@ -803,11 +849,12 @@ R=$W/results.md
     echo "| | $(for v in $VARIANTS; do printf '%s | ' "$v"; done)"
     echo "|---|$(for v in $VARIANTS; do printf -- '---|'; done)"
     row() { printf '| %s | ' "$1"; shift; for v in $VARIANTS; do printf '%s | ' "$("$@" "$v")"; done; echo; }
-    f_build()  { cat "$W/$1/build.secs" 2>/dev/null || echo "($(cat "$W/merge/from")'s)"; }
+    from()     { if modonly "$1"; then echo std; else cat "$W/merge/from"; fi; }
+    f_build()  { cat "$W/$1/build.secs" 2>/dev/null || echo "($(from "$1")'s)"; }
     f_step()   { wall_s "$W/$1/linux/.btf-step.time"; }
     f_gen()    { awk '{printf "%.1f", $1}' <(paste "$W/$1/linux/.gen_btf.t1" "$W/$1/linux/.gen_btf.t0" | awk '{print $1-$2}'); }
     f_rss()    { echo "$(( $(tv "$W/$1/linux/.btf-step.time" 'Maximum resident set size') / 1024 )) MiB"; }
-    f_steptool() { if [ "$1" = std ]; then echo "pahole -J"; else sed -n 's/.* \(dedup.*\) [0-9a-f]\{16\}$/btfkit \1/p' "$W/$1/btf-tool"; fi; }
+    f_steptool() { if [ "$1" = std ] || modonly "$1"; then echo "pahole -J"; else sed -n 's/.* \(dedup.*\) [0-9a-f]\{16\}$/btfkit \1/p' "$W/$1/btf-tool"; fi; }
     tree()     { if [ "$1" = merge ]; then echo "$W/$(cat "$W/merge/from")/linux"; else echo "$W/$1/linux"; fi; }   # objects
     f_objs()   { find "$(tree "$1")" -name '*.o' ! -name vmlinux.o -printf '%s\n' | awk '{s+=$1} END {printf "%\047d", s}'; }
     f_nobjs()  { find "$(tree "$1")" -name '*.o' ! -name vmlinux.o | wc -l; }
@@ -820,7 +867,7 @@ R=$W/results.md
     f_tool()   { cat "$W/$1/btf-tool" 2>/dev/null | sed 's/ [0-9a-f]\{16\}$//'; }
     f_relink() { cat "$W/$1/relink.secs" 2>/dev/null || echo -; }
     f_cpu()    { awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.1f", s}' "$1"; }
-    f_bcpu()   { if [ -e "$W/$1/build.time" ]; then f_cpu "$W/$1/build.time"; else echo "($(cat "$W/merge/from")'s)"; fi; }
+    f_bcpu()   { if [ -e "$W/$1/build.time" ]; then f_cpu "$W/$1/build.time"; else echo "($(from "$1")'s)"; fi; }
     f_scpu()   { f_cpu "$W/$1/linux/.btf-step.time"; }
     row "vmlinux BTF made by" f_tool
     row "build of vmlinux, wall (s)" f_build
