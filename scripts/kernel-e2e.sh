@@ -328,6 +328,10 @@ build() {   # $1 variant
 # each .ko and skips its BTF step ($d/modules.time); phase 2 takes std's vmlinux, bzImage,
 # vmlinux.o (modpost's input) and vmlinux.symvers and redoes each .ko's link and BTF step,
 # with btfkit over std's vmlinux BTF ($d/modules-relink.time), like a relink.
+# With DEBUG_INFO_BTF_MODULES, `make modules` builds vmlinux first (the top Makefile sets
+# KBUILD_BUILTIN and `modules: vmlinux`); `KBUILD_BUILTIN= -o vmlinux` (MODONLY_MAKE)
+# builds the modules only and takes vmlinux as it is.
+MODONLY_MAKE=(KBUILD_BUILTIN= -o vmlinux)
 build_modonly() {   # $1 variant
     local v=$1 d=$W/$1 k=$W/$1/linux extra=() s=$W/std/linux f
     nodwarf_build "$v" && extra=(BTF_STRIP_DWARF=1)
@@ -341,7 +345,7 @@ build_modonly() {   # $1 variant
         rm -f "$k/vmlinux"
         local t0 t1
         t0=$(date +%s.%N)
-        BTFKIT=$BTF_TOOL /usr/bin/time -v -o "$d/modules.time" make -C "$k" -j"$JOBS" "${extra[@]}" modules > "$d/build.log" 2>&1 \
+        BTFKIT=$BTF_TOOL /usr/bin/time -v -o "$d/modules.time" make -C "$k" -j"$JOBS" "${extra[@]}" "${MODONLY_MAKE[@]}" modules > "$d/build.log" 2>&1 \
             || { tail -40 "$d/build.log"; die "$v: make modules failed"; }
         t1=$(date +%s.%N)
         echo "$t0 $t1" | awk '{printf "%.1f\n", $2-$1}' > "$d/modules.secs"
@@ -370,6 +374,7 @@ build_modonly() {   # $1 variant
 modules() {   # $1 variant, $2 build|relink
     local v=$1 d=$W/$1 extra=() log=$W/$1/build.log tf=$W/$1/modules.time
     nodwarf_build "$v" && extra=(BTF_STRIP_DWARF=1)
+    modonly "$v" && extra+=("${MODONLY_MAKE[@]}")
     [ "$2" = relink ] && { log=$d/relink.log; tf=$d/modules-relink.time; }
     log "$v: make modules ($2; log: $log)"
     find "$d/linux" \( -name '*.ko' -o -name '*.ko.prebtf' -o -name '*.ko.btf-step.time' \) -delete
