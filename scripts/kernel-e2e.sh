@@ -354,7 +354,8 @@ build_modonly() {   # $1 variant
     [ -e "$W/std/.stamp-build" ] || die "$v: needs std's vmlinux (VARIANTS must have std before $v)"
     cmp -s "$s/.config" "$k/.config" || die "$v: its .config differs from std's"
     log "$v: std's vmlinux, bzImage and vmlinux.symvers; each .ko's link and BTF step"
-    for f in vmlinux vmlinux.o vmlinux.symvers System.map arch/x86/boot/bzImage .btf-step.time .gen_btf.t0 .gen_btf.t1; do
+    for f in vmlinux vmlinux.o vmlinux.symvers System.map modules.builtin modules.builtin.modinfo arch/x86/boot/bzImage \
+            .btf-step.time .gen_btf.t0 .gen_btf.t1; do
         cp -p "$s/$f" "$k/$f"
     done
     rm -f "$d/.stamp-boot"
