@@ -870,7 +870,7 @@ R=$W/results.md
     f_btf()    { stat -c %s "$W/$1/vmlinux.btf" | xargs printf "%'d"; }
     f_dbg()    { cat "$W/$1/debug.sections"; }
     f_unres()  { cat "$W/$1/unresolved"; }
-    f_tool()   { cat "$W/$1/btf-tool" 2>/dev/null | sed 's/ [0-9a-f]\{16\}$//'; }
+    f_tool()   { if modonly "$1"; then echo "std's: $(cat "$W/std/btf-tool")"; else cat "$W/$1/btf-tool" 2>/dev/null | sed 's/ [0-9a-f]\{16\}$//'; fi; }
     f_relink() { cat "$W/$1/relink.secs" 2>/dev/null || echo -; }
     f_cpu()    { awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.1f", s}' "$1"; }
     f_bcpu()   { if [ -e "$W/$1/build.time" ]; then f_cpu "$W/$1/build.time"; else echo "($(from "$1")'s)"; fi; }
@@ -906,7 +906,7 @@ R=$W/results.md
     f_mwall()  { mods "$1" || { echo -; return; }; for f in $(msteps "$1"); do wall_s "$f"; echo; done | awk '{s+=$1} END {printf "%.1f", s}'; }
     f_mscpu()  { mods "$1" || { echo -; return; }; for f in $(msteps "$1"); do f_cpu "$f"; echo; done | awk '{s+=$1} END {printf "%.1f", s}'; }
     f_mrss()   { mods "$1" || { echo -; return; }; for f in $(msteps "$1"); do tv "$f" 'Maximum resident set size'; done | sort -n | tail -1 | awk '{printf "%d MiB", $1/1024}'; }
-    f_mrssx()  { mods "$1" || { echo -; return; }; echo "$(for f in $(msteps "$1"); do tv "$f" 'Maximum resident set size'; echo " $f"; done | sort -n | tail -1 | sed 's|.*/||; s|\.ko\.btf-step\.time||')"; }
+    f_mrssx()  { mods "$1" || { echo -; return; }; for f in $(msteps "$1"); do echo "$(tv "$f" 'Maximum resident set size') $f"; done | sort -n | tail -1 | sed 's|.*/||; s|\.ko\.btf-step\.time||'; }
     f_kobytes() { mods "$1" || { echo -; return; }; find "$W/$1/linux" -name '*.ko' -printf '%s\n' | awk '{s+=$1} END {printf "%\047d", s}'; }
     f_kodbg()  { mods "$1" || { echo -; return; }; for k in $(find "$W/$1/linux" -name '*.ko'); do readelf -SW "$k" | grep -c ' \.debug_' || true; done | awk '{s+=$1} END {print s}'; }
     f_kinst()  { mods "$1" || { echo -; return; }; find "$W/$1/modroot" -name '*.ko' -printf '%s\n' | awk '{s+=$1} END {printf "%\047d", s}'; }
