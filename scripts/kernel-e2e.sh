@@ -23,6 +23,10 @@
 # Then: each kernel boots in qemu-system-x86_64 (TCG) with its own initramfs, whose /init
 # (scripts/kernel-e2e/init.c, static, libbpf linked in)
 #   - loads /sys/kernel/btf/vmlinux with bpf(BPF_BTF_LOAD): "BTFKIT-E2E: BTF_LOAD OK ...";
+#   - (issue #15; not merge) loads the 28 modules with finit_module, checks each one's
+#     /sys/kernel/btf/<module> ("BTFKIT-E2E: MODULE <name> OK ..."), runs the programs of
+#     scripts/kernel-e2e/bpf/mod.bpf.c on module BTF (module per-CPU variables, fentry/fexit
+#     on an ext4 function, a module type through CO-RE);
 #   - loads and runs the programs of scripts/kernel-e2e/bpf/e2e.bpf.c, compiled with
 #     `clang -target bpf -O2 -g` against the vmlinux.h that `btfkit dump --format c` made
 #     from that kernel's BTF, one verdict line each ("BTFKIT-E2E: PROG <name> ...").
@@ -33,7 +37,8 @@
 #   scripts/kernel-e2e.sh
 # Environment:
 #   W=dir             work dir (default: <repo>/target/kernel-e2e)
-#   VARIANTS="..."    subset/order of: std btfkit nodwarf merge (default: all four;
+#   VARIANTS="..."    subset/order of: std btfkit nodwarf merge btfkit-mod nodwarf-mod (default:
+#                     std btfkit nodwarf merge; the -mod variants need std before them;
 #                     merge relinks the btfkit tree, so btfkit must come before it)
 #   MERGE_FROM=btfkit the tree merge relinks: btfkit, or nodwarf (the per-object BTF of both
 #                     is the same; default: btfkit if in VARIANTS, else nodwarf if in VARIANTS)
