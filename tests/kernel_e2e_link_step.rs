@@ -26,6 +26,8 @@ fn link_step_on_fixture_archive_loads() {
         "+\t${OBJCOPY} --only-section=.BTF --update-section .BTF=${2%.o} --strip-all vmlinux.o ${1}",
         "+\t\tKEEP(*.btf.vmlinux.bin.o(.BTF))",
         "+\t/DISCARD/ : { *(.BTF) }",
+        // Makefile.modfinal: each module's BTF (issue #15)
+        "+\t\t$${BTFKIT:-btfkit} dedup --kernel -B vmlinux --in-place $@;",
     ] {
         assert!(PATCH.lines().any(|l| l.starts_with(line)), "btfkit-kbuild.patch lost: {line}");
     }
