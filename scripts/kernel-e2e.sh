@@ -45,7 +45,6 @@ export LC_ALL=C
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 E2E=$REPO/scripts/kernel-e2e
-W=${W:-$REPO/target/kernel-e2e}
 JOBS=${JOBS:-2}
 VARIANTS=${VARIANTS:-"std btfkit nodwarf merge"}
 case " $VARIANTS " in
@@ -54,7 +53,6 @@ case " $VARIANTS " in
     *) MERGE_FROM=${MERGE_FROM:-btfkit} ;;
 esac
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
-SRC_TAR=/usr/src/linux-source-6.1.tar.xz
 # boot needs on top of the fixture config (../shared/fixtures/kernel-archive/config):
 #   BLK_DEV_INITRD (the initramfs; olddefconfig then adds the RD_* decompressors by default,
 #   unused here: the initramfs is an uncompressed cpio)
@@ -71,27 +69,44 @@ BOOT_CONFIG="BLK_DEV_INITRD"
 # fentry (a JIT trampoline on x86) is not used, tp_btf is.
 BPF_CONFIG="KALLSYMS KALLSYMS_ALL FTRACE UPROBE_EVENTS BPF_EVENTS"
 
+# ---- kernel version (issue #15): KVER=6.1 (default) or 6.12.  Another version brings
+# scripts/kernel-e2e/kver-$KVER.sh, which sets what differs (work dir, patch, config,
+# packages, pahole) and may define kver_tools (run after apt-get).
+KVER=${KVER:-6.1}
+SRC_TAR=/usr/src/linux-source-$KVER.tar.xz
+PATCH=$E2E/btfkit-kbuild.patch
+GEN_BTF_END='^kallsymso=""$'   # (measurement) the line after gen_btf's block in link-vmlinux.sh
+KVER_APT=""
+kver_tools() { :; }
+if [ "$KVER" != 6.1 ]; then
+    [ -f "$E2E/kver-$KVER.sh" ] || { echo "kernel-e2e: ERROR: no scripts/kernel-e2e/kver-$KVER.sh" >&2; exit 1; }
+    . "$E2E/kver-$KVER.sh"
+fi
+W=${W:-$REPO/target/kernel-e2e}
+# ---- end of kernel version
+
 log()  { echo "== $(date -u +%T) $*"; }
 die()  { echo "kernel-e2e: ERROR: $*" >&2; exit 1; }
 warn() { echo "kernel-e2e: WARNING: $*" >&2; }
 
 mkdir -p "$W"
 exec > >(tee -a "$W/kernel-e2e.log") 2>&1
-log "kernel-e2e.sh start: W=$W VARIANTS='$VARIANTS' JOBS=$JOBS"
+log "kernel-e2e.sh start: KVER=$KVER W=$W VARIANTS='$VARIANTS' JOBS=$JOBS"
 
 # ------------------------------------------------------------------ 1. packages
 if [ "${SKIP_APT:-0}" != 1 ]; then
     log "apt-get install"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        linux-source-6.1 gcc make bc bison flex libssl-dev libelf-dev zlib1g-dev \
+        linux-source-$KVER $KVER_APT gcc make bc bison flex libssl-dev libelf-dev zlib1g-dev \
         dwarves cpio xz-utils binutils patch time python3 \
         qemu-system-x86 libbpf-dev bpftool clang >/dev/null
 fi
+kver_tools
 for t in gcc make pahole objcopy readelf qemu-system-x86_64 /usr/bin/time patch clang python3; do
     command -v "$t" >/dev/null || die "$t is missing (run without SKIP_APT=1)"
 done
-[ -f "$SRC_TAR" ] || die "$SRC_TAR is missing (apt-get install linux-source-6.1)"
+[ -f "$SRC_TAR" ] || die "$SRC_TAR is missing (apt-get install linux-source-$KVER)"
 
 # ------------------------------------------------------------------ 2. btfkit
 TOOLS=$W/tools
@@ -134,7 +149,7 @@ HAVE_DIFF=0
 
 # ------------------------------------------------------------------ 3. source, initramfs
 # One pristine unpacked tree; each variant gets a copy (cp -a is much faster than tar xJ).
-PRISTINE=$W/src/linux-source-6.1
+PRISTINE=$W/src/linux-source-$KVER
 if [ ! -e "$W/src/.stamp-unpack" ]; then
     log "unpack $SRC_TAR"
     rm -rf "$W/src"; mkdir -p "$W/src"
@@ -161,7 +176,6 @@ fixture_config() {
     echo "$E2E/config.fixture"
 }
 
-PATCH=$E2E/btfkit-kbuild.patch
 patch_id() { if [ "$1" = std ]; then echo none; else echo "$1 $(sha256sum < "$PATCH" | cut -c1-16)"; fi; }
 patch_has_kernel() { grep -q '^+.*btfkit} dedup .*--kernel' "$PATCH"; }
 
@@ -173,7 +187,7 @@ prepare() {   # $1 variant
     mkdir -p "$d"
     if [ ! -e "$d/.stamp-unpack" ]; then
         log "$v: copy the pristine source tree"
-        rm -rf "$d/linux" "$d/linux-source-6.1"
+        rm -rf "$d/linux" "$d/linux-source-$KVER"
         cp -a "$PRISTINE" "$d/linux"
         touch "$d/.stamp-unpack"
     fi
@@ -196,7 +210,7 @@ prepare() {   # $1 variant
             fi
             grep -q 'time -v -o .btf-step.time' scripts/link-vmlinux.sh || die "$v: timing sed did not apply"
             # measurement only: wall time of the whole gen_btf step (link + BTF + objcopy)
-            sed -i 's|^\tif ! gen_btf |\tdate +%s.%N > .gen_btf.t0\n&|; s|^kallsymso=""$|date +%s.%N > .gen_btf.t1\n&|' scripts/link-vmlinux.sh
+            sed -i 's|^\tif ! gen_btf |\tdate +%s.%N > .gen_btf.t0\n&|'"; s|$GEN_BTF_END|date +%s.%N > .gen_btf.t1\n&|" scripts/link-vmlinux.sh
             [ "$(grep -c 'gen_btf.t[01]' scripts/link-vmlinux.sh)" = 2 ] || die "$v: gen_btf timing sed did not apply"
         )
         for f in $files; do cmp -s "$d/patched/$f" "$d/linux/$f" || cp "$d/patched/$f" "$d/linux/$f"; done
@@ -516,7 +530,7 @@ R=$W/results.md
 {
     echo "Run: \`scripts/kernel-e2e.sh\` ($(date -u +%FT%TZ), VARIANTS='$VARIANTS', make -j$JOBS, $(nproc) CPUs)"
     echo
-    echo "Toolchain: $(dpkg-query -W -f '${Package} ${Version}; ' linux-source-6.1 dwarves gcc-12 binutils qemu-system-x86 2>/dev/null)pahole $(pahole --version)."
+    echo "Toolchain: $(dpkg-query -W -f '${Package} ${Version}; ' linux-source-$KVER dwarves gcc-12 binutils qemu-system-x86 2>/dev/null)pahole $(pahole --version)."
     echo "vmlinux BTF step of btfkit/nodwarf/merge: $BTF_TOOL_NAME."
     echo "BPF programs: clang $(clang --version | sed -n 's/.*clang version \([^ ]*\).*/\1/p;q'), libbpf $(dpkg-query -W -f '${Version}' libbpf-dev 2>/dev/null) (static, in /init)."
     echo
