@@ -700,8 +700,13 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
     } else {
         String::new()
     };
+    let others = if r.other_datasecs_removed > 0 {
+        format!(" ({} other DATASECs with {} VARs removed)", r.other_datasecs_removed, r.other_vars_removed)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "btfkit dedup --kernel: {} .data..percpu DATASECs ({} VARs) -> {} ({} VARs), FUNCs {} -> {} ({} without a symbol, {} same-named{inconsistent}), types {} -> {}",
+        "btfkit dedup --kernel: {} .data..percpu[..*] DATASECs ({} VARs) -> {} ({} VARs){others}, FUNCs {} -> {} ({} without a symbol, {} same-named{inconsistent}), types {} -> {}",
         r.percpu_datasecs_in,
         r.percpu_vars_in,
         r.percpu_datasecs_out,

@@ -48,3 +48,8 @@ kver_tools() {
     [ "$v" -ge 126 ] 2>/dev/null || die "pahole $(pahole --version) ($bin) is older than 1.26: 6.12's BTF features need >= 1.26"
     log "pahole: $(command -v pahole) $(pahole --version)"
 }
+
+# BPF programs: since 6.2 x86 keeps current_task and __preempt_count in one per-CPU
+# struct pcpu_hot; e2e.bpf.c uses it with -DE2E_PCPU_HOT.
+PERCPU_VARS="cpu_loops_per_jiffy pcpu_hot"
+BPF_CFLAGS="-DE2E_PCPU_HOT"
