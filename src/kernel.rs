@@ -27,6 +27,9 @@
 //! per-CPU VARs only for the exact section `.data..percpu`) and functions
 //! written in assembly but declared in C. [`KernelReport`] counts them.
 
+pub mod kfunc;
+pub mod module;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use object::{Object, ObjectKind, ObjectSection, ObjectSymbol, SymbolKind};

@@ -339,11 +339,25 @@ struct KernelArgs {
     /// --skip_encoding_btf_inconsistent_proto, in the kernel's pahole flags from 6.5 on)
     #[arg(long, requires = "kernel")]
     skip_inconsistent_proto: bool,
+    /// With --kernel: add DECL_TAG "bpf_kfunc" (and "bpf_fastcall" for KF_FASTCALL) on the
+    /// FUNC of every kfunc in the image's .BTF_ids kfunc sets (pahole >= 1.26's
+    /// decl_tag_kfuncs, in Linux 6.12's pahole flags); for vmlinux.o and for modules
+    #[arg(long, requires = "kernel")]
+    kfunc_tags: bool,
+    /// With --kernel -B --in-place: every input is a separate module, finished on its own, in
+    /// parallel; a failed module is reported by name (exit status 2), the others are written
+    #[arg(long, requires_all = ["kernel", "base", "in_place"])]
+    each: bool,
+    /// Threads for --each (default: one per core)
+    #[arg(short = 'j', long, requires = "each", value_name = "N")]
+    jobs: Option<usize>,
 }
 
 enum Fail {
     Input(Error),
     Output(io::Error),
+    /// Errors already reported (e.g. per file with --each): exit status 2.
+    Failed,
 }
 
 impl From<Error> for Fail {
@@ -676,10 +690,19 @@ fn rewrite_elf(path: &Path, elf: &[u8], btf: &[u8], keep_size: bool) -> Result<V
 fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
     let image = a.kernel.symbols_from.as_ref().or(a.inputs.first()).ok_or_else(|| Error::Invalid("no input".into()))?;
     // The image's symbols are needed, not its .BTF (--symbols-from may have none).
-    let syms = match input::open(image) {
+    let kfuncs = |elf: &[u8]| -> Result<Vec<btfkit::kernel::kfunc::Kfunc>, Error> {
+        if !a.kernel.kfunc_tags {
+            return Ok(Vec::new());
+        }
+        btfkit::kernel::kfunc::kfuncs_from_elf(elf).map_err(|e| e.in_file(image))
+    };
+    let (syms, kfuncs) = match input::open(image) {
         Err(Error::NoBtfSection { .. }) => {
             let bytes = input::read_file(image)?;
-            btfkit::kernel::ImageSymbols::from_elf(&bytes, &Default::default()).map_err(|e| e.in_file(image))?
+            (
+                btfkit::kernel::ImageSymbols::from_elf(&bytes, &Default::default()).map_err(|e| e.in_file(image))?,
+                kfuncs(&bytes)?,
+            )
         }
         src => {
             let src = src?;
@@ -690,7 +713,11 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
                 ))
                 .into());
             }
-            btfkit::kernel::ImageSymbols::from_elf(&src.bytes, &Default::default()).map_err(|e| e.in_file(image))?
+            (
+                btfkit::kernel::ImageSymbols::from_elf(&src.bytes, &Default::default())
+                    .map_err(|e| e.in_file(image))?,
+                kfuncs(&src.bytes)?,
+            )
         }
     };
     let opts = btfkit::kernel::KernelOptions { skip_inconsistent_proto: a.kernel.skip_inconsistent_proto };
@@ -721,12 +748,22 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
     if let Some(w) = r.warning() {
         eprintln!("btfkit: warning: {w}");
     }
+    if a.kernel.kfunc_tags {
+        let k = btfkit::kernel::kfunc::tag_kfuncs(btf, &kfuncs)?;
+        eprintln!(
+            "btfkit dedup --kernel: {} kfuncs in .BTF_ids sets: {} bpf_kfunc tags added ({} already there), {} bpf_fastcall, {} without a FUNC",
+            k.kfuncs, k.tagged, k.already_tagged, k.fastcall, k.without_func
+        );
+    }
     Ok(())
 }
 
 fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     use btfkit::output::write_atomic;
     let t0 = std::time::Instant::now();
+    if a.kernel.kernel && a.base.is_some() {
+        return module_cmd(a, out);
+    }
     if a.output.is_none() && a.detached.is_none() && !a.in_place {
         return Err(Error::Invalid("dedup needs -o OUT, --detached OUT or --in-place".into()).into());
     }
@@ -810,6 +847,111 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
         t0.elapsed().as_secs_f64(),
         t_merge.as_secs_f64()
     );
+    Ok(())
+}
+
+/// `dedup --kernel -B VMLINUX`: module BTF (library: `btfkit::kernel::module`), one module
+/// or (`--each`) many in parallel.
+fn module_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
+    use btfkit::kernel::module;
+    use std::io::IsTerminal;
+    let t0 = std::time::Instant::now();
+    let bad = |m: &str| -> Fail { Error::Invalid(format!("dedup --kernel -B (module BTF): {m}")).into() };
+    if a.kernel.symbols_from.is_some() {
+        return Err(bad("--symbols-from does not apply: a module's symbols are its own"));
+    }
+    if a.keep_size || a.archive == ArchiveArg::First || a.lenient {
+        return Err(bad("--keep-size, --archive first and --lenient do not apply"));
+    }
+    if a.inputs.len() > 1 && !a.kernel.each {
+        return Err(bad("several modules: add --each (with --in-place) to finish each on its own"));
+    }
+    if a.output.is_none() && a.detached.is_none() && !a.in_place {
+        return Err(bad("needs --in-place, -o OUT or --detached OUT"));
+    }
+    let Some(base_path) = &a.base else { return Err(bad("needs -B VMLINUX")) };
+    let base = Arc::new(input::load_validated(base_path, None, a.validate.into())?);
+    let opts = module::ModuleOptions {
+        skip_inconsistent_proto: a.kernel.skip_inconsistent_proto,
+        kfunc_tags: a.kernel.kfunc_tags,
+        validation: a.validate.into(),
+        refuse_kernel_rejects: a.validate == ValidateArg::Kernel,
+    };
+    if a.kernel.each {
+        let total = a.inputs.len();
+        let tty = io::stderr().is_terminal();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let progress = |p: &Path, _: &Result<module::ModuleReport, Error>| {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if tty {
+                let name = p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                eprint!("\r\x1b[Kbtfkit: [{n}/{total}] {name}");
+            }
+        };
+        let mut pool = rayon::ThreadPoolBuilder::new();
+        if let Some(j) = a.kernel.jobs {
+            pool = pool.num_threads(j.max(1));
+        }
+        let pool = pool.build().map_err(|e| bad(&format!("thread pool: {e}")))?;
+        let results = pool.install(|| module::finish_modules(&a.inputs, &base, &opts, progress));
+        if tty {
+            eprint!("\r\x1b[K");
+        }
+        let (mut failed, mut warned, mut unchanged, mut types_out) = (0usize, 0usize, 0usize, 0usize);
+        for (p, r) in a.inputs.iter().zip(&results) {
+            match r {
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("btfkit: error: {}", e.to_string().replace('\n', " "));
+                    // Every error names its file; make sure of it.
+                    if !e.to_string().contains(&p.display().to_string()) {
+                        eprintln!("btfkit: (in {})", p.display());
+                    }
+                }
+                Ok(rep) => {
+                    warned += usize::from(rep.warning().is_some());
+                    unchanged += usize::from(rep.unchanged);
+                    types_out += rep.kernel.types_out;
+                }
+            }
+        }
+        eprintln!(
+            "btfkit dedup --kernel --each: {total} modules, {} finished ({unchanged} unchanged), {failed} failed, {types_out} types in all, {:.3} s",
+            total - failed,
+            t0.elapsed().as_secs_f64()
+        );
+        if warned > 0 {
+            eprintln!("btfkit: warning: {warned} modules have warnings (run one without --each to see them)");
+        }
+        if failed > 0 {
+            return Err(Fail::Failed);
+        }
+        return Ok(());
+    }
+    let [path] = a.inputs.as_slice() else { return Err(bad("one module")) };
+    let rep = if a.in_place {
+        module::finish_module_file(path, &base, &opts)?
+    } else {
+        let elf = input::read_file(path)?;
+        let (new_elf, rep) = module::finish_module_bytes(&elf, path, &base, &opts)?;
+        if let Some(d) = &a.detached {
+            let (btf, _) = module::module_btf(&elf, &base, &opts).map_err(|e| e.in_file(path))?;
+            btfkit::output::write_atomic(d, &btfkit::write::to_bytes(&btf))?;
+        }
+        match &a.output {
+            Some(o) if o.as_os_str() == "-" => {
+                let (btf, _) = module::module_btf(&elf, &base, &opts).map_err(|e| e.in_file(path))?;
+                out.write_all(&btfkit::write::to_bytes(&btf))?;
+            }
+            Some(o) => btfkit::output::write_atomic(o, &new_elf)?,
+            None => {}
+        }
+        rep
+    };
+    eprintln!("btfkit dedup --kernel: {}: {}, {:.3} s", path.display(), rep.summary(), t0.elapsed().as_secs_f64());
+    if let Some(w) = rep.warning() {
+        eprintln!("btfkit: warning: {}: {w}", path.display());
+    }
     Ok(())
 }
 
@@ -968,6 +1110,7 @@ fn main() -> ExitCode {
             eprintln!("btfkit: error writing output: {e}");
             ExitCode::from(2)
         }
+        Err(Fail::Failed) => ExitCode::from(2),
         Err(Fail::Input(e)) => {
             eprintln!("btfkit: error: {e}");
             if breaks_kernel_rule(&e) && kernel_level_asked() {
