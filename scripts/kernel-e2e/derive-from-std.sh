@@ -32,8 +32,10 @@ JOBS=${JOBS:-2}
 s=$W/std d=$W/$v
 [ -e "$s/.stamp-build" ] || { echo "derive-from-std.sh: $s is not built" >&2; exit 1; }
 echo "== $(date -u +%T) $v: copy the std tree ($(pahole --version))"
-rm -rf "$d"; mkdir -p "$d"
-cp -a "$s/linux" "$d/linux"
+# (rsync: a tree copied earlier, e.g. while std was still building, is only brought up to date)
+rm -f "$d"/.stamp-* "$d/btf-tool" "$d/build.secs" "$d/build.time" "$d/relink.secs" "$d/relink.log"
+mkdir -p "$d/linux"
+rsync -a --delete "$s/linux/" "$d/linux/"
 cp "$s/config.added" "$d/"
 k=$d/linux
 cd "$k"
