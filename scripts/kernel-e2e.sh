@@ -302,7 +302,7 @@ merge_link() {
     rm -rf "$d/linux" "$d/.stamp-build" "$d/.stamp-boot"
     mkdir -p "$d/linux/arch/x86/boot"
     cp -p "$k/scripts/link-vmlinux.sh" "$d/link-vmlinux.sh.btfkit"
-    sed -i '/btfkit} dedup /{s/ --kernel\b//; s/ --symbols-from [^ ]*//; s/ --skip-inconsistent-proto//; s/ --kfunc-tags//}' "$k/scripts/link-vmlinux.sh"
+    sed -i '/btfkit} dedup /{s/ --kernel\b//; s/ --symbols-from [^ ]*//; s/ --skip-inconsistent-proto//; s/ --optimized-func//; s/ --kfunc-tags//}' "$k/scripts/link-vmlinux.sh"
     grep -q 'btfkit} dedup ' "$k/scripts/link-vmlinux.sh" && ! grep -q -- '--kernel' "$k/scripts/link-vmlinux.sh" \
         || die "merge: could not take --kernel out of the link step"
     cp "$k/scripts/link-vmlinux.sh" "$d/link-vmlinux.sh"

@@ -268,6 +268,12 @@ pub struct KernelOptions {
     /// `scripts/pahole-flags.sh` from 6.5 on): drop every FUNC of a name whose
     /// prototypes disagree, instead of keeping the first.
     pub skip_inconsistent_proto: bool,
+    /// pahole ≥ 1.25's `optimized_func` (`--btf_gen_optimized`, in the kernel's
+    /// pahole flags from 6.5 on): a FUNC also counts as having a symbol when the
+    /// image has the name only with a compiler suffix (`f.constprop.0`,
+    /// `f.isra.0`, `f.part.0`, ...). Whether such a function gets a FUNC at all
+    /// was decided per object by pahole, from the object's DWARF.
+    pub optimized_func: bool,
 }
 
 /// What [`finish`] did and what it could not recover.
@@ -483,11 +489,16 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
 
     // ---- FUNCs ----
     let mut by_name: BTreeMap<String, Vec<(TypeId, TypeId)>> = BTreeMap::new();
+    let suffixed: HashSet<&str> = if opts.optimized_func {
+        syms.functions.iter().filter_map(|f| f.split_once('.').map(|(name, _)| name)).collect()
+    } else {
+        HashSet::new()
+    };
     for (id, t) in btf.iter() {
         if let TypeKind::Func { proto, .. } = t.kind {
             rep.funcs_in += 1;
             let name = btf.name(t.name_off).into_owned();
-            if !syms.functions.contains(&name) {
+            if !syms.functions.contains(&name) && !suffixed.contains(name.as_str()) {
                 rep.funcs_without_symbol += 1;
                 remove.push(id);
                 continue;
@@ -784,9 +795,22 @@ mod tests {
     }
 
     #[test]
+    fn optimized_func_matches_suffixed_symbols() {
+        let mut img = image();
+        img.functions.insert("gone.constprop.0".to_string());
+        let mut b = two_objects();
+        let r = finish(&mut b, &img, &KernelOptions::default()).unwrap();
+        assert_eq!((r.funcs_out, r.funcs_without_symbol), (1, 1), "without optimized_func: exact names only");
+        let mut b = two_objects();
+        let r = finish(&mut b, &img, &KernelOptions { optimized_func: true, ..Default::default() }).unwrap();
+        assert_eq!((r.funcs_out, r.funcs_without_symbol), (2, 0));
+    }
+
+    #[test]
     fn inconsistent_protos_drop_the_name() {
         let mut b = two_objects();
-        let r = finish(&mut b, &image(), &KernelOptions { skip_inconsistent_proto: true }).unwrap();
+        let r =
+            finish(&mut b, &image(), &KernelOptions { skip_inconsistent_proto: true, ..Default::default() }).unwrap();
         assert_eq!((r.funcs_out, r.funcs_inconsistent, r.inconsistent_names, r.protos_removed), (0, 2, 1, 2));
         assert!(b.iter().all(|(_, t)| !matches!(t.kind, TypeKind::Func { .. } | TypeKind::FuncProto(_))));
     }

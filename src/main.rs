@@ -339,6 +339,11 @@ struct KernelArgs {
     /// --skip_encoding_btf_inconsistent_proto, in the kernel's pahole flags from 6.5 on)
     #[arg(long, requires = "kernel")]
     skip_inconsistent_proto: bool,
+    /// With --kernel: keep a FUNC whose name the image has only with a compiler suffix
+    /// (f.constprop.0, f.isra.0, ...): pahole >= 1.25's optimized_func (--btf_gen_optimized,
+    /// in the kernel's pahole flags from 6.5 on)
+    #[arg(long, requires = "kernel")]
+    optimized_func: bool,
     /// With --kernel: add DECL_TAG "bpf_kfunc" (and "bpf_fastcall" for KF_FASTCALL) on the
     /// FUNC of every kfunc in the image's .BTF_ids kfunc sets (pahole >= 1.26's
     /// decl_tag_kfuncs, in Linux 6.12's pahole flags); for vmlinux.o and for modules
@@ -720,7 +725,10 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
             )
         }
     };
-    let opts = btfkit::kernel::KernelOptions { skip_inconsistent_proto: a.kernel.skip_inconsistent_proto };
+    let opts = btfkit::kernel::KernelOptions {
+        skip_inconsistent_proto: a.kernel.skip_inconsistent_proto,
+        optimized_func: a.kernel.optimized_func,
+    };
     let r = btfkit::kernel::finish(btf, &syms, &opts)?;
     let inconsistent = if opts.skip_inconsistent_proto {
         format!(", {} of {} names with inconsistent prototypes", r.funcs_inconsistent, r.inconsistent_names)

@@ -71,11 +71,17 @@ t0=$(date +%s.%N)
             || echo "$o" >> .pahole-failed
     done' sh < "$d/c-objects.txt"
 if [ "$v" = nodwarf ]; then
-    cat "$d/c-objects.txt" "$d/asm-objects.txt" | xargs -P "$JOBS" -n 64 objcopy --strip-debug
+    cat "$d/c-objects.txt" "$d/asm-objects.txt" | xargs -P "$JOBS" -n 1 objcopy --strip-debug
 fi
 t1=$(date +%s.%N)
 echo "$t0 $t1" | awk '{printf "%.1f\n", $2-$1}' > "$d/encode.secs"
 echo "== $(date -u +%T) $v: per-object step in $(cat "$d/encode.secs") s wall, $(awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.1f", s}' "$d/encode.time") s CPU; pahole failed on $(wc -l < .pahole-failed 2>/dev/null || echo 0)"
+# The host tools (objtool, resolve_btfids, ...) record absolute paths, so make rebuilds
+# them in the copy, and every object depends on objtool: build them now and then give
+# the objects a newer mtime, so that make only relinks (objects unchanged in content).
+make -C "$k" -j"$JOBS" KBUILD_NOCMDDEP=1 prepare > "$d/derive-prepare.log" 2>&1 \
+    || { tail -20 "$d/derive-prepare.log"; echo "derive-from-std.sh: make prepare failed" >&2; exit 1; }
+find "$k" -name '*.o' ! -path "$k/tools/*" -exec touch {} +
 # marked as built by another tool: kernel-e2e.sh patches the tree and relinks it
 cp "$s/build.secs" "$d/build.secs"; cp "$s/build.time" "$d/build.time"
 echo "derived from std $(date -u +%FT%TZ) 0" > "$d/btf-tool"

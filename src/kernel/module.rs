@@ -277,8 +277,11 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
             }
         }
     }
-    let kernel =
-        super::finish(&mut btf, &syms, &KernelOptions { skip_inconsistent_proto: opts.skip_inconsistent_proto })?;
+    let kernel = super::finish(
+        &mut btf,
+        &syms,
+        &KernelOptions { skip_inconsistent_proto: opts.skip_inconsistent_proto, ..Default::default() },
+    )?;
     // pahole: the DATASEC's size is its last entry's end.
     let start = btf.start_id();
     let percpu_ids: Vec<usize> = btf
