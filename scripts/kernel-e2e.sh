@@ -27,6 +27,8 @@
 # Runs on Debian 12 (bookworm) as root.  Usage:
 #   scripts/kernel-e2e.sh
 # Environment:
+#   KVER=6.1          kernel version: 6.1 (default) or 6.12 (scripts/kernel-e2e/kver-6.12.sh:
+#                     its work dir target/kernel-e2e-6.12, pahole 1.30 from DWARVES_SRC or PAHOLE)
 #   W=dir             work dir (default: <repo>/target/kernel-e2e)
 #   VARIANTS="..."    subset/order of: std btfkit nodwarf merge (default: all four;
 #                     merge relinks the btfkit tree, so btfkit must come before it)
