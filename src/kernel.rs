@@ -15,10 +15,17 @@
 //!   [`KernelOptions::skip_inconsistent_proto`] is set (pahole ≥ 1.25's
 //!   `--skip_encoding_btf_inconsistent_proto`).
 //!
-//! What needs DWARF cannot be recovered: per-CPU variables in `.data..percpu..*`
-//! subsections (pahole 1.24 encodes an object's per-CPU VARs only for the exact
-//! section `.data..percpu`) and functions written in assembly but declared in C.
-//! [`KernelReport`] counts them.
+//! The objects' `.data..percpu..*` subsection DATASECs (`..shared_aligned`,
+//! `..read_mostly`, `..page_aligned`, ...; the final link folds those sections
+//! into `.data..percpu`) join the one DATASEC the same way. pahole encodes them
+//! per object only with its `global_var` feature (≥ 1.28), which also gives a
+//! DATASEC for every other section holding variables (`.data`, `.bss`, ...):
+//! those are removed with their VARs, as `pahole -J` without `global_var` has none.
+//!
+//! What needs DWARF cannot be recovered: per-CPU variables in subsections when
+//! the objects were encoded without `global_var` (pahole encodes an object's
+//! per-CPU VARs only for the exact section `.data..percpu`) and functions
+//! written in assembly but declared in C. [`KernelReport`] counts them.
 
 pub mod kfunc;
 pub mod module;
@@ -32,6 +39,12 @@ use crate::error::{Error, Result};
 
 /// Name of the per-CPU section and of its DATASEC.
 pub const PERCPU_SECTION: &str = ".data..percpu";
+
+/// Whether a section (or DATASEC) name is the per-CPU section or one of the
+/// `.data..percpu..*` subsections that the final link folds into it.
+pub fn is_percpu_section(name: &[u8]) -> bool {
+    name == PERCPU_SECTION.as_bytes() || name.starts_with(b".data..percpu..")
+}
 
 /// How the final link lays out the per-CPU input sections of a relocatable
 /// `vmlinux.o` (include/asm-generic/vmlinux.lds.h, `PERCPU_INPUT`).
@@ -255,12 +268,19 @@ pub struct KernelOptions {
     /// `scripts/pahole-flags.sh` from 6.5 on): drop every FUNC of a name whose
     /// prototypes disagree, instead of keeping the first.
     pub skip_inconsistent_proto: bool,
+    /// pahole ≥ 1.25's `optimized_func` (`--btf_gen_optimized`, in the kernel's
+    /// pahole flags from 6.5 on): a FUNC also counts as having a symbol when the
+    /// image has the name only with a compiler suffix (`f.constprop.0`,
+    /// `f.isra.0`, `f.part.0`, ...). Whether such a function gets a FUNC at all
+    /// was decided per object by pahole, from the object's DWARF.
+    pub optimized_func: bool,
 }
 
 /// What [`finish`] did and what it could not recover.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KernelReport {
-    /// `.data..percpu` DATASECs before (one per object with per-CPU VARs).
+    /// `.data..percpu` and `.data..percpu..*` DATASECs before (one per object
+    /// and section with per-CPU VARs).
     pub percpu_datasecs_in: usize,
     /// VAR entries in those DATASECs.
     pub percpu_vars_in: usize,
@@ -272,6 +292,10 @@ pub struct KernelReport {
     pub duplicate_vars: usize,
     /// VARs that no per-CPU symbol places (or that would overlap another): removed.
     pub unplaced_vars: Vec<String>,
+    /// DATASECs of other sections (pahole's `global_var`: `.data`, `.bss`, ...): removed.
+    pub other_datasecs_removed: usize,
+    /// VARs of those DATASECs: removed.
+    pub other_vars_removed: usize,
     /// Per-CPU symbols that have no VAR in the result.
     pub percpu_symbols_without_var: usize,
     /// Of those, the ones known to sit in `.data..percpu..*` subsections.
@@ -308,7 +332,7 @@ impl KernelReport {
             return None;
         }
         let mut s = format!(
-            "no DWARF to recover {} per-CPU variables ({} of them in .data..percpu..* subsections, which per-object pahole does not encode) and {} global functions without a FUNC (assembly, or not encoded per object)",
+            "no DWARF to recover {} per-CPU variables ({} of them in .data..percpu..* subsections, which per-object pahole encodes only with --btf_features=global_var) and {} global functions without a FUNC (assembly, or not encoded per object)",
             self.percpu_symbols_without_var, self.percpu_symbols_in_subsections, self.global_functions_without_func
         );
         if !self.unplaced_vars.is_empty() {
@@ -322,9 +346,11 @@ impl KernelReport {
     }
 }
 
-/// One object's `.data..percpu` DATASEC.
+/// One object's `.data..percpu` (or `.data..percpu..*`) DATASEC.
 struct Member {
     id: TypeId,
+    /// The DATASEC's name (the object's input section).
+    section: Vec<u8>,
     /// (VAR id, name, offset in the object's section, size).
     vars: Vec<(TypeId, String, u64, u64)>,
     /// Largest offset+size.
@@ -341,10 +367,16 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     let mut members: Vec<Member> = Vec::new();
     for (id, t) in btf.iter() {
         let TypeKind::Datasec(d) = &t.kind else { continue };
-        if btf.str_bytes(t.name_off) != Some(PERCPU_SECTION.as_bytes()) {
+        let section = btf.str_bytes(t.name_off).unwrap_or_default();
+        if !is_percpu_section(section) {
+            // (pahole's global_var) offsets relative to each object's section: removed
+            rep.other_datasecs_removed += 1;
+            rep.other_vars_removed += d.vars.len();
+            remove.push(id);
+            remove.extend(d.vars.iter().map(|v| v.ty));
             continue;
         }
-        let mut m = Member { id, vars: Vec::new(), extent: 0 };
+        let mut m = Member { id, section: section.to_vec(), vars: Vec::new(), extent: 0 };
         for v in d.vars.iter() {
             let Some(vt) = btf.type_by_id(v.ty) else {
                 return Err(Error::Invalid(format!(
@@ -363,7 +395,19 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
         members.push(m);
     }
     rep.percpu_datasecs_in = members.len();
-    let bases = place_members(&members, syms);
+    // Link order holds among the objects' input sections of one name, so each
+    // section name is placed on its own.
+    let mut bases: Vec<Option<u64>> = vec![None; members.len()];
+    let mut sections: Vec<&[u8]> = members.iter().map(|m| m.section.as_slice()).collect();
+    sections.sort_unstable();
+    sections.dedup();
+    for sec in sections {
+        let idx: Vec<usize> = (0..members.len()).filter(|&i| members[i].section == sec).collect();
+        let group: Vec<&Member> = idx.iter().map(|&i| &members[i]).collect();
+        for (i, b) in idx.iter().zip(place_members(&group, syms)) {
+            bases[*i] = b;
+        }
+    }
 
     let sym_at: HashSet<(&str, u64)> = syms.percpu.iter().map(|s| (s.name.as_str(), s.offset)).collect();
     // Entries at their final offsets: (offset, size, VAR id, name).
@@ -425,29 +469,36 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
         }
     }
     let size = u32::try_from(syms.percpu_size).unwrap_or(u32::MAX).max(end as u32);
-    let mut keep_sec = None;
-    for m in &members {
-        if keep_sec.is_none() && !vars.is_empty() {
-            keep_sec = Some(m.id);
-        } else {
-            remove.push(m.id);
-        }
-    }
+    // The one DATASEC takes the place of the first `.data..percpu` one (of the
+    // first subsection one, renamed, when no object has `.data..percpu` VARs).
+    let keep_sec = if vars.is_empty() {
+        None
+    } else {
+        members.iter().find(|m| m.section == PERCPU_SECTION.as_bytes()).or(members.first()).map(|m| m.id)
+    };
+    remove.extend(members.iter().map(|m| m.id).filter(|&id| Some(id) != keep_sec));
     rep.percpu_datasecs_out = usize::from(keep_sec.is_some());
     if let Some(id) = keep_sec {
+        let name_off = btf.add_str(PERCPU_SECTION)?;
         let i = (id.0 - btf.start_id()) as usize;
         if let Some(t) = btf.types_mut().get_mut(i) {
+            t.name_off = name_off;
             t.kind = TypeKind::Datasec(Datasec { size, vars: vars.into_iter().collect() });
         }
     }
 
     // ---- FUNCs ----
     let mut by_name: BTreeMap<String, Vec<(TypeId, TypeId)>> = BTreeMap::new();
+    let suffixed: HashSet<&str> = if opts.optimized_func {
+        syms.functions.iter().filter_map(|f| f.split_once('.').map(|(name, _)| name)).collect()
+    } else {
+        HashSet::new()
+    };
     for (id, t) in btf.iter() {
         if let TypeKind::Func { proto, .. } = t.kind {
             rep.funcs_in += 1;
             let name = btf.name(t.name_off).into_owned();
-            if !syms.functions.contains(&name) {
+            if !syms.functions.contains(&name) && !suffixed.contains(name.as_str()) {
                 rep.funcs_without_symbol += 1;
                 remove.push(id);
                 continue;
@@ -611,7 +662,7 @@ fn types_match(btf: &Btf, a: TypeId, b: TypeId) -> bool {
 /// then link order decides: the objects' sections follow one another in the
 /// order of the members, so the base is the smallest candidate at or after the
 /// previous member's end and before the next unambiguous member's base.
-fn place_members(members: &[Member], syms: &ImageSymbols) -> Vec<Option<u64>> {
+fn place_members(members: &[&Member], syms: &ImageSymbols) -> Vec<Option<u64>> {
     let mut by_name: HashMap<&str, Vec<(u64, u64)>> = HashMap::new();
     for s in &syms.percpu {
         by_name.entry(s.name.as_str()).or_default().push((s.offset, s.size));
@@ -744,9 +795,22 @@ mod tests {
     }
 
     #[test]
+    fn optimized_func_matches_suffixed_symbols() {
+        let mut img = image();
+        img.functions.insert("gone.constprop.0".to_string());
+        let mut b = two_objects();
+        let r = finish(&mut b, &img, &KernelOptions::default()).unwrap();
+        assert_eq!((r.funcs_out, r.funcs_without_symbol), (1, 1), "without optimized_func: exact names only");
+        let mut b = two_objects();
+        let r = finish(&mut b, &img, &KernelOptions { optimized_func: true, ..Default::default() }).unwrap();
+        assert_eq!((r.funcs_out, r.funcs_without_symbol), (2, 0));
+    }
+
+    #[test]
     fn inconsistent_protos_drop_the_name() {
         let mut b = two_objects();
-        let r = finish(&mut b, &image(), &KernelOptions { skip_inconsistent_proto: true }).unwrap();
+        let r =
+            finish(&mut b, &image(), &KernelOptions { skip_inconsistent_proto: true, ..Default::default() }).unwrap();
         assert_eq!((r.funcs_out, r.funcs_inconsistent, r.inconsistent_names, r.protos_removed), (0, 2, 1, 2));
         assert!(b.iter().all(|(_, t)| !matches!(t.kind, TypeKind::Func { .. } | TypeKind::FuncProto(_))));
     }
@@ -813,6 +877,51 @@ mod tests {
         assert_eq!(r.percpu_vars_out, 2);
         let TypeKind::Datasec(d) = &b.types()[2].kind else { panic!("{:?}", b.types()) };
         assert_eq!(d.vars.iter().map(|v| (v.ty.0, v.offset)).collect::<Vec<_>>(), vec![(2, 64), (4, 72)]);
+    }
+
+    #[test]
+    fn subsection_datasecs_join_and_other_sections_go() {
+        // pahole --btf_features=global_var per object: a `.data` DATASEC, a
+        // `..shared_aligned` subsection (first in BTF order) and `.data..percpu`.
+        let mut b = Btf::new();
+        let int = b.add_int("int", 4, 1).unwrap(); // 1
+        let glob = b.add_var("plain_global", 1, int).unwrap(); // 2
+        b.add_datasec(".data", 4).unwrap(); // 3
+        b.add_datasec_var(glob, 0, 4).unwrap();
+        let hot = b.add_var("hot", 1, int).unwrap(); // 4
+        b.add_datasec(".data..percpu..shared_aligned", 64).unwrap(); // 5
+        b.add_datasec_var(hot, 0, 4).unwrap();
+        let g = b.add_var("g", 1, int).unwrap(); // 6
+        b.add_datasec(PERCPU_SECTION, 4).unwrap(); // 7
+        b.add_datasec_var(g, 0, 4).unwrap();
+        let mut img = image();
+        img.percpu.push(sym("hot", 96, 4, false));
+        let r = finish(&mut b, &img, &KernelOptions::default()).unwrap();
+        assert_eq!((r.other_datasecs_removed, r.other_vars_removed), (1, 1));
+        assert_eq!((r.percpu_datasecs_in, r.percpu_datasecs_out, r.percpu_vars_out), (2, 1, 2));
+        let secs: Vec<_> = b.iter().filter(|(_, t)| matches!(t.kind, TypeKind::Datasec(_))).collect();
+        assert_eq!(secs.len(), 1);
+        assert_eq!(b.name(secs[0].1.name_off), PERCPU_SECTION);
+        let TypeKind::Datasec(d) = &secs[0].1.kind else { unreachable!() };
+        let got: Vec<(String, u32)> =
+            d.vars.iter().map(|v| (b.name(b.type_by_id(v.ty).unwrap().name_off).into_owned(), v.offset)).collect();
+        assert_eq!(got, vec![("g".into(), 68), ("hot".into(), 96)]);
+        assert!(b.find_by_name("plain_global").is_none());
+        crate::parse::parse(&crate::write::to_bytes(&b)).unwrap();
+    }
+
+    #[test]
+    fn only_a_subsection_datasec_is_renamed() {
+        let mut b = Btf::new();
+        let int = b.add_int("int", 4, 1).unwrap();
+        let hot = b.add_var("hot", 1, int).unwrap();
+        b.add_datasec(".data..percpu..shared_aligned", 64).unwrap();
+        b.add_datasec_var(hot, 0, 4).unwrap();
+        let mut img = image();
+        img.percpu.push(sym("hot", 96, 4, false));
+        let r = finish(&mut b, &img, &KernelOptions::default()).unwrap();
+        assert_eq!(r.percpu_vars_out, 1);
+        assert_eq!(b.name(b.types()[2].name_off), PERCPU_SECTION);
     }
 
     #[test]

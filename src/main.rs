@@ -347,6 +347,11 @@ struct KernelArgs {
     /// --skip_encoding_btf_inconsistent_proto, in the kernel's pahole flags from 6.5 on)
     #[arg(long, requires = "kernel")]
     skip_inconsistent_proto: bool,
+    /// With --kernel: keep a FUNC whose name the image has only with a compiler suffix
+    /// (f.constprop.0, f.isra.0, ...): pahole >= 1.25's optimized_func (--btf_gen_optimized,
+    /// in the kernel's pahole flags from 6.5 on)
+    #[arg(long, requires = "kernel")]
+    optimized_func: bool,
     /// With --kernel: add DECL_TAG "bpf_kfunc" (and "bpf_fastcall" for KF_FASTCALL) on the
     /// FUNC of every kfunc in the image's .BTF_ids kfunc sets (pahole >= 1.27's
     /// decl_tag_kfuncs, in Linux 6.12's pahole flags); for vmlinux.o and for modules
@@ -722,15 +727,23 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
             )
         }
     };
-    let opts = btfkit::kernel::KernelOptions { skip_inconsistent_proto: a.kernel.skip_inconsistent_proto };
+    let opts = btfkit::kernel::KernelOptions {
+        skip_inconsistent_proto: a.kernel.skip_inconsistent_proto,
+        optimized_func: a.kernel.optimized_func,
+    };
     let r = btfkit::kernel::finish(btf, &syms, &opts)?;
     let inconsistent = if opts.skip_inconsistent_proto {
         format!(", {} of {} names with inconsistent prototypes", r.funcs_inconsistent, r.inconsistent_names)
     } else {
         String::new()
     };
+    let others = if r.other_datasecs_removed > 0 {
+        format!(" ({} other DATASECs with {} VARs removed)", r.other_datasecs_removed, r.other_vars_removed)
+    } else {
+        String::new()
+    };
     eprintln!(
-        "btfkit dedup --kernel: {} .data..percpu DATASECs ({} VARs) -> {} ({} VARs), FUNCs {} -> {} ({} without a symbol, {} same-named{inconsistent}), types {} -> {}",
+        "btfkit dedup --kernel: {} .data..percpu[..*] DATASECs ({} VARs) -> {} ({} VARs){others}, FUNCs {} -> {} ({} without a symbol, {} same-named{inconsistent}), types {} -> {}",
         r.percpu_datasecs_in,
         r.percpu_vars_in,
         r.percpu_datasecs_out,

@@ -297,8 +297,11 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
             }
         }
     }
-    let kernel =
-        super::finish(&mut btf, &syms, &KernelOptions { skip_inconsistent_proto: opts.skip_inconsistent_proto })?;
+    let kernel = super::finish(
+        &mut btf,
+        &syms,
+        &KernelOptions { skip_inconsistent_proto: opts.skip_inconsistent_proto, ..Default::default() },
+    )?;
     // pahole adds the DATASEC after all other types: move it to the end.
     let percpu = btf
         .iter()

@@ -22,8 +22,15 @@
 char LICENSE[] SEC("license") = "GPL";
 
 extern unsigned long cpu_loops_per_jiffy __ksym;
+#ifdef E2E_PCPU_HOT
+/* Linux 6.2 and later (x86; scripts/kernel-e2e/kver-6.12.sh): current_task and
+ * __preempt_count are fields of one per-CPU struct pcpu_hot (DEFINE_PER_CPU_ALIGNED, so
+ * in an object it sits in the .data..percpu..shared_aligned subsection). */
+extern struct pcpu_hot pcpu_hot __ksym;
+#else
 extern int __preempt_count __ksym;
 extern struct task_struct *current_task __ksym;
+#endif
 
 struct e2e_out out = {};
 
@@ -43,9 +50,15 @@ int percpu_first(void *ctx)
 SEC("syscall")
 int percpu_preempt_count(void *ctx)
 {
+#ifdef E2E_PCPU_HOT
+	struct pcpu_hot *h = bpf_this_cpu_ptr(&pcpu_hot);
+
+	out.s32 = h->preempt_count;
+#else
 	int *p = bpf_this_cpu_ptr(&__preempt_count);
 
 	out.s32 = *p;
+#endif
 	return 0;
 }
 
@@ -54,8 +67,13 @@ int percpu_preempt_count(void *ctx)
 SEC("syscall")
 int percpu_current_task(void *ctx)
 {
+#ifdef E2E_PCPU_HOT
+	struct pcpu_hot *h = bpf_this_cpu_ptr(&pcpu_hot);
+	struct task_struct *t = h->current_task;
+#else
 	struct task_struct **pp = bpf_this_cpu_ptr(&current_task);
 	struct task_struct *t = *pp;
+#endif
 
 	out.pid = BPF_CORE_READ(t, pid);
 	bpf_core_read_str(out.comm, sizeof(out.comm), &t->comm);
@@ -83,6 +101,10 @@ int BPF_PROG(on_task_rename, struct task_struct *task, const char *comm)
 SEC("syscall")
 int direct_preempt_count(void *ctx)
 {
+#ifdef E2E_PCPU_HOT
+	out.s32 = pcpu_hot.preempt_count;
+#else
 	out.s32 = __preempt_count;
+#endif
 	return 0;
 }

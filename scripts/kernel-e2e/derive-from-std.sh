@@ -1,0 +1,89 @@
+#!/bin/bash
+# derive-from-std.sh VARIANT - make the btfkit or nodwarf tree of the kernel e2e from the
+# built std tree instead of compiling the kernel again (issue #15, used for the 6.12 run
+# on a machine too loaded for three kernel builds before a deadline).
+#
+# The patched build (btfkit-kbuild[-6.12].patch) differs from std's only in what
+# cmd_cc_o_c does after each compile: `pahole --btf_encode` on the C object (and, for
+# nodwarf, `objcopy --strip-debug`, also after each asm object).  This script runs the
+# same commands, with the same flags, on std's objects as one batch after the build:
+#   - C objects: every object whose .cmd says it was compiled from a .c by the kernel's
+#     cmd_cc_o_c (-nostdinc -D__KERNEL__ ... -c -o X.o X.c); failures go to .pahole-failed
+#     as in the patch;
+#   - nodwarf: then objcopy --strip-debug on those and on the asm objects (cmd_as_o_S).
+# One difference: in the patch, pahole runs before objtool, here after it (objtool adds
+# ORC and other sections, no symbols pahole's function set uses in this config).
+# Then the tree is marked built with a BTF tool that does not match, so kernel-e2e.sh
+# relinks it with the patched link step (run it with KBUILD_NOCMDDEP=1 so that make does
+# not recompile every object because cmd_cc_o_c's text changed).
+#
+# Usage: KVER=6.12 scripts/kernel-e2e/derive-from-std.sh btfkit|nodwarf
+#        then: KBUILD_NOCMDDEP=1 KVER=6.12 VARIANTS=btfkit SKIP_APT=1 scripts/kernel-e2e.sh
+set -euo pipefail
+export LC_ALL=C
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+KVER=${KVER:-6.1}
+v=${1:?usage: derive-from-std.sh btfkit|nodwarf}
+case $v in btfkit|nodwarf) ;; *) echo "derive-from-std.sh: btfkit or nodwarf" >&2; exit 1 ;; esac
+if [ "$KVER" = 6.1 ]; then W=${W:-$REPO/target/kernel-e2e}; else W=${W:-$REPO/target/kernel-e2e-$KVER}; fi
+JOBS=${JOBS:-2}
+[ -n "${PAHOLE:-}" ] && export PATH=$(dirname "$(readlink -f "$PAHOLE")"):$PATH
+[ -x "$W/tools/dwarves/bin/pahole" ] && [ "$KVER" != 6.1 ] && export PATH=$W/tools/dwarves/bin:$PATH
+s=$W/std d=$W/$v
+[ -e "$s/.stamp-build" ] || { echo "derive-from-std.sh: $s is not built" >&2; exit 1; }
+echo "== $(date -u +%T) $v: copy the std tree ($(pahole --version))"
+# (rsync: a tree copied earlier, e.g. while std was still building, is only brought up to date)
+rm -f "$d"/.stamp-* "$d/btf-tool" "$d/build.secs" "$d/build.time" "$d/relink.secs" "$d/relink.log"
+mkdir -p "$d/linux"
+rsync -a --delete "$s/linux/" "$d/linux/"
+cp "$s/config.added" "$d/"
+k=$d/linux
+cd "$k"
+rm -f .pahole-failed vmlinux .btf-step.time .gen_btf.t0 .gen_btf.t1
+# The per-object flags of the patch: $(filter-out -j,$(PAHOLE_FLAGS)) --btf_features=global_var,
+# PAHOLE_FLAGS as scripts/Makefile.btf makes them for this pahole (printed by make).
+flags=$(make -s --no-print-directory -f - <<'EOF'
+include include/config/auto.conf
+include scripts/Kbuild.include
+include scripts/Makefile.compiler
+srctree := .
+include scripts/Makefile.btf
+all: ; @echo '$(filter-out -j,$(PAHOLE_FLAGS))'
+EOF
+)
+echo "per-object flags: $flags --btf_features=global_var"
+# objects of cmd_cc_o_c / cmd_as_o_S: the first word after -c -o in savedcmd, and its source
+find . -name '.*.o.cmd' -print0 | xargs -0 awk 'FNR == 1 && /^savedcmd_/ && / -nostdinc / && / -D__KERNEL__ / {
+    if (match($0, / -c -o [^ ]+ [^ ]+\.(c|S)( |$)/)) {
+        split(substr($0, RSTART, RLENGTH), w, " ")
+        print w[3], w[4]
+    }
+}' > "$d/objects.txt"
+grep '\.c$' "$d/objects.txt" | awk '{print $1}' | while read -r o; do [ -f "$o" ] && echo "$o"; done > "$d/c-objects.txt"
+grep '\.S$' "$d/objects.txt" | awk '{print $1}' | while read -r o; do [ -f "$o" ] && echo "$o"; done > "$d/asm-objects.txt"
+echo "$(wc -l < "$d/c-objects.txt") C objects, $(wc -l < "$d/asm-objects.txt") asm objects"
+export flags
+t0=$(date +%s.%N)
+# shellcheck disable=SC2016
+/usr/bin/time -v -o "$d/encode.time" xargs -P "$JOBS" -n 16 sh -c '
+    for o; do
+        LLVM_OBJCOPY=objcopy pahole --btf_encode $flags --btf_features=global_var "$o" > /dev/null 2>&1 \
+            || echo "$o" >> .pahole-failed
+    done' sh < "$d/c-objects.txt"
+if [ "$v" = nodwarf ]; then
+    cat "$d/c-objects.txt" "$d/asm-objects.txt" | xargs -P "$JOBS" -n 1 objcopy --strip-debug
+fi
+t1=$(date +%s.%N)
+echo "$t0 $t1" | awk '{printf "%.1f\n", $2-$1}' > "$d/encode.secs"
+echo "== $(date -u +%T) $v: per-object step in $(cat "$d/encode.secs") s wall, $(awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.1f", s}' "$d/encode.time") s CPU; pahole failed on $(wc -l < .pahole-failed 2>/dev/null || echo 0)"
+# The host tools (objtool, resolve_btfids, ...) record absolute paths, so make rebuilds
+# them in the copy, and every object depends on objtool: build them now and then give
+# the objects a newer mtime, so that make only relinks (objects unchanged in content).
+make -C "$k" -j"$JOBS" KBUILD_NOCMDDEP=1 prepare > "$d/derive-prepare.log" 2>&1 \
+    || { tail -20 "$d/derive-prepare.log"; echo "derive-from-std.sh: make prepare failed" >&2; exit 1; }
+find "$k" -name '*.o' ! -path "$k/tools/*" -exec touch {} +
+# marked as built by another tool: kernel-e2e.sh patches the tree and relinks it
+cp "$s/build.secs" "$d/build.secs"; cp "$s/build.time" "$d/build.time"
+echo "derived from std $(date -u +%FT%TZ) 0" > "$d/btf-tool"
+touch "$d/.stamp-unpack" "$d/.stamp-config" "$d/.stamp-build"
+echo "== $(date -u +%T) $v: ready; now KBUILD_NOCMDDEP=1 KVER=$KVER VARIANTS=$v scripts/kernel-e2e.sh"
