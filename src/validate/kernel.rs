@@ -309,11 +309,16 @@ struct Env<'a> {
     tainted: Vec<bool>,
     stack: Vec<Vertex>,
     mode: Mode,
-    log_id: u32,
     out: Vec<Violation>,
     quiet: bool,
     /// `param_name_ok`'s cache: (string offset, valid).
     name_cache: Vec<(u32, bool)>,
+    /// This BTF's own string bytes and the offset of their first byte.
+    strs: &'a [u8],
+    str_start: u32,
+    /// This BTF's own types and the id of the first.
+    types: &'a [Type],
+    first: u32,
 }
 
 type R = Result<(), E>;
@@ -324,21 +329,7 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
     let total = btf.type_count();
     let start = btf.start_id();
     let n = total as usize;
-    let mut env = Env {
-        btf,
-        start: 0,
-        total,
-        visit: vec![NOT_VISITED; n],
-        rid: vec![0; n],
-        rsize: vec![0; n],
-        tainted: vec![false; n],
-        stack: Vec::with_capacity(MAX_RESOLVE_DEPTH),
-        mode: Mode::Tbd,
-        log_id: 0,
-        out: Vec::new(),
-        quiet: false,
-        name_cache: Vec::new(),
-    };
+    let mut env = Env::new(btf, 0, n);
     // A split BTF's base was resolved when it was loaded: do the same here,
     // silently, so its types carry the kernel's resolved ids and sizes.
     if start > 1 {
@@ -398,21 +389,7 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
 fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize, usize) {
     use rayon::prelude::*;
     const CHUNK: usize = 4096;
-    let this = Env {
-        btf,
-        start,
-        total: 0,
-        visit: Vec::new(),
-        rid: Vec::new(),
-        rsize: Vec::new(),
-        tainted: Vec::new(),
-        stack: Vec::new(),
-        mode: Mode::Tbd,
-        log_id: 0,
-        out: Vec::new(),
-        quiet: false,
-        name_cache: Vec::new(),
-    };
+    let this = Env::new(btf, start, 0);
     let types = btf.types();
     let max_own = BTF_MAX_TYPE.saturating_sub(if start > 1 { start } else { 1 }) as usize;
     let n = types.len().min(max_own);
@@ -437,13 +414,83 @@ fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize, usize) {
     (found, n, bytes + rest)
 }
 
+/// What a name offset names, by the kernel's rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Name {
+    /// Not a valid string offset.
+    BadOffset,
+    /// A string, not an identifier.
+    Other,
+    /// A C identifier (dots allowed) of at most `KSYM_NAME_LEN` bytes.
+    Ident,
+}
+
+/// Whether `s` (a string with its NUL and whatever follows) starts with an
+/// identifier: one pass, no separate search for the NUL.
+fn ident_prefix(s: &[u8]) -> bool {
+    let Some((&f, rest)) = s.split_first() else { return false };
+    if CLASS[f as usize] & 1 == 0 {
+        return false;
+    }
+    for (i, &c) in rest.iter().enumerate() {
+        if CLASS[c as usize] & 2 == 0 {
+            return c == 0 && i < KSYM_NAME_LEN;
+        }
+    }
+    false
+}
+
 impl<'a> Env<'a> {
-    fn get(&self, id: u32) -> Option<N<'a>> {
-        if id == 0 { Some(N::Void) } else { self.btf.type_by_id(TypeId(id)).map(N::T) }
+    /// An environment over `btf` with resolve state for `n` ids (0: none).
+    fn new(btf: &'a Btf, start: u32, n: usize) -> Self {
+        Env {
+            btf,
+            start,
+            total: if n == 0 { 0 } else { btf.type_count() },
+            visit: vec![NOT_VISITED; n],
+            rid: vec![0; n],
+            rsize: vec![0; n],
+            tainted: vec![false; n],
+            stack: Vec::with_capacity(MAX_RESOLVE_DEPTH),
+            mode: Mode::Tbd,
+            out: Vec::new(),
+            quiet: false,
+            name_cache: Vec::new(),
+            strs: btf.strings().as_bytes(),
+            str_start: btf.start_str_off(),
+            types: btf.types(),
+            first: btf.start_id(),
+        }
     }
 
-    fn name_off_valid(&self, off: u32) -> bool {
-        off <= BTF_MAX_NAME_OFFSET && self.btf.is_valid_str_off(off)
+    /// What the name at `off` is, by the kernel's rules (offset in range,
+    /// `btf_name_valid_identifier`).
+    fn name(&self, off: u32) -> Name {
+        if off > BTF_MAX_NAME_OFFSET {
+            return Name::BadOffset;
+        }
+        if off >= self.str_start {
+            let rel = (off - self.str_start) as usize;
+            if rel >= self.strs.len() {
+                return Name::BadOffset;
+            }
+            return if ident_prefix(&self.strs[rel..]) { Name::Ident } else { Name::Other };
+        }
+        if !self.btf.is_valid_str_off(off) {
+            return Name::BadOffset;
+        }
+        if valid_identifier(self.str_at(off)) { Name::Ident } else { Name::Other }
+    }
+
+    #[inline]
+    fn get(&self, id: u32) -> Option<N<'a>> {
+        if id >= self.first && id != 0 {
+            self.types.get((id - self.first) as usize).map(N::T)
+        } else if id == 0 {
+            Some(N::Void)
+        } else {
+            self.btf.type_by_id(TypeId(id)).map(N::T)
+        }
     }
 
     fn str_at(&self, off: u32) -> &'a [u8] {
@@ -523,18 +570,22 @@ impl<'a> Env<'a> {
 
     /// One type's meta checks, in the kernel's order; logs the first problem.
     fn meta(&self, id: u32, t: &'a Type, out: &mut Vec<Violation>) {
-        let info = t.info();
-        if info & !BTF_INFO_MASK != 0 {
+        // The model's own bits of `info` are always allowed; only bits kept
+        // from odd input can be outside the mask.
+        let qinfo = t.quirks.as_deref().map_or(0, |q| q.info);
+        if qinfo & !BTF_INFO_MASK != 0 {
+            let info = t.info();
             return out.push(self.mk_id_only(id, format!("Invalid btf_info:{info:x}")));
         }
-        if !self.name_off_valid(t.name_off) {
+        let tname = self.name(t.name_off);
+        if tname == Name::BadOffset {
             return out.push(self.mk_id_only(id, format!("Invalid name_offset:{}", t.name_off)));
         }
-        let vlen = info & 0xffff;
-        let kflag = info >> 31 != 0;
+        let vlen = (t.vlen() | qinfo) & 0xffff;
+        let kflag = t.kflag() || qinfo >> 31 != 0;
         let word = t.size_or_type();
         let named = t.name_off != 0;
-        let ident = |s: &Self| s.valid_ident(t.name_off);
+        let ident = |_: &Self| tname == Name::Ident;
         match &t.kind {
             TypeKind::Int(_) => {
                 if vlen != 0 {
@@ -609,7 +660,8 @@ impl<'a> Env<'a> {
                 let is_union = t.kind() == Kind::Union;
                 let mut last = 0u32;
                 for m in c.members.iter() {
-                    if !self.name_off_valid(m.name_off) {
+                    let mname = self.name(m.name_off);
+                    if mname == Name::BadOffset {
                         return out.push(self.mk_member(
                             id,
                             c,
@@ -617,7 +669,7 @@ impl<'a> Env<'a> {
                             &format!("Invalid member name_offset:{}", m.name_off),
                         ));
                     }
-                    if m.name_off != 0 && !self.valid_ident(m.name_off) {
+                    if m.name_off != 0 && mname != Name::Ident {
                         return out.push(self.mk_member(id, c, m, "Invalid name"));
                     }
                     if m.ty.0 == 0 || m.ty.0 > BTF_MAX_TYPE {
@@ -643,24 +695,25 @@ impl<'a> Env<'a> {
                 if named && !ident(self) {
                     return out.push(self.mk_type(id, "Invalid name"));
                 }
-                let names: Vec<u32> = match &t.kind {
-                    TypeKind::Enum(e) => e.values.iter().map(|v| v.name_off).collect(),
-                    TypeKind::Enum64(e) => e.values.iter().map(|v| v.name_off).collect(),
-                    _ => Vec::new(),
-                };
-                for off in names {
-                    if !self.name_off_valid(off) {
-                        let v = Violation {
+                let value = |off: u32| -> Option<Violation> {
+                    match self.name(off) {
+                        Name::BadOffset => Some(Violation {
                             id,
                             type_line: type_line(self.btf, id),
                             detail: Some(String::new()),
                             message: format!("Invalid name_offset:{off}"),
-                        };
-                        return out.push(v);
+                        }),
+                        Name::Ident if off != 0 => None,
+                        _ => Some(self.mk_type(id, "Invalid name")),
                     }
-                    if off == 0 || !self.valid_ident(off) {
-                        return out.push(self.mk_type(id, "Invalid name"));
-                    }
+                };
+                let bad = match &t.kind {
+                    TypeKind::Enum(e) => e.values.iter().find_map(|v| value(v.name_off)),
+                    TypeKind::Enum64(e) => e.values.iter().find_map(|v| value(v.name_off)),
+                    _ => None,
+                };
+                if let Some(v) = bad {
+                    out.push(v);
                 }
             }
             TypeKind::Fwd { .. } => {
@@ -778,13 +831,9 @@ impl<'a> Env<'a> {
         if k == off {
             return v;
         }
-        let ok = self.name_off_valid(off) && self.valid_ident(off);
+        let ok = self.name(off) == Name::Ident;
         self.name_cache[slot] = (off, ok);
         ok
-    }
-
-    fn valid_ident(&self, off: u32) -> bool {
-        valid_identifier(self.str_at(off))
     }
 
     // ---- the resolve state ----
@@ -894,12 +943,25 @@ impl<'a> Env<'a> {
     fn resolve_pass(&mut self, from: u32, to: u32) {
         for id in from..to {
             let Some(n) = self.get(id) else { continue };
-            self.log_id = id;
             if self.tainted.get(id as usize) == Some(&true) {
                 continue;
             }
-            if n.needs_resolve() && !self.is_resolved(id) && self.resolve(id).is_err() {
-                continue;
+            if n.needs_resolve() && !self.is_resolved(id) {
+                // A FUNC whose prototype passes `btf_func_check` resolves in
+                // one step (`btf_func_resolve`): set the state `resolve` would
+                // leave without going through the stack.
+                if let Some(Type { kind: TypeKind::Func { proto, .. }, .. }) = n.t()
+                    && self.func_ok(proto.0)
+                {
+                    let i = id as usize;
+                    self.visit[i] = RESOLVED;
+                    self.rid[i] = proto.0;
+                    self.rsize[i] = 0;
+                    continue;
+                }
+                if self.resolve(id).is_err() {
+                    continue;
+                }
             }
             if n.is(Kind::FuncProto) {
                 let _ = self.func_proto_check(id);
@@ -909,7 +971,6 @@ impl<'a> Env<'a> {
 
     /// `btf_resolve`: resolves `root` and everything it needs.
     fn resolve(&mut self, root: u32) -> R {
-        let saved = self.log_id;
         self.mode = Mode::Tbd;
         let _ = self.push(root);
         let mut err: R = Ok(());
@@ -919,10 +980,8 @@ impl<'a> Env<'a> {
         while err.is_ok() {
             let Some(top) = self.stack.last() else { break };
             let (id, next) = (top.id, top.next_member);
-            self.log_id = id;
             err = self.resolve_one(id, next);
         }
-        self.log_id = root;
         match err {
             Err(E::Depth) => self.log_type(root, format!("Exceeded max resolving depth:{MAX_RESOLVE_DEPTH}")),
             Err(E::Loop) => self.log_type(root, "Loop detected"),
@@ -942,7 +1001,6 @@ impl<'a> Env<'a> {
             }
             self.taint(root);
         }
-        self.log_id = saved;
         err
     }
 
@@ -1064,7 +1122,7 @@ impl<'a> Env<'a> {
     }
 
     fn resolve_struct(&mut self, id: u32, c: &'a Composite, next_member: u32) -> R {
-        let st = self.btf.type_by_id(TypeId(id)).map_or(0, |t| t.size_or_type());
+        let st = self.get(id).map_or(0, |n| n.size());
         if next_member > 0 {
             let Some(last) = c.members.get(next_member as usize - 1) else { return Err(E::Inval) };
             if !self.is_resolved(last.ty.0) {
@@ -1146,6 +1204,14 @@ impl<'a> Env<'a> {
         }
         self.pop_resolved(next_id, 0);
         Ok(())
+    }
+
+    /// Whether `btf_func_check` passes for a FUNC of prototype `proto`.
+    fn func_ok(&self, proto: u32) -> bool {
+        match self.get(proto).and_then(|n| n.t()) {
+            Some(Type { kind: TypeKind::FuncProto(p), .. }) => p.params.iter().all(|a| a.name_off != 0 || a.ty.0 == 0),
+            _ => false,
+        }
     }
 
     /// `btf_func_check`: a FUNC's prototype, every named argument.
