@@ -308,7 +308,7 @@ fn validate(btf: &Btf, h: &Header, opts: &ParseOptions, total: usize) -> Result<
     let split = btf.base().is_some();
     let mut v = crate::validate::header_violations(h, total, split);
     if v.is_empty() {
-        v = btf.validate(Validation::Kernel);
+        v = crate::validate::kernel_check_sized(btf, h.type_len as usize);
     }
     if v.is_empty() {
         // What the kernel accepts passes the libbpf-level checks too (ids, strings,

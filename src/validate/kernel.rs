@@ -295,7 +295,6 @@ struct Env<'a> {
     /// First own type id (the kernel's `start_id`; 0 for a base BTF, whose
     /// void is never pushed).
     start: u32,
-    total: u32,
     visit: Vec<u8>,
     rid: Vec<u32>,
     rsize: Vec<u32>,
@@ -320,6 +319,12 @@ type R = Result<(), E>;
 /// Runs the kernel's checks on `btf` (own types; the base, if any, is taken as
 /// the kernel's already loaded vmlinux).
 pub(super) fn check(btf: &Btf) -> Vec<Violation> {
+    check_sized(btf, None)
+}
+
+/// [`check`], given the type section's length in bytes when the caller read
+/// it from a header (else it is summed over the types).
+pub(super) fn check_sized(btf: &Btf, type_len: Option<usize>) -> Vec<Violation> {
     let total = btf.type_count();
     let start = btf.start_id();
     let n = total as usize;
@@ -342,7 +347,8 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
     // The first problem is the kernel's either way (it stops after the meta
     // pass when that finds one).
     let ((found, n_checked, type_bytes), ()) =
-        rayon::join(|| meta_collect(btf, start), || env.resolve_pass(start, total));
+        rayon::join(|| meta_collect(btf, start, type_len.is_none()), || env.resolve_pass(start, total));
+    let type_bytes = type_len.unwrap_or(type_bytes);
     let resolved_out = std::mem::take(&mut env.out);
     if btf.base().is_none() {
         // BTF_MAX_SIZE, checked before anything else.
@@ -374,13 +380,17 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
     }
     env.out.extend(resolved_out.into_iter().filter(|v| !meta_bad.get(v.id as usize).copied().unwrap_or(false)));
     env.type_tag_pass(start);
+    // Program BTF whose types pass: the special fields (btf_parse_struct_metas).
+    if env.out.is_empty() && btf.base().is_none() {
+        super::special::check(btf, &mut env.out);
+    }
     env.out
 }
 
 /// The meta checks of every own type (in parallel chunks for big inputs),
 /// in id order, and how many types were checked (the kernel stops at
 /// `BTF_MAX_TYPE`).
-fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize, usize) {
+fn meta_collect(btf: &Btf, start: u32, sum_bytes: bool) -> (Vec<Violation>, usize, usize) {
     use rayon::prelude::*;
     const CHUNK: usize = 4096;
     let this = Env::new(btf, start, 0);
@@ -392,7 +402,9 @@ fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize, usize) {
         let mut bytes = 0usize;
         for i in range {
             this.meta(start + i as u32, &types[i], &mut out);
-            bytes += types[i].encoded_len();
+            if sum_bytes {
+                bytes += types[i].encoded_len();
+            }
         }
         (out, bytes)
     };
@@ -468,7 +480,6 @@ impl<'a> Env<'a> {
         Env {
             btf,
             start,
-            total: if n == 0 { 0 } else { btf.type_count() },
             visit: vec![NOT_VISITED; n],
             rid: vec![0; n],
             rsize: vec![0; n],
@@ -1549,11 +1560,23 @@ impl<'a> Env<'a> {
 
     fn type_tag_pass(&mut self, start: u32) {
         let mut good = start.saturating_sub(1);
-        for i in start..self.total {
-            let Some(mut t) = self.get(i) else { continue };
-            if !t.is_modifier() {
+        let first = self.first;
+        for (k, ty) in self.types.iter().enumerate() {
+            if !matches!(
+                ty.kind,
+                TypeKind::Typedef(_)
+                    | TypeKind::Volatile(_)
+                    | TypeKind::Const(_)
+                    | TypeKind::Restrict(_)
+                    | TypeKind::TypeTag { .. }
+            ) {
                 continue;
             }
+            let i = first + k as u32;
+            if i < start {
+                continue;
+            }
+            let mut t = N::T(ty);
             let mut in_tags = t.is(Kind::TypeTag);
             let mut limit = 32u32;
             let mut cur = i;
