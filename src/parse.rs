@@ -325,19 +325,23 @@ pub(crate) fn decode(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
 /// kernel's: the first problem becomes the error, at its type's byte offset.
 fn validate(btf: &Btf, h: &Header, opts: &ParseOptions, total: usize) -> Result<()> {
     let first = opts.file_offset + h.hdr_len as usize + h.type_off as usize;
-    let mut offs = Vec::with_capacity(btf.types().len());
-    let mut off = first;
-    for t in btf.types() {
-        offs.push(off);
-        off += t.encoded_len();
-    }
+    // Each type's byte offset, for messages.
+    let offsets = || {
+        let mut offs = Vec::with_capacity(btf.types().len());
+        let mut off = first;
+        for t in btf.types() {
+            offs.push(off);
+            off += t.encoded_len();
+        }
+        offs
+    };
     if opts.validation == Validation::Libbpf {
-        return crate::validate::libbpf_checks(btf, Some(&offs));
+        return crate::validate::libbpf_checks(btf, Some(&offsets()));
     }
     let split = btf.base().is_some();
     let mut v = crate::validate::header_violations(h, total, split);
     if v.is_empty() {
-        v = btf.validate(Validation::Kernel);
+        v = crate::validate::kernel_check_sized(btf, h.type_len as usize);
     }
     if v.is_empty() {
         // What the kernel accepts passes the libbpf-level checks too (ids, strings,
@@ -345,6 +349,7 @@ fn validate(btf: &Btf, h: &Header, opts: &ParseOptions, total: usize) -> Result<
         return Ok(());
     }
     // A libbpf-level error, if any, comes first (the same error at both levels).
+    let offs = offsets();
     crate::validate::libbpf_checks(btf, Some(&offs))?;
     let Some(v) = v.into_iter().next() else { return Ok(()) };
     let why = match &v.detail {

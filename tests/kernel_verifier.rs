@@ -619,6 +619,86 @@ fn generated(rng: &mut Rng) -> Vec<u8> {
     write::to_bytes(&b)
 }
 
+/// A small program BTF around the special fields: the structs the kernel
+/// looks for (sometimes of the wrong size), tagged pointers, arrays, structs
+/// holding them at aligned, misaligned or overlapping offsets (and nested),
+/// and `contains:` decl tags, right or wrong.
+fn special_generated(rng: &mut Rng) -> Vec<u8> {
+    const SPECIAL: [(&str, u32); 9] = [
+        ("bpf_spin_lock", 4),
+        ("bpf_res_spin_lock", 4),
+        ("bpf_list_head", 16),
+        ("bpf_list_node", 24),
+        ("bpf_rb_root", 16),
+        ("bpf_rb_node", 32),
+        ("bpf_refcount", 4),
+        ("bpf_timer", 16),
+        ("bpf_wq", 16),
+    ];
+    let mut b = Btf::new();
+    let int = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+    // (type, size) of what members can be.
+    let mut blocks: Vec<(TypeId, u32)> = vec![(int, 4)];
+    for _ in 0..1 + rng.below(4) {
+        let (name, size) = SPECIAL[rng.below(SPECIAL.len() as u64) as usize];
+        let size = if rng.below(6) == 0 { 4 * (1 + rng.below(6) as u32) } else { size };
+        blocks.push((opaque(&mut b, name, size), size));
+    }
+    for _ in 0..rng.below(3) {
+        let tag = ["kptr", "kptr_untrusted", "percpu_kptr", "uptr", "other"][rng.below(5) as usize];
+        let target =
+            if rng.below(4) == 0 { int } else { opaque(&mut b, ["obj", "task_struct"][rng.below(2) as usize], 4) };
+        let t = b.add_type_tag(tag, target).unwrap();
+        let t = if rng.below(6) == 0 { b.add_type_tag("kptr", t).unwrap() } else { t };
+        let p = b.add_ptr(t).unwrap();
+        let p = if rng.below(5) == 0 { b.add_volatile(p).unwrap() } else { p };
+        blocks.push((p, 8));
+    }
+    for _ in 0..rng.below(2) {
+        let (e, size) = blocks[rng.below(blocks.len() as u64) as usize];
+        let n = rng.below(4) as u32;
+        blocks.push((b.add_array(e, int, n).unwrap(), size * n));
+    }
+    let mut structs = Vec::new();
+    for k in 0..1 + rng.below(3) {
+        let members: Vec<(TypeId, u32)> =
+            (0..1 + rng.below(4)).map(|_| blocks[rng.below(blocks.len() as u64) as usize]).collect();
+        let name = ["elem", "s", "t"][k as usize];
+        let mut off = 0u32;
+        let mut placed = Vec::new();
+        for (ty, size) in members {
+            let bits = match rng.below(8) {
+                0 => off * 8 + 32,
+                1 if off >= 4 => (off - 4) * 8,
+                _ => off.div_ceil(8) * 64,
+            };
+            placed.push((ty, bits));
+            off = bits / 8 + size;
+        }
+        let size = off.div_ceil(8) * 8 + 8 * rng.below(2) as u32;
+        let id = b.add_struct(name, size).unwrap();
+        for (j, (ty, bits)) in placed.iter().enumerate() {
+            let m = ["node", "head", "lock", "r"][j % 4];
+            b.add_field(m, *ty, *bits, 0).unwrap();
+        }
+        structs.push((id, placed.len()));
+        blocks.push((id, size));
+    }
+    for _ in 0..rng.below(3) {
+        let (id, n) = structs[rng.below(structs.len() as u64) as usize];
+        let tag = [
+            "contains:elem:node",
+            "contains:elem:head",
+            "contains:t:node",
+            "contains:elem",
+            "contains:x:y",
+            "contains::",
+        ][rng.below(6) as usize];
+        b.add_decl_tag(tag, id, rng.below(n as u64) as i32).unwrap();
+    }
+    write::to_bytes(&b)
+}
+
 /// A BTF with one to three edits: a u32 of the type section replaced by a
 /// value chosen to hit the checks, or a byte of the string section changed.
 fn mutate(src: &[u8], rng: &mut Rng) -> Vec<u8> {
@@ -669,8 +749,10 @@ fn differential_against_bpf_btf_load() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
     let cases: usize = std::env::var("BTFKIT_VERIFIER_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(6000);
     let (mut inputs, mut kernel_rejects, mut bad, mut msg_bad, mut known) = (0, 0, Vec::new(), Vec::new(), 0);
+    let mut special_rejects = 0;
     for i in 0..cases {
         let bytes = match i % 4 {
+            0 if i % 8 == 4 => special_generated(&mut rng),
             0 => generated(&mut rng),
             1 => mutate(&generated(&mut rng), &mut rng),
             _ => {
@@ -692,7 +774,10 @@ fn differential_against_bpf_btf_load() {
             (None, Verdict::Accepted) => {}
             (Some(m), Verdict::Rejected(line)) => {
                 kernel_rejects += 1;
-                if !m.starts_with("(undecodable)") && m.trim_end() != line.trim_end() && msg_bad.len() < 1000 {
+                if m.contains("Special fields:") {
+                    // The kernel logs no message for these: the verdict is compared.
+                    special_rejects += 1;
+                } else if !m.starts_with("(undecodable)") && m.trim_end() != line.trim_end() && msg_bad.len() < 1000 {
                     msg_bad.push(format!("ours `{m}`, kernel `{line}`"));
                 }
             }
@@ -711,7 +796,7 @@ fn differential_against_bpf_btf_load() {
         }
     }
     eprintln!(
-        "{inputs} inputs, {kernel_rejects} rejected by the kernel; verdict disagreements: {}, known differences: {known}; message differences: {}",
+        "{inputs} inputs, {kernel_rejects} rejected by the kernel ({special_rejects} for special fields); verdict disagreements: {}, known differences: {known}; message differences: {}",
         bad.len(),
         msg_bad.len()
     );
@@ -975,28 +1060,261 @@ fn split_btf_follows_the_module_rules() {
     eprintln!("{checked} Debian modules pass the module rules over their vmlinux");
 }
 
-/// The one listed difference (docs/ROBUSTNESS.md): special fields such as
-/// `bpf_spin_lock` defined in the same BTF are checked by the kernel
-/// (`btf_parse_struct_metas`), not by btfkit. This test keeps the list honest:
-/// it fails when the kernel stops rejecting the case (the difference is gone).
-#[test]
-fn special_fields_are_a_listed_difference() {
-    if !kernel_available() {
-        return;
+// ---- special fields (btf_parse_struct_metas) ----
+
+/// The struct `name` of `size` bytes made of `size / 4` ints (the kernel only
+/// looks at the name and size of these).
+fn opaque(b: &mut Btf, name: &str, size: u32) -> TypeId {
+    let i = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+    let s = b.add_struct(name, size).unwrap();
+    for k in 0..size / 4 {
+        b.add_field(&format!("o{k}"), i, k * 32, 0).unwrap();
     }
-    let mut b = Btf::new();
-    let i = int(&mut b);
-    let lock = raw(&mut b, "bpf_spin_lock", TypeKind::Struct(comp(4, false, &[(0, i, 0)])));
-    let (x, y) = (b.add_str("x").unwrap(), b.add_str("y").unwrap());
-    raw(&mut b, "s", TypeKind::Struct(comp(8, false, &[(x, lock, 0), (y, lock, 32)])));
-    let bytes = write::to_bytes(&b);
-    assert_eq!(ours(&bytes), None, "btfkit does not model special fields");
-    match kernel(&bytes).unwrap() {
-        Verdict::Rejected(_) => {}
-        Verdict::Accepted => {
-            panic!("the kernel accepts two bpf_spin_locks now: remove the difference from docs/ROBUSTNESS.md")
+    s
+}
+
+/// A program-local struct and a pointer to it with the type tag `tag`.
+fn kptr(b: &mut Btf, tag: &str) -> TypeId {
+    let obj = opaque(b, "btfkit_local_obj", 4);
+    let t = b.add_type_tag(tag, obj).unwrap();
+    b.add_ptr(t).unwrap()
+}
+
+/// (what, BTF, the kernel's errno or None for accepted) for the special-field
+/// checks; the kernel logs no message for them, so the errno is compared.
+fn special_cases() -> Vec<(&'static str, Btf, Option<i32>)> {
+    const EINVAL: i32 = 22;
+    const E2BIG: i32 = 7;
+    const EEXIST: i32 = 17;
+    const EFAULT: i32 = 14;
+    const ENOENT: i32 = 2;
+    let mut v = Vec::new();
+    let mut case = |what: &'static str, want: Option<i32>, f: &dyn Fn(&mut Btf)| {
+        let mut b = Btf::new();
+        f(&mut b);
+        v.push((what, b, want));
+    };
+    case("one bpf_spin_lock", None, &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        b.add_struct("s", 8).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+    });
+    case("two bpf_spin_locks", Some(E2BIG), &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        b.add_struct("s", 8).unwrap();
+        b.add_field("x", l, 0, 0).unwrap();
+        b.add_field("y", l, 32, 0).unwrap();
+    });
+    case("bpf_spin_lock not 4-byte aligned: no field found", Some(EFAULT), &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let c = b.add_int("char", 1, 0).unwrap();
+        b.add_struct("s", 8).unwrap();
+        b.add_field("c", c, 0, 0).unwrap();
+        b.add_field("l", l, 16, 0).unwrap();
+    });
+    case("bpf_spin_lock of the wrong size: no field found", Some(EFAULT), &|b| {
+        let l = opaque(b, "bpf_spin_lock", 8);
+        b.add_struct("s", 8).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+    });
+    case("member not byte aligned next to a bpf_spin_lock", Some(EINVAL), &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let i = b.add_int("u8", 1, 0).unwrap();
+        b.add_struct("s", 8).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_field("x", i, 36, 0).unwrap();
+    });
+    case("array of bpf_spin_lock alone: not looked at", None, &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let i = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+        let a = b.add_array(l, i, 2).unwrap();
+        b.add_struct("s", 8).unwrap();
+        b.add_field("l", a, 0, 0).unwrap();
+    });
+    case("array of bpf_list_node beside a bpf_refcount", Some(EINVAL), &|b| {
+        let r = opaque(b, "bpf_refcount", 4);
+        let n = opaque(b, "bpf_list_node", 24);
+        let i = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+        let a = b.add_array(n, i, 2).unwrap();
+        b.add_struct("s", 56).unwrap();
+        b.add_field("r", r, 0, 0).unwrap();
+        b.add_field("n", a, 64, 0).unwrap();
+    });
+    case("bpf_spin_lock and bpf_refcount overlapping in a union: unions are not looked at", None, &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let r = opaque(b, "bpf_refcount", 4);
+        b.add_union("u", 4).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_field("r", r, 0, 0).unwrap();
+    });
+    case("bpf_spin_lock in a nested struct and beside it", None, &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let inner = b.add_struct("inner", 4).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_struct("s", 8).unwrap();
+        b.add_field("a", inner, 0, 0).unwrap();
+        b.add_field("b", l, 32, 0).unwrap();
+    });
+    let list = |b: &mut Btf, lock: bool, tag: Option<&str>| {
+        let n = opaque(b, "bpf_list_node", 24);
+        let h = opaque(b, "bpf_list_head", 16);
+        let l = opaque(b, "bpf_spin_lock", 4);
+        b.add_struct("elem", 24).unwrap();
+        b.add_field("node", n, 0, 0).unwrap();
+        let s = b.add_struct("s", 24).unwrap();
+        if lock {
+            b.add_field("lock", l, 0, 0).unwrap();
+        }
+        b.add_field("head", h, 64, 0).unwrap();
+        if let Some(t) = tag {
+            let idx = if lock { 1 } else { 0 };
+            b.add_decl_tag(t, s, idx).unwrap();
+        }
+    };
+    case("bpf_list_head with its lock and contains: tag", None, &|b| list(b, true, Some("contains:elem:node")));
+    case("bpf_list_head without a bpf_spin_lock", Some(EINVAL), &|b| list(b, false, Some("contains:elem:node")));
+    case("bpf_list_head without a contains: tag", Some(EINVAL), &|b| list(b, true, None));
+    case("contains: naming no struct", Some(ENOENT), &|b| list(b, true, Some("contains:nothere:node")));
+    case("contains: without a node name", Some(EINVAL), &|b| list(b, true, Some("contains:elem")));
+    case("contains: naming no member of the value", Some(ENOENT), &|b| list(b, true, Some("contains:elem:other")));
+    case("bpf_spin_lock and bpf_refcount at the same offset", Some(EEXIST), &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let r = opaque(b, "bpf_refcount", 4);
+        b.add_struct("s", 4).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_field("r", r, 0, 0).unwrap();
+    });
+    case("bpf_list_node and bpf_rb_node without bpf_refcount", Some(EINVAL), &|b| {
+        let n = opaque(b, "bpf_list_node", 24);
+        let r = opaque(b, "bpf_rb_node", 32);
+        b.add_struct("s", 56).unwrap();
+        b.add_field("n", n, 0, 0).unwrap();
+        b.add_field("r", r, 192, 0).unwrap();
+    });
+    case("bpf_list_node, bpf_rb_node and bpf_refcount", None, &|b| {
+        let n = opaque(b, "bpf_list_node", 24);
+        let r = opaque(b, "bpf_rb_node", 32);
+        let c = opaque(b, "bpf_refcount", 4);
+        b.add_struct("s", 64).unwrap();
+        b.add_field("n", n, 0, 0).unwrap();
+        b.add_field("r", r, 192, 0).unwrap();
+        b.add_field("c", c, 448, 0).unwrap();
+    });
+    case("kptr to a program-local struct", None, &|b| {
+        let p = kptr(b, "kptr");
+        b.add_struct("s", 8).unwrap();
+        b.add_field("p", p, 0, 0).unwrap();
+    });
+    case("pointer with an unknown type tag beside a bpf_spin_lock", Some(EINVAL), &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let p = kptr(b, "btfkit_tag");
+        b.add_struct("s", 16).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_field("p", p, 64, 0).unwrap();
+    });
+    case("kptr to an int beside a bpf_spin_lock", Some(EINVAL), &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let i = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+        let t = b.add_type_tag("kptr", i).unwrap();
+        let p = b.add_ptr(t).unwrap();
+        b.add_struct("s", 16).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_field("p", p, 64, 0).unwrap();
+    });
+    case("twelve special fields", Some(E2BIG), &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let p = kptr(b, "kptr");
+        let i = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+        let a = b.add_array(p, i, 11).unwrap();
+        b.add_struct("s", 96).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_field("p", a, 64, 0).unwrap();
+    });
+    case("eleven special fields", None, &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let p = kptr(b, "kptr");
+        let i = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+        let a = b.add_array(p, i, 10).unwrap();
+        b.add_struct("s", 88).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_field("p", a, 64, 0).unwrap();
+    });
+    case("two bpf_res_spin_locks of 8 bytes beside a bpf_spin_lock", Some(E2BIG), &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let r = opaque(b, "bpf_res_spin_lock", 8);
+        b.add_struct("s", 24).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_field("r", r, 64, 0).unwrap();
+        b.add_field("q", r, 128, 0).unwrap();
+    });
+    case("bpf_spin_lock and bpf_res_spin_lock of 4 bytes", Some(EINVAL), &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let r = opaque(b, "bpf_res_spin_lock", 4);
+        b.add_struct("s", 16).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_field("r", r, 64, 0).unwrap();
+    });
+    case("bpf_res_spin_lock of 8 bytes: not a field", None, &|b| {
+        let l = opaque(b, "bpf_spin_lock", 4);
+        let r = opaque(b, "bpf_res_spin_lock", 8);
+        b.add_struct("s", 16).unwrap();
+        b.add_field("l", l, 0, 0).unwrap();
+        b.add_field("r", r, 64, 0).unwrap();
+    });
+    v
+}
+
+fn errno_of(message: &str) -> Option<i32> {
+    let name = message.split("(-").nth(1)?.split(';').next()?;
+    Some(match name {
+        "EINVAL" => 22,
+        "E2BIG" => 7,
+        "EEXIST" => 17,
+        "EFAULT" => 14,
+        "ENOENT" => 2,
+        "ELOOP" => 40,
+        _ => return None,
+    })
+}
+
+/// The special-field checks: btfkit's verdict and errno equal the kernel's
+/// (which logs no message for them).
+#[test]
+fn special_fields_agree_with_the_kernel() {
+    let with_kernel = kernel_available();
+    let all = special_cases();
+    let mut failures = Vec::new();
+    let mut confirmed = 0;
+    for (what, btf, want) in &all {
+        let bytes = write::to_bytes(btf);
+        let ours = btf.validate(btfkit::parse::Validation::Kernel);
+        let got = ours.first().map(|v| errno_of(&v.message).unwrap_or(-1));
+        let kernel = if with_kernel {
+            match common::bpf_btf_load(&bytes, 0, 0) {
+                Ok(()) => Some(None),
+                Err((e, _)) => Some(Some(e.raw_os_error().unwrap_or(-1))),
+            }
+        } else {
+            None
+        };
+        if got != *want {
+            failures.push(format!(
+                "{what}: btfkit {:?}, expected errno {want:?}; kernel {kernel:?}",
+                ours.first().map(|v| v.to_string())
+            ));
+            continue;
+        }
+        assert_eq!(verify_bytes(&bytes, None).unwrap().first(), ours.first(), "{what}: verify_bytes differs");
+        if let Some(k) = kernel {
+            if k != *want {
+                failures.push(format!("{what}: kernel errno {k:?}, btfkit {want:?}"));
+            } else {
+                confirmed += 1;
+            }
         }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    eprintln!("{} special-field cases, btfkit's verdict and errno; {confirmed} confirmed by BPF_BTF_LOAD", all.len());
 }
 
 /// `btfkit verify`: exit 0 / 1 / 2, every problem in the kernel's words, JSON.

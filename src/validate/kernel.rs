@@ -213,12 +213,6 @@ impl<'a> N<'a> {
     fn is_struct(self) -> bool {
         matches!(self.kind(), Some(Kind::Struct | Kind::Union))
     }
-    fn has_size(self) -> bool {
-        matches!(
-            self.kind(),
-            Some(Kind::Int | Kind::Struct | Kind::Union | Kind::Enum | Kind::Datasec | Kind::Float | Kind::Enum64)
-        )
-    }
     fn size(self) -> u32 {
         self.t().map_or(0, |t| t.size_or_type())
     }
@@ -301,7 +295,6 @@ struct Env<'a> {
     /// First own type id (the kernel's `start_id`; 0 for a base BTF, whose
     /// void is never pushed).
     start: u32,
-    total: u32,
     visit: Vec<u8>,
     rid: Vec<u32>,
     rsize: Vec<u32>,
@@ -309,11 +302,16 @@ struct Env<'a> {
     tainted: Vec<bool>,
     stack: Vec<Vertex>,
     mode: Mode,
-    log_id: u32,
     out: Vec<Violation>,
     quiet: bool,
     /// `param_name_ok`'s cache: (string offset, valid).
     name_cache: Vec<(u32, bool)>,
+    /// This BTF's own string bytes and the offset of their first byte.
+    strs: &'a [u8],
+    str_start: u32,
+    /// This BTF's own types and the id of the first.
+    types: &'a [Type],
+    first: u32,
 }
 
 type R = Result<(), E>;
@@ -321,24 +319,16 @@ type R = Result<(), E>;
 /// Runs the kernel's checks on `btf` (own types; the base, if any, is taken as
 /// the kernel's already loaded vmlinux).
 pub(super) fn check(btf: &Btf) -> Vec<Violation> {
+    check_sized(btf, None)
+}
+
+/// [`check`], given the type section's length in bytes when the caller read
+/// it from a header (else it is summed over the types).
+pub(super) fn check_sized(btf: &Btf, type_len: Option<usize>) -> Vec<Violation> {
     let total = btf.type_count();
     let start = btf.start_id();
     let n = total as usize;
-    let mut env = Env {
-        btf,
-        start: 0,
-        total,
-        visit: vec![NOT_VISITED; n],
-        rid: vec![0; n],
-        rsize: vec![0; n],
-        tainted: vec![false; n],
-        stack: Vec::with_capacity(MAX_RESOLVE_DEPTH),
-        mode: Mode::Tbd,
-        log_id: 0,
-        out: Vec::new(),
-        quiet: false,
-        name_cache: Vec::new(),
-    };
+    let mut env = Env::new(btf, 0, n);
     // A split BTF's base was resolved when it was loaded: do the same here,
     // silently, so its types carry the kernel's resolved ids and sizes.
     if start > 1 {
@@ -357,7 +347,8 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
     // The first problem is the kernel's either way (it stops after the meta
     // pass when that finds one).
     let ((found, n_checked, type_bytes), ()) =
-        rayon::join(|| meta_collect(btf, start), || env.resolve_pass(start, total));
+        rayon::join(|| meta_collect(btf, start, type_len.is_none()), || env.resolve_pass(start, total));
+    let type_bytes = type_len.unwrap_or(type_bytes);
     let resolved_out = std::mem::take(&mut env.out);
     if btf.base().is_none() {
         // BTF_MAX_SIZE, checked before anything else.
@@ -389,30 +380,20 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
     }
     env.out.extend(resolved_out.into_iter().filter(|v| !meta_bad.get(v.id as usize).copied().unwrap_or(false)));
     env.type_tag_pass(start);
+    // Program BTF whose types pass: the special fields (btf_parse_struct_metas).
+    if env.out.is_empty() && btf.base().is_none() {
+        super::special::check(btf, &mut env.out);
+    }
     env.out
 }
 
 /// The meta checks of every own type (in parallel chunks for big inputs),
 /// in id order, and how many types were checked (the kernel stops at
 /// `BTF_MAX_TYPE`).
-fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize, usize) {
+fn meta_collect(btf: &Btf, start: u32, sum_bytes: bool) -> (Vec<Violation>, usize, usize) {
     use rayon::prelude::*;
     const CHUNK: usize = 4096;
-    let this = Env {
-        btf,
-        start,
-        total: 0,
-        visit: Vec::new(),
-        rid: Vec::new(),
-        rsize: Vec::new(),
-        tainted: Vec::new(),
-        stack: Vec::new(),
-        mode: Mode::Tbd,
-        log_id: 0,
-        out: Vec::new(),
-        quiet: false,
-        name_cache: Vec::new(),
-    };
+    let this = Env::new(btf, start, 0);
     let types = btf.types();
     let max_own = BTF_MAX_TYPE.saturating_sub(if start > 1 { start } else { 1 }) as usize;
     let n = types.len().min(max_own);
@@ -421,7 +402,9 @@ fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize, usize) {
         let mut bytes = 0usize;
         for i in range {
             this.meta(start + i as u32, &types[i], &mut out);
-            bytes += types[i].encoded_len();
+            if sum_bytes {
+                bytes += types[i].encoded_len();
+            }
         }
         (out, bytes)
     };
@@ -437,13 +420,111 @@ fn meta_collect(btf: &Btf, start: u32) -> (Vec<Violation>, usize, usize) {
     (found, n, bytes + rest)
 }
 
+/// What a name offset names, by the kernel's rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Name {
+    /// Not a valid string offset.
+    BadOffset,
+    /// A string, not an identifier.
+    Other,
+    /// A C identifier (dots allowed) of at most `KSYM_NAME_LEN` bytes.
+    Ident,
+}
+
+/// Whether `s` (a string with its NUL and whatever follows) starts with an
+/// identifier of at most `KSYM_NAME_LEN` bytes: one pass, no separate search
+/// for the NUL, eight ASCII bytes at a time.
+fn ident_prefix(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// Bit 7 of each byte of `v` (all below 0x80) set when the byte is in `lo..=hi`.
+    fn in_range(v: u64, lo: u64, hi: u64) -> u64 {
+        v.wrapping_add(ONES * (0x80 - lo)) & !v.wrapping_add(ONES * (0x7f - hi)) & HIGH
+    }
+    let Some(&f) = s.first() else { return false };
+    if CLASS[f as usize] & 1 == 0 {
+        return false;
+    }
+    let mut i = 1;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else { break };
+        let x = u64::from_le_bytes(bytes);
+        if x & HIGH != 0 {
+            break; // Latin-1 letters: the byte loop below
+        }
+        let ok = in_range(x | (ONES * 0x20), 0x61, 0x7a)
+            | in_range(x, 0x30, 0x39)
+            | in_range(x, 0x5f, 0x5f)
+            | in_range(x, 0x2e, 0x2e);
+        if ok != HIGH {
+            // The first byte that cannot continue an identifier ends it: a NUL or not.
+            let end = i + ((!ok & HIGH).trailing_zeros() / 8) as usize;
+            return s.get(end) == Some(&0) && end <= KSYM_NAME_LEN;
+        }
+        i += 8;
+        if i > KSYM_NAME_LEN {
+            return false;
+        }
+    }
+    for (k, &c) in s.iter().enumerate().skip(i) {
+        if CLASS[c as usize] & 2 == 0 {
+            return c == 0 && k <= KSYM_NAME_LEN;
+        }
+    }
+    false
+}
+
 impl<'a> Env<'a> {
-    fn get(&self, id: u32) -> Option<N<'a>> {
-        if id == 0 { Some(N::Void) } else { self.btf.type_by_id(TypeId(id)).map(N::T) }
+    /// An environment over `btf` with resolve state for `n` ids (0: none).
+    fn new(btf: &'a Btf, start: u32, n: usize) -> Self {
+        Env {
+            btf,
+            start,
+            visit: vec![NOT_VISITED; n],
+            rid: vec![0; n],
+            rsize: vec![0; n],
+            tainted: vec![false; n],
+            stack: Vec::with_capacity(MAX_RESOLVE_DEPTH),
+            mode: Mode::Tbd,
+            out: Vec::new(),
+            quiet: false,
+            name_cache: Vec::new(),
+            strs: btf.strings().as_bytes(),
+            str_start: btf.start_str_off(),
+            types: btf.types(),
+            first: btf.start_id(),
+        }
     }
 
-    fn name_off_valid(&self, off: u32) -> bool {
-        off <= BTF_MAX_NAME_OFFSET && self.btf.is_valid_str_off(off)
+    /// What the name at `off` is, by the kernel's rules (offset in range,
+    /// `btf_name_valid_identifier`).
+    fn name(&self, off: u32) -> Name {
+        if off > BTF_MAX_NAME_OFFSET {
+            return Name::BadOffset;
+        }
+        if off >= self.str_start {
+            let rel = (off - self.str_start) as usize;
+            if rel >= self.strs.len() {
+                return Name::BadOffset;
+            }
+            return if ident_prefix(&self.strs[rel..]) { Name::Ident } else { Name::Other };
+        }
+        if !self.btf.is_valid_str_off(off) {
+            return Name::BadOffset;
+        }
+        if valid_identifier(self.str_at(off)) { Name::Ident } else { Name::Other }
+    }
+
+    #[inline]
+    fn get(&self, id: u32) -> Option<N<'a>> {
+        // `first` is at least 1.
+        if id >= self.first {
+            self.types.get((id - self.first) as usize).map(N::T)
+        } else if id == 0 {
+            Some(N::Void)
+        } else {
+            self.btf.type_by_id(TypeId(id)).map(N::T)
+        }
     }
 
     fn str_at(&self, off: u32) -> &'a [u8] {
@@ -523,18 +604,22 @@ impl<'a> Env<'a> {
 
     /// One type's meta checks, in the kernel's order; logs the first problem.
     fn meta(&self, id: u32, t: &'a Type, out: &mut Vec<Violation>) {
-        let info = t.info();
-        if info & !BTF_INFO_MASK != 0 {
+        // The model's own bits of `info` are always allowed; only bits kept
+        // from odd input can be outside the mask.
+        let qinfo = t.quirks.as_deref().map_or(0, |q| q.info);
+        if qinfo & !BTF_INFO_MASK != 0 {
+            let info = t.info();
             return out.push(self.mk_id_only(id, format!("Invalid btf_info:{info:x}")));
         }
-        if !self.name_off_valid(t.name_off) {
+        let tname = self.name(t.name_off);
+        if tname == Name::BadOffset {
             return out.push(self.mk_id_only(id, format!("Invalid name_offset:{}", t.name_off)));
         }
-        let vlen = info & 0xffff;
-        let kflag = info >> 31 != 0;
+        let vlen = (t.vlen() | qinfo) & 0xffff;
+        let kflag = t.kflag() || qinfo >> 31 != 0;
         let word = t.size_or_type();
         let named = t.name_off != 0;
-        let ident = |s: &Self| s.valid_ident(t.name_off);
+        let ident = |_: &Self| tname == Name::Ident;
         match &t.kind {
             TypeKind::Int(_) => {
                 if vlen != 0 {
@@ -609,7 +694,8 @@ impl<'a> Env<'a> {
                 let is_union = t.kind() == Kind::Union;
                 let mut last = 0u32;
                 for m in c.members.iter() {
-                    if !self.name_off_valid(m.name_off) {
+                    let mname = self.name(m.name_off);
+                    if mname == Name::BadOffset {
                         return out.push(self.mk_member(
                             id,
                             c,
@@ -617,7 +703,7 @@ impl<'a> Env<'a> {
                             &format!("Invalid member name_offset:{}", m.name_off),
                         ));
                     }
-                    if m.name_off != 0 && !self.valid_ident(m.name_off) {
+                    if m.name_off != 0 && mname != Name::Ident {
                         return out.push(self.mk_member(id, c, m, "Invalid name"));
                     }
                     if m.ty.0 == 0 || m.ty.0 > BTF_MAX_TYPE {
@@ -643,24 +729,25 @@ impl<'a> Env<'a> {
                 if named && !ident(self) {
                     return out.push(self.mk_type(id, "Invalid name"));
                 }
-                let names: Vec<u32> = match &t.kind {
-                    TypeKind::Enum(e) => e.values.iter().map(|v| v.name_off).collect(),
-                    TypeKind::Enum64(e) => e.values.iter().map(|v| v.name_off).collect(),
-                    _ => Vec::new(),
-                };
-                for off in names {
-                    if !self.name_off_valid(off) {
-                        let v = Violation {
+                let value = |off: u32| -> Option<Violation> {
+                    match self.name(off) {
+                        Name::BadOffset => Some(Violation {
                             id,
                             type_line: type_line(self.btf, id),
                             detail: Some(String::new()),
                             message: format!("Invalid name_offset:{off}"),
-                        };
-                        return out.push(v);
+                        }),
+                        Name::Ident if off != 0 => None,
+                        _ => Some(self.mk_type(id, "Invalid name")),
                     }
-                    if off == 0 || !self.valid_ident(off) {
-                        return out.push(self.mk_type(id, "Invalid name"));
-                    }
+                };
+                let bad = match &t.kind {
+                    TypeKind::Enum(e) => e.values.iter().find_map(|v| value(v.name_off)),
+                    TypeKind::Enum64(e) => e.values.iter().find_map(|v| value(v.name_off)),
+                    _ => None,
+                };
+                if let Some(v) = bad {
+                    out.push(v);
                 }
             }
             TypeKind::Fwd { .. } => {
@@ -778,13 +865,9 @@ impl<'a> Env<'a> {
         if k == off {
             return v;
         }
-        let ok = self.name_off_valid(off) && self.valid_ident(off);
+        let ok = self.name(off) == Name::Ident;
         self.name_cache[slot] = (off, ok);
         ok
-    }
-
-    fn valid_ident(&self, off: u32) -> bool {
-        valid_identifier(self.str_at(off))
     }
 
     // ---- the resolve state ----
@@ -794,7 +877,11 @@ impl<'a> Env<'a> {
     }
 
     fn is_sink(&self, n: N) -> bool {
-        match self.mode {
+        Self::sink_in(self.mode, n)
+    }
+
+    fn sink_in(mode: Mode, n: N) -> bool {
+        match mode {
             Mode::Tbd => !n.needs_resolve(),
             Mode::Ptr => !n.is_modifier() && !n.is(Kind::Ptr),
             Mode::StructOrArray => !n.is_modifier() && !n.is(Kind::Array) && !n.is_struct(),
@@ -847,33 +934,47 @@ impl<'a> Env<'a> {
     /// `btf_type_id_size`: the sized type `id` stands for and its size.
     fn id_size(&self, id: u32) -> Option<(u32, u32)> {
         let n = self.get(id)?;
-        if n.nosize() {
-            return None;
-        }
-        if n.has_size() {
-            return Some((id, n.size()));
-        }
-        if n.is(Kind::Array) {
-            return Some((id, self.resolved_size(id)));
-        }
-        if n.is(Kind::Ptr) {
-            return Some((id, 8));
-        }
-        if !n.is_modifier() && !n.is(Kind::Var) {
-            return None;
-        }
-        let rid = self.resolved_id(id);
-        let r = self.get(rid)?;
-        if r.nosize() {
-            None
-        } else if r.has_size() {
-            Some((rid, r.size()))
-        } else if r.is(Kind::Array) {
-            Some((rid, self.resolved_size(rid)))
-        } else if r.is(Kind::Ptr) {
-            Some((rid, 8))
-        } else {
-            None
+        self.id_size_of(id, n)
+    }
+
+    /// [`Self::id_size`] of `id`, whose type `n` is at hand.
+    fn id_size_of(&self, id: u32, n: N<'a>) -> Option<(u32, u32)> {
+        let t = n.t()?;
+        match &t.kind {
+            TypeKind::Typedef(_)
+            | TypeKind::Volatile(_)
+            | TypeKind::Const(_)
+            | TypeKind::Restrict(_)
+            | TypeKind::TypeTag { .. }
+            | TypeKind::Var { .. } => {
+                let rid = self.resolved_id(id);
+                match self.get(rid)?.t()? {
+                    r @ Type {
+                        kind:
+                            TypeKind::Int(_)
+                            | TypeKind::Struct(_)
+                            | TypeKind::Union(_)
+                            | TypeKind::Enum(_)
+                            | TypeKind::Enum64(_)
+                            | TypeKind::Datasec(_)
+                            | TypeKind::Float { .. },
+                        ..
+                    } => Some((rid, r.size_or_type())),
+                    Type { kind: TypeKind::Array(_), .. } => Some((rid, self.resolved_size(rid))),
+                    Type { kind: TypeKind::Ptr(_), .. } => Some((rid, 8)),
+                    _ => None,
+                }
+            }
+            TypeKind::Int(_)
+            | TypeKind::Struct(_)
+            | TypeKind::Union(_)
+            | TypeKind::Enum(_)
+            | TypeKind::Enum64(_)
+            | TypeKind::Datasec(_)
+            | TypeKind::Float { .. } => Some((id, t.size_or_type())),
+            TypeKind::Array(_) => Some((id, self.resolved_size(id))),
+            TypeKind::Ptr(_) => Some((id, 8)),
+            TypeKind::Fwd { .. } | TypeKind::Func { .. } | TypeKind::FuncProto(_) | TypeKind::DeclTag { .. } => None,
         }
     }
 
@@ -894,12 +995,28 @@ impl<'a> Env<'a> {
     fn resolve_pass(&mut self, from: u32, to: u32) {
         for id in from..to {
             let Some(n) = self.get(id) else { continue };
-            self.log_id = id;
             if self.tainted.get(id as usize) == Some(&true) {
                 continue;
             }
-            if n.needs_resolve() && !self.is_resolved(id) && self.resolve(id).is_err() {
-                continue;
+            if n.needs_resolve() && !self.is_resolved(id) {
+                // A FUNC whose prototype passes `btf_func_check` resolves in
+                // one step (`btf_func_resolve`): set the state `resolve` would
+                // leave without going through the stack.
+                let quick = match n.t() {
+                    Some(Type { kind: TypeKind::Func { proto, .. }, .. }) => self.func_ok(proto.0).then_some(proto.0),
+                    Some(t) => self.ref_in_one_step(t),
+                    None => None,
+                };
+                if let Some(rid) = quick {
+                    let i = id as usize;
+                    self.visit[i] = RESOLVED;
+                    self.rid[i] = rid;
+                    self.rsize[i] = 0;
+                    continue;
+                }
+                if self.resolve(id).is_err() {
+                    continue;
+                }
             }
             if n.is(Kind::FuncProto) {
                 let _ = self.func_proto_check(id);
@@ -909,7 +1026,6 @@ impl<'a> Env<'a> {
 
     /// `btf_resolve`: resolves `root` and everything it needs.
     fn resolve(&mut self, root: u32) -> R {
-        let saved = self.log_id;
         self.mode = Mode::Tbd;
         let _ = self.push(root);
         let mut err: R = Ok(());
@@ -919,10 +1035,8 @@ impl<'a> Env<'a> {
         while err.is_ok() {
             let Some(top) = self.stack.last() else { break };
             let (id, next) = (top.id, top.next_member);
-            self.log_id = id;
             err = self.resolve_one(id, next);
         }
-        self.log_id = root;
         match err {
             Err(E::Depth) => self.log_type(root, format!("Exceeded max resolving depth:{MAX_RESOLVE_DEPTH}")),
             Err(E::Loop) => self.log_type(root, "Loop detected"),
@@ -942,7 +1056,6 @@ impl<'a> Env<'a> {
             }
             self.taint(root);
         }
-        self.log_id = saved;
         err
     }
 
@@ -1064,7 +1177,7 @@ impl<'a> Env<'a> {
     }
 
     fn resolve_struct(&mut self, id: u32, c: &'a Composite, next_member: u32) -> R {
-        let st = self.btf.type_by_id(TypeId(id)).map_or(0, |t| t.size_or_type());
+        let st = self.get(id).map_or(0, |n| n.size());
         if next_member > 0 {
             let Some(last) = c.members.get(next_member as usize - 1) else { return Err(E::Inval) };
             if !self.is_resolved(last.ty.0) {
@@ -1148,6 +1261,68 @@ impl<'a> Env<'a> {
         Ok(())
     }
 
+    /// For a PTR, modifier or VAR `t` about to be resolved as a root: the
+    /// resolved id that `resolve` would give it when that takes one step
+    /// (the target needs no push) and succeeds; None when it would push,
+    /// fail or take the rarer paths (then `resolve` runs). Side-effect free.
+    fn ref_in_one_step(&self, t: &'a Type) -> Option<u32> {
+        let (next_id, how, mode) = match &t.kind {
+            TypeKind::Ptr(x) => (x.0, RefKind::Ptr, Mode::Ptr),
+            TypeKind::Typedef(x) | TypeKind::Volatile(x) | TypeKind::Const(x) | TypeKind::Restrict(x) => {
+                (x.0, RefKind::Modifier, Mode::Tbd)
+            }
+            TypeKind::TypeTag { ty, .. } => (ty.0, RefKind::Modifier, Mode::Tbd),
+            TypeKind::Var { ty, .. } => (ty.0, RefKind::Var, Mode::Tbd),
+            _ => return None,
+        };
+        let next = self.get(next_id)?;
+        if next.resolve_source_only() {
+            return None;
+        }
+        if !Self::sink_in(mode, next) && !self.is_resolved(next_id) {
+            return None;
+        }
+        if how != RefKind::Modifier && next.is_modifier() {
+            let rid = self.resolved_id(next_id);
+            if let Some(r) = self.get(rid)
+                && r.is(Kind::Ptr)
+                && !Self::sink_in(mode, r)
+                && !self.is_resolved(rid)
+            {
+                return None;
+            }
+        }
+        let target = match self.id_size_of(next_id, next) {
+            Some((sid, _)) => sid,
+            None if how == RefKind::Var => return None,
+            None => {
+                let (tid, nt) = if self.is_resolved(next_id) {
+                    (self.resolved_id(next_id), self.get(self.resolved_id(next_id)))
+                } else {
+                    (next_id, Some(next))
+                };
+                if !nt.is_some_and(|n| n.is_void() || n.is(Kind::Fwd) || n.is(Kind::FuncProto)) {
+                    return None;
+                }
+                tid
+            }
+        };
+        // `btf_resolve_valid` for PTR, modifiers and VAR.
+        let r = self.get(target)?;
+        if r.is_modifier() || r.is(Kind::Var) || r.is(Kind::Datasec) {
+            return None;
+        }
+        Some(target)
+    }
+
+    /// Whether `btf_func_check` passes for a FUNC of prototype `proto`.
+    fn func_ok(&self, proto: u32) -> bool {
+        match self.get(proto).and_then(|n| n.t()) {
+            Some(Type { kind: TypeKind::FuncProto(p), .. }) => p.params.iter().all(|a| a.name_off != 0 || a.ty.0 == 0),
+            _ => false,
+        }
+    }
+
     /// `btf_func_check`: a FUNC's prototype, every named argument.
     fn func_check(&mut self, id: u32, proto: u32) -> R {
         let p = match self.get(proto).and_then(|n| n.t()) {
@@ -1200,10 +1375,12 @@ impl<'a> Env<'a> {
         Err(E::Inval)
     }
 
-    fn check_member(&mut self, sid: u32, c: &Composite, size: u32, m: Member, mt: N, kflag: bool) -> R {
+    fn check_member(&mut self, sid: u32, c: &Composite, size: u32, m: Member, mt: N<'a>, kflag: bool) -> R {
         let Some(t) = mt.t() else { return self.member_fail(sid, c, &m, "Invalid member") };
         if mt.is_modifier() {
-            let Some((rid, _)) = self.id_size(m.ty.0) else { return self.member_fail(sid, c, &m, "Invalid member") };
+            let Some((rid, _)) = self.id_size_of(m.ty.0, mt) else {
+                return self.member_fail(sid, c, &m, "Invalid member");
+            };
             let rm = Member { ty: TypeId(rid), ..m };
             let rt = self.get(rid).unwrap_or(N::Void);
             return self.check_member(sid, c, size, rm, rt, kflag);
@@ -1249,7 +1426,7 @@ impl<'a> Env<'a> {
                 }
                 let need = match t.kind() {
                     Kind::Ptr => 8,
-                    Kind::Array => self.id_size(m.ty.0).map_or(0, |(_, s)| s),
+                    Kind::Array => self.id_size_of(m.ty.0, mt).map_or(0, |(_, s)| s),
                     _ => t.size_or_type(),
                 };
                 if size.wrapping_sub(bytes) < need {
@@ -1369,7 +1546,7 @@ impl<'a> Env<'a> {
             if at.needs_resolve() && !self.is_resolved(a.ty.0) {
                 self.resolve(a.ty.0)?;
             }
-            if self.id_size(a.ty.0).is_none() {
+            if self.id_size_of(a.ty.0, at).is_none() {
                 if tainted_ref(self, a.ty.0) {
                     return Err(E::Inval);
                 }
@@ -1383,11 +1560,23 @@ impl<'a> Env<'a> {
 
     fn type_tag_pass(&mut self, start: u32) {
         let mut good = start.saturating_sub(1);
-        for i in start..self.total {
-            let Some(mut t) = self.get(i) else { continue };
-            if !t.is_modifier() {
+        let first = self.first;
+        for (k, ty) in self.types.iter().enumerate() {
+            if !matches!(
+                ty.kind,
+                TypeKind::Typedef(_)
+                    | TypeKind::Volatile(_)
+                    | TypeKind::Const(_)
+                    | TypeKind::Restrict(_)
+                    | TypeKind::TypeTag { .. }
+            ) {
                 continue;
             }
+            let i = first + k as u32;
+            if i < start {
+                continue;
+            }
+            let mut t = N::T(ty);
             let mut in_tags = t.is(Kind::TypeTag);
             let mut limit = 32u32;
             let mut cur = i;
@@ -1450,4 +1639,61 @@ enum RefKind {
     Modifier,
     Ptr,
     Var,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The eight-bytes-at-a-time identifier scan says what the byte-wise
+    /// `valid_identifier` says, for every length around the chunk edges and
+    /// the 512-byte limit, with every byte value in every position class.
+    #[test]
+    fn ident_prefix_matches_the_bytewise_check() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet: Vec<u8> =
+            b"azAZ09_.-$ \x01\x7f".iter().copied().chain([0x80, 0xc0, 0xd7, 0xe9, 0xf7, 0xff]).collect();
+        let mut checked = 0;
+        for len in (0..40).chain(505..520) {
+            for _ in 0..300 {
+                let mut s: Vec<u8> = (0..len)
+                    .map(|_| {
+                        if next() % 4 == 0 {
+                            alphabet[(next() % alphabet.len() as u64) as usize]
+                        } else {
+                            b'a' + (next() % 26) as u8
+                        }
+                    })
+                    .collect();
+                if next() % 3 == 0 && len > 0 {
+                    let at = (next() % len as u64) as usize;
+                    s[at] = (next() % 256) as u8;
+                }
+                let want = valid_identifier(&s) && !s.contains(&0);
+                let mut with_nul = s.clone();
+                with_nul.push(0);
+                with_nul.extend((0..(next() % 12)).map(|_| (next() % 256) as u8));
+                let nul = s.iter().position(|&c| c == 0).unwrap_or(s.len());
+                let want_prefix = valid_identifier(&s[..nul]);
+                assert_eq!(ident_prefix(&with_nul), want_prefix, "{s:?}");
+                if !s.contains(&0) {
+                    assert_eq!(ident_prefix(&with_nul), want, "{s:?}");
+                    // No NUL at all: never an identifier.
+                    assert!(!ident_prefix(&s), "{s:?}");
+                }
+                checked += 1;
+            }
+        }
+        for b in 0..=255u8 {
+            assert_eq!(ident_prefix(&[b'a', b, 0]), valid_identifier(&[b'a', b]) || b == 0, "byte {b}");
+            assert_eq!(ident_prefix(&[b, 0]), valid_identifier(&[b]), "byte {b}");
+        }
+        assert!(checked > 10_000);
+    }
 }

@@ -18,6 +18,7 @@
 //! dedup's input check).
 
 mod kernel;
+mod special;
 
 use std::fmt;
 
@@ -133,6 +134,12 @@ impl Btf {
             },
         }
     }
+}
+
+/// The kernel-level checks of a BTF read from bytes whose type section is
+/// `type_len` bytes long (saves summing it for the 16 MiB limit).
+pub(crate) fn kernel_check_sized(btf: &Btf, type_len: usize) -> Vec<Violation> {
+    kernel::check_sized(btf, Some(type_len))
 }
 
 /// Checks of the header fields that the model does not keep, by the kernel's
