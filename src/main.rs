@@ -765,6 +765,8 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
             k.kfuncs, k.tagged, k.already_tagged, k.fastcall, k.without_func
         );
     }
+    // The names of the removed VARs, DATASECs and FUNCs go too (as the module path does).
+    btf.compact_strings()?;
     Ok(())
 }
 
