@@ -261,8 +261,10 @@ impl ImageSymbols {
     }
 }
 
-/// Options of [`finish`].
+/// Options of [`finish`]: `KernelOptions::new()` (or `Default`) and the
+/// `with_*` methods.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KernelOptions {
     /// pahole ≥ 1.25's `--skip_encoding_btf_inconsistent_proto` (in the kernel's
     /// `scripts/pahole-flags.sh` from 6.5 on): drop every FUNC of a name whose
@@ -274,6 +276,25 @@ pub struct KernelOptions {
     /// `f.isra.0`, `f.part.0`, ...). Whether such a function gets a FUNC at all
     /// was decided per object by pahole, from the object's DWARF.
     pub optimized_func: bool,
+}
+
+impl KernelOptions {
+    /// pahole 1.24's rules: both options off.
+    pub fn new() -> KernelOptions {
+        KernelOptions::default()
+    }
+
+    /// Sets [`KernelOptions::skip_inconsistent_proto`].
+    pub fn with_skip_inconsistent_proto(mut self, on: bool) -> KernelOptions {
+        self.skip_inconsistent_proto = on;
+        self
+    }
+
+    /// Sets [`KernelOptions::optimized_func`].
+    pub fn with_optimized_func(mut self, on: bool) -> KernelOptions {
+        self.optimized_func = on;
+        self
+    }
 }
 
 /// What [`finish`] did and what it could not recover.

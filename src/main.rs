@@ -727,10 +727,9 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
             )
         }
     };
-    let opts = btfkit::kernel::KernelOptions {
-        skip_inconsistent_proto: a.kernel.skip_inconsistent_proto,
-        optimized_func: a.kernel.optimized_func,
-    };
+    let opts = btfkit::kernel::KernelOptions::new()
+        .with_skip_inconsistent_proto(a.kernel.skip_inconsistent_proto)
+        .with_optimized_func(a.kernel.optimized_func);
     let r = btfkit::kernel::finish(btf, &syms, &opts)?;
     let inconsistent = if opts.skip_inconsistent_proto {
         format!(", {} of {} names with inconsistent prototypes", r.funcs_inconsistent, r.inconsistent_names)
@@ -865,12 +864,12 @@ fn module_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     }
     let Some(base_path) = &a.base else { return Err(bad("needs -B VMLINUX")) };
     let base = Arc::new(load_base(base_path, a.validate.into())?);
-    let opts = module::ModuleOptions {
-        skip_inconsistent_proto: a.kernel.skip_inconsistent_proto,
-        kfunc_tags: a.kernel.kfunc_tags,
-        validation: a.validate.into(),
-        refuse_kernel_rejects: a.validate == ValidateArg::Kernel,
-    };
+    let opts = module::ModuleOptions::new()
+        .with_skip_inconsistent_proto(a.kernel.skip_inconsistent_proto)
+        .with_optimized_func(a.kernel.optimized_func)
+        .with_kfunc_tags(a.kernel.kfunc_tags)
+        .with_validation(a.validate.into())
+        .with_refuse_kernel_rejects(a.validate == ValidateArg::Kernel);
     if a.kernel.each {
         let total = a.inputs.len();
         let tty = io::stderr().is_terminal();

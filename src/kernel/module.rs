@@ -43,11 +43,15 @@ use crate::dedup::{DedupOptions, DedupStats, Merger};
 use crate::error::{Error, Result};
 use crate::parse::{self, ParseOptions, Validation};
 
-/// Options of [`module_btf`] and the functions built on it.
+/// Options of [`module_btf`] and the functions built on it:
+/// `ModuleOptions::new()` (or `Default`) and the `with_*` methods.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ModuleOptions {
     /// pahole ≥ 1.25's `--skip_encoding_btf_inconsistent_proto` (see [`KernelOptions`]).
     pub skip_inconsistent_proto: bool,
+    /// pahole ≥ 1.25's `optimized_func` (see [`KernelOptions::optimized_func`]).
+    pub optimized_func: bool,
     /// Add kfunc DECL_TAGs from the module's `.BTF_ids` (pahole ≥ 1.27's `decl_tag_kfuncs`).
     pub kfunc_tags: bool,
     /// How strictly the input BTF (the members) is checked.
@@ -56,6 +60,43 @@ pub struct ModuleOptions {
     /// verifier would reject; otherwise the problems are only counted in the
     /// report ([`ModuleReport::kernel_problems`]).
     pub refuse_kernel_rejects: bool,
+}
+
+impl ModuleOptions {
+    /// pahole 1.24's rules, the libbpf level for the input, kernel rejects only counted.
+    pub fn new() -> ModuleOptions {
+        ModuleOptions::default()
+    }
+
+    /// Sets [`ModuleOptions::skip_inconsistent_proto`].
+    pub fn with_skip_inconsistent_proto(mut self, on: bool) -> ModuleOptions {
+        self.skip_inconsistent_proto = on;
+        self
+    }
+
+    /// Sets [`ModuleOptions::optimized_func`].
+    pub fn with_optimized_func(mut self, on: bool) -> ModuleOptions {
+        self.optimized_func = on;
+        self
+    }
+
+    /// Sets [`ModuleOptions::kfunc_tags`].
+    pub fn with_kfunc_tags(mut self, on: bool) -> ModuleOptions {
+        self.kfunc_tags = on;
+        self
+    }
+
+    /// Sets [`ModuleOptions::validation`].
+    pub fn with_validation(mut self, v: Validation) -> ModuleOptions {
+        self.validation = v;
+        self
+    }
+
+    /// Sets [`ModuleOptions::refuse_kernel_rejects`].
+    pub fn with_refuse_kernel_rejects(mut self, on: bool) -> ModuleOptions {
+        self.refuse_kernel_rejects = on;
+        self
+    }
 }
 
 /// What the module's `.BTF` held.
@@ -300,7 +341,9 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
     let kernel = super::finish(
         &mut btf,
         &syms,
-        &KernelOptions { skip_inconsistent_proto: opts.skip_inconsistent_proto, ..Default::default() },
+        &KernelOptions::new()
+            .with_skip_inconsistent_proto(opts.skip_inconsistent_proto)
+            .with_optimized_func(opts.optimized_func),
     )?;
     // pahole adds the DATASEC after all other types: move it to the end.
     let percpu = btf
