@@ -5,8 +5,7 @@
 pub fn parse_any(data: &[u8]) -> btfkit::Result<btfkit::Btf> {
     let opts = btfkit::parse::ParseOptions::new().with_validation(btfkit::parse::Validation::Libbpf);
     btfkit::parse::parse_with(data, &opts).map(|(b, _)| b).or_else(|_| {
-        let kernel =
-            btfkit::parse::ParseOptions::new().with_validation(btfkit::parse::Validation::Kernel);
+        let kernel = btfkit::parse::ParseOptions::new().with_validation(btfkit::parse::Validation::Kernel);
         btfkit::parse::parse_with(data, &kernel).map(|(b, _)| b)
     })
 }

@@ -42,8 +42,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Ok(problems) = btfkit::validate::verify_bytes(data, Some(base())) {
-        let kernel =
-            btfkit::parse::ParseOptions::new().with_validation(Validation::Kernel).with_base(Some(base()));
+        let kernel = btfkit::parse::ParseOptions::new().with_validation(Validation::Kernel).with_base(Some(base()));
         let parsed = btfkit::parse::parse_with(data, &kernel);
         if problems.is_empty() {
             parsed.expect("verify accepts a split BTF the kernel-level parse rejects");
