@@ -113,6 +113,9 @@ W=${W:-$REPO/target/kernel-e2e}
 
 log()  { echo "== $(date -u +%T) $*"; }
 modonly() { case $1 in *-mod) true ;; *) false ;; esac; }
+# Modules are part of a variant's run (not of merge's), unless the version's file turns them
+# off (kver-6.12.sh: E2E_MODULES=0, its config has MODULES off).
+with_modules() { [ "$1" != merge ] && [ "${E2E_MODULES:-1}" = 1 ]; }
 nodwarf_build() { case $1 in nodwarf|nodwarf-mod) true ;; *) false ;; esac; }
 die()  { echo "kernel-e2e: ERROR: $*" >&2; exit 1; }
 warn() { echo "kernel-e2e: WARNING: $*" >&2; }
@@ -319,7 +322,7 @@ build() {   # $1 variant
         echo "$r0 $r1" | awk '{printf "%.1f\n", $2-$1}' > "$d/relink.secs"
         BTFKIT=$BTF_TOOL make -C "$d/linux" -j"$JOBS" "${extra[@]}" bzImage >> "$d/relink.log" 2>&1 \
             || { tail -40 "$d/relink.log"; die "$v: bzImage failed"; }
-        modules "$v" relink
+        if with_modules "$v"; then modules "$v" relink; fi
         tool_id "$v" > "$d/btf-tool"
         return
     fi
@@ -338,7 +341,7 @@ build() {   # $1 variant
     log "$v: vmlinux built in $(cat "$d/build.secs") s; make bzImage"
     BTFKIT=$BTF_TOOL make -C "$d/linux" -j"$JOBS" "${extra[@]}" bzImage >> "$d/build.log" 2>&1 \
         || { tail -40 "$d/build.log"; die "$v: bzImage failed"; }
-    modules "$v" build
+    if with_modules "$v"; then modules "$v" build; fi
     rm -f "$d/relink.log" "$d/relink.secs" "$d/modules-relink.secs" "$d/modules-relink.time"
     tool_id "$v" > "$d/btf-tool"
     touch "$d/.stamp-build"
@@ -381,7 +384,7 @@ build_modonly() {   # $1 variant
     done
     rm -f "$d/.stamp-boot"
     : > "$d/relink.log"
-    modules "$v" relink
+    if with_modules "$v"; then modules "$v" relink; fi
     tool_id "$v" > "$d/btf-tool"
     touch "$d/.stamp-build"
 }
@@ -483,7 +486,7 @@ EOF
     fi
     "$BTFKIT" stat "$k/vmlinux" > "$d/stat.txt" 2>&1 || warn "$v: btfkit stat failed: $(cat "$d/stat.txt")"
     echo "---- btfkit stat $k/vmlinux"; cat "$d/stat.txt"
-    [ "$v" != merge ] && check_modules "$v"
+    if with_modules "$v"; then check_modules "$v"; fi
     return 0
 }
 
@@ -603,7 +606,7 @@ bpf_progs() {   # $1 variant: its vmlinux.h, the BPF programs compiled against i
             -c "$E2E/bpf/e2e.bpf.c" -o "$b/e2e.bpf.o" || die "$v: the BPF programs do not compile against vmlinux.h"
     fi
     # the module programs (mod.bpf.c): same vmlinux.h; module types are declared in the file
-    if [ "$v" != merge ] && { [ ! -e "$b/mod.bpf.o" ] || [ "$b/vmlinux.h" -nt "$b/mod.bpf.o" ] \
+    if with_modules "$v" && { [ ! -e "$b/mod.bpf.o" ] || [ "$b/vmlinux.h" -nt "$b/mod.bpf.o" ] \
             || [ "$E2E/bpf/mod.bpf.c" -nt "$b/mod.bpf.o" ] || [ "$E2E/bpf/e2e.h" -nt "$b/mod.bpf.o" ]; }; then
         log "$v: clang -target bpf mod.bpf.c"
         clang -target bpf -O2 -g -D__TARGET_ARCH_x86 -Wall -I"$b" -I"$E2E/bpf" \
@@ -650,7 +653,7 @@ EOF
     # the modules (not for merge: its vmlinux BTF is not the one the modules' BTF was split
     # over), /modules.list in load order: every module after the modules it depends on
     # (depmod's modules.dep)
-    if [ "$v" != merge ]; then
+    if with_modules "$v"; then
         echo "file /bpf/mod.bpf.o $b/mod.bpf.o 0644 0 0" >> "$b/initramfs.list"
         echo "dir /modules 0755 0 0" >> "$b/initramfs.list"
         python3 - "$(dirname "$(find "$d/modroot" -name modules.dep | head -1)")" "$b/initramfs.list" > "$b/modules.list" <<'EOF2'
@@ -722,7 +725,7 @@ judge() {   # $1 variant
         mustnot "no oops, no panic" 'BUG: |Oops|Kernel panic'
     fi
     mustnot "no PROG ... BAD or ERROR line" "$P [a-z_]+ (BAD|ERROR) "
-    if [ "$v" != merge ]; then
+    if with_modules "$v"; then
         # the modules (issue #15): each loaded, its BTF registered, the size /init read from
         # /sys/kernel/btf/<name> = the .ko's .BTF on the host, read back by libbpf as split BTF
         local n size nmod
@@ -919,7 +922,7 @@ R=$W/results.md
     f_boot()   { cat "$W/$1/boot.secs" 2>/dev/null || echo -; }
     row "boot + BPF programs in qemu (TCG), wall (s)" f_boot
     # the modules (issue #15); merge: none (its vmlinux is relinked, the modules are not)
-    mods()     { [ "$1" != merge ] && [ -s "$W/$1/modules.txt" ]; }
+    mods()     { with_modules "$1" && [ -s "$W/$1/modules.txt" ]; }
     msteps()   { find "$W/$1/linux" -name '*.ko.btf-step.time'; }   # one /usr/bin/time -v per module
     f_nmod()   { if mods "$1"; then wc -l < "$W/$1/modules.txt"; else echo -; fi; }
     f_mbuild() { if mods "$1"; then cat "$W/$1/modules.secs"; else echo -; fi; }

@@ -18,6 +18,11 @@ PATCH=$E2E/btfkit-kbuild-6.12.patch
 # the measurement's gen_btf end mark goes before the kallsyms passes.
 GEN_BTF_END='^\t# kallsyms support$'
 KVER_APT="cmake libdw-dev"
+# No modules on 6.12 yet (issue #15, left to do): MODULES stays off as in the 6.12 run,
+# and the module stages, checks and programs are skipped.
+E2E_MODULES=0
+MODULE_CONFIG=""
+MODULES_M=""
 # config options on top of the 6.1 ones (scripts/kernel-e2e/config-6.12.fragment)
 BPF_CONFIG="$BPF_CONFIG $(sed 's/#.*//' "$E2E/config-6.12.fragment" | tr '\n' ' ')"
 
