@@ -948,33 +948,27 @@ impl<'a> Env<'a> {
             | TypeKind::TypeTag { .. }
             | TypeKind::Var { .. } => {
                 let rid = self.resolved_id(id);
-                match self.get(rid)?.t()? {
-                    r @ Type {
-                        kind:
-                            TypeKind::Int(_)
-                            | TypeKind::Struct(_)
-                            | TypeKind::Union(_)
-                            | TypeKind::Enum(_)
-                            | TypeKind::Enum64(_)
-                            | TypeKind::Datasec(_)
-                            | TypeKind::Float { .. },
-                        ..
-                    } => Some((rid, r.size_or_type())),
-                    Type { kind: TypeKind::Array(_), .. } => Some((rid, self.resolved_size(rid))),
-                    Type { kind: TypeKind::Ptr(_), .. } => Some((rid, 8)),
-                    _ => None,
-                }
+                self.own_size(rid, self.get(rid)?.t()?).map(|s| (rid, s))
             }
+            _ => self.own_size(id, t).map(|s| (id, s)),
+        }
+    }
+
+    /// The size of type `id` (`t`) when it has one of its own, not through a
+    /// modifier: INT, STRUCT, UNION, ENUM, ENUM64, DATASEC and FLOAT their
+    /// `size`, an ARRAY its resolved size, a PTR 8; otherwise none.
+    fn own_size(&self, id: u32, t: &Type) -> Option<u32> {
+        match &t.kind {
             TypeKind::Int(_)
             | TypeKind::Struct(_)
             | TypeKind::Union(_)
             | TypeKind::Enum(_)
             | TypeKind::Enum64(_)
             | TypeKind::Datasec(_)
-            | TypeKind::Float { .. } => Some((id, t.size_or_type())),
-            TypeKind::Array(_) => Some((id, self.resolved_size(id))),
-            TypeKind::Ptr(_) => Some((id, 8)),
-            TypeKind::Fwd { .. } | TypeKind::Func { .. } | TypeKind::FuncProto(_) | TypeKind::DeclTag { .. } => None,
+            | TypeKind::Float { .. } => Some(t.size_or_type()),
+            TypeKind::Array(_) => Some(self.resolved_size(id)),
+            TypeKind::Ptr(_) => Some(8),
+            _ => None,
         }
     }
 
