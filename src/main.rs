@@ -694,6 +694,13 @@ fn merged_label(inputs: &[PathBuf], members: usize) -> PathBuf {
 
 /// `dedup --kernel`: the library's pahole-like finish with the image's symbols; one
 /// summary line and (when something cannot be recovered) one warning line.
+/// The options of `btfkit::kernel::finish` that `--kernel`'s flags set.
+fn kernel_options(k: &KernelArgs) -> btfkit::kernel::KernelOptions {
+    btfkit::kernel::KernelOptions::new()
+        .with_skip_inconsistent_proto(k.skip_inconsistent_proto)
+        .with_optimized_func(k.optimized_func)
+}
+
 fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
     let image = a.kernel.symbols_from.as_ref().or(a.inputs.first()).ok_or_else(|| Error::Invalid("no input".into()))?;
     // The image's symbols are needed, not its .BTF (--symbols-from may have none).
@@ -727,9 +734,7 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
             )
         }
     };
-    let opts = btfkit::kernel::KernelOptions::new()
-        .with_skip_inconsistent_proto(a.kernel.skip_inconsistent_proto)
-        .with_optimized_func(a.kernel.optimized_func);
+    let opts = kernel_options(&a.kernel);
     let r = btfkit::kernel::finish(btf, &syms, &opts)?;
     let inconsistent = if opts.skip_inconsistent_proto {
         format!(", {} of {} names with inconsistent prototypes", r.funcs_inconsistent, r.inconsistent_names)
@@ -865,8 +870,7 @@ fn module_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let Some(base_path) = &a.base else { return Err(bad("needs -B VMLINUX")) };
     let base = Arc::new(load_base(base_path, a.validate.into())?);
     let opts = module::ModuleOptions::new()
-        .with_skip_inconsistent_proto(a.kernel.skip_inconsistent_proto)
-        .with_optimized_func(a.kernel.optimized_func)
+        .with_kernel(kernel_options(&a.kernel))
         .with_kfunc_tags(a.kernel.kfunc_tags)
         .with_validation(a.validate.into())
         .with_refuse_kernel_rejects(a.validate == ValidateArg::Kernel);

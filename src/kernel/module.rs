@@ -48,10 +48,9 @@ use crate::parse::{self, ParseOptions, Validation};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ModuleOptions {
-    /// pahole ≥ 1.25's `--skip_encoding_btf_inconsistent_proto` (see [`KernelOptions`]).
-    pub skip_inconsistent_proto: bool,
-    /// pahole ≥ 1.25's `optimized_func` (see [`KernelOptions::optimized_func`]).
-    pub optimized_func: bool,
+    /// How [`finish`](super::finish) chooses the module's FUNCs (pahole's
+    /// inconsistent-prototype and optimized-function rules).
+    pub kernel: KernelOptions,
     /// Add kfunc DECL_TAGs from the module's `.BTF_ids` (pahole ≥ 1.27's `decl_tag_kfuncs`).
     pub kfunc_tags: bool,
     /// How strictly the input BTF (the members) is checked.
@@ -68,15 +67,9 @@ impl ModuleOptions {
         ModuleOptions::default()
     }
 
-    /// Sets [`ModuleOptions::skip_inconsistent_proto`].
-    pub fn with_skip_inconsistent_proto(mut self, on: bool) -> ModuleOptions {
-        self.skip_inconsistent_proto = on;
-        self
-    }
-
-    /// Sets [`ModuleOptions::optimized_func`].
-    pub fn with_optimized_func(mut self, on: bool) -> ModuleOptions {
-        self.optimized_func = on;
+    /// Sets [`ModuleOptions::kernel`].
+    pub fn with_kernel(mut self, kernel: KernelOptions) -> ModuleOptions {
+        self.kernel = kernel;
         self
     }
 
@@ -338,13 +331,7 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
             }
         }
     }
-    let kernel = super::finish(
-        &mut btf,
-        &syms,
-        &KernelOptions::new()
-            .with_skip_inconsistent_proto(opts.skip_inconsistent_proto)
-            .with_optimized_func(opts.optimized_func),
-    )?;
+    let kernel = super::finish(&mut btf, &syms, &opts.kernel)?;
     // pahole adds the DATASEC after all other types: move it to the end.
     let percpu = btf
         .iter()
