@@ -80,13 +80,12 @@ pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
         if let Some(first) = layout.members.first()
             && first.header.endian != header.endian
         {
-            return Err(Error::Invalid(format!(
-                "offset {}: archive member {} is {:?}-endian but member 0 is {:?}-endian",
-                file_offset + pos,
-                layout.members.len(),
-                header.endian,
-                first.header.endian
-            )));
+            return Err(Error::MixedEndian {
+                offset: file_offset + pos,
+                member: layout.members.len(),
+                endian: header.endian,
+                first: first.header.endian,
+            });
         }
         let size = header.total_len() as usize;
         layout.members.push(Member { index: layout.members.len(), offset: pos, size, pad_before: pad, header });
@@ -173,7 +172,7 @@ pub fn for_each_member(
 /// the rest of `opts` applies to every member.
 pub fn parse_split_members(data: &[u8], layout: &Layout, opts: &ParseOptions) -> Result<(Arc<Btf>, Vec<Btf>)> {
     let Some(first) = layout.members.first() else {
-        return Err(Error::Invalid("empty archive".into()));
+        return Err(Error::EmptyArchive);
     };
     let base = Arc::new(parse_member(data, first, &opts.clone().with_base(None))?);
     let child_opts = opts.clone().with_base(Some(base.clone()));

@@ -3,6 +3,15 @@
 //! Every variant that comes from bad input names where the problem is: a byte
 //! offset into the BTF blob, a type id, or both. Errors about files are
 //! wrapped in [`Error::File`] by the loader so the message also names the path.
+//!
+//! The variants are grouped by meaning: the reader's (header, sections,
+//! strings, types, references), the builder's and editor's ([`Error::Build`]
+//! names the `add_*` method and the type id), archives, merge and dedup, the
+//! C dump's lookups and bounds, writing ([`Error::Write`] keeps the
+//! `io::Error` as its source, so a closed pipe stays recognizable), kernel
+//! images and modules (naming the section or symbol), and files. Callers
+//! match on the variant and its fields; the messages are for people.
+//! Command-line misuse is not a library error: the CLI has its own.
 
 use std::path::PathBuf;
 
@@ -159,9 +168,243 @@ pub enum Error {
     /// past the largest string offset BTF allows.
     #[error("string table too large ({0} bytes)")]
     StringsTooLarge(usize),
-    /// Any other invalid argument or input, with a complete message.
-    #[error("{0}")]
-    Invalid(String),
+
+    // ---- Building and editing a `Btf` in memory ----
+    /// A builder method (`Btf::add_*`) was given something BTF cannot encode,
+    /// or was called when the last type is not of the kind it extends.
+    #[error("{op}: type [{id}]: {why}")]
+    Build {
+        /// The method, e.g. `"add_field"`.
+        op: &'static str,
+        /// The type being built or extended: the id the new type would get,
+        /// or the last type's id for the methods that extend it (`add_field`,
+        /// `add_param`, ...), or the referenced id that is too large.
+        id: u32,
+        /// What is wrong.
+        why: String,
+    },
+    /// A string to intern (`Btf::add_str`) contains a NUL byte.
+    #[error("string contains a NUL byte (at byte {at})")]
+    NulInString {
+        /// Index of the first NUL byte in the string.
+        at: usize,
+    },
+    /// `Btf::remove_types` was given a type this BTF does not own (void, a
+    /// base type, or past the last type).
+    #[error("cannot remove type [{id}]: not an own type of this BTF")]
+    NotOwnType {
+        /// The type id given.
+        id: u32,
+    },
+    /// `Btf::remove_types` would leave a kept type referring to a removed
+    /// type that has no replacement.
+    #[error("type [{id}] refers to type [{target}], which is removed without a replacement")]
+    RemovedTarget {
+        /// The kept type.
+        id: u32,
+        /// The removed type it refers to.
+        target: u32,
+    },
+
+    // ---- Archives, merging and dedup ----
+    /// An archive member's byte order differs from member 0's.
+    #[error("offset {offset}: archive member {member} is {endian:?}-endian but member 0 is {first:?}-endian")]
+    MixedEndian {
+        /// Byte offset of the member in the input.
+        offset: usize,
+        /// Index of the member.
+        member: usize,
+        /// The member's byte order.
+        endian: crate::btf::Endianness,
+        /// Member 0's byte order.
+        first: crate::btf::Endianness,
+    },
+    /// Split BTF whose byte order differs from its base's.
+    #[error("offset {offset}: split BTF is {endian:?}-endian but its base is {base:?}-endian")]
+    BaseEndian {
+        /// Byte offset of the split BTF's header in the input.
+        offset: usize,
+        /// The split BTF's byte order.
+        endian: crate::btf::Endianness,
+        /// The base's byte order.
+        base: crate::btf::Endianness,
+    },
+    /// An archive with no member where one is needed (a base+children archive needs its base).
+    #[error("empty archive")]
+    EmptyArchive,
+    /// An archive member index past the last member.
+    #[error("no member {index} (the archive has {count})")]
+    NoMember {
+        /// The index asked for.
+        index: usize,
+        /// How many members the archive has.
+        count: usize,
+    },
+    /// An error in one archive member, tagged with its index and place.
+    #[error("archive member {index} (file offset {offset}): {source}")]
+    Member {
+        /// Index of the member (0 is the first).
+        index: usize,
+        /// Byte offset of the member in the file.
+        offset: usize,
+        /// The member's error.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A split BTF was appended (`btf__add_btf`) to a BTF over another base.
+    #[error("append: a split BTF can only be appended to a BTF with the same base")]
+    BaseMismatch,
+    /// A merge was given no BTF at all.
+    #[error("no BTF to merge (empty input)")]
+    NothingToMerge,
+    /// Dedup met a type graph its input checks should have refused (an
+    /// internal consistency check; input that passes [`crate::Btf::validate`]
+    /// does not get here).
+    #[error("dedup: type [{id}]: {why}")]
+    Dedup {
+        /// The type where the walk stopped.
+        id: u32,
+        /// What is inconsistent.
+        why: String,
+    },
+
+    // ---- Lookups and the C dump's bounds ----
+    /// A `--root` type id that is void or past the last type.
+    #[error("root type id {id} out of range (1..{count})")]
+    BadRoot {
+        /// The id given.
+        id: u32,
+        /// The number of type ids, void included (valid ids are below it).
+        count: u32,
+    },
+    /// No type has the name asked for.
+    #[error("no type named '{name}'")]
+    NoTypeNamed {
+        /// The name looked up.
+        name: String,
+    },
+    /// The C dump cannot order a type cycle (libbpf's `btf_dump` message).
+    #[error("unsatisfiable type cycle, id:[{id}]")]
+    TypeCycle {
+        /// A type on the cycle.
+        id: u32,
+    },
+    /// A type declaration's chain of modifiers, arrays and prototypes loops.
+    #[error("type [{id}]: declaration chain loops")]
+    DeclarationLoop {
+        /// The type where the loop was noticed.
+        id: u32,
+    },
+    /// A walk over the type graph got deeper than its bound (a loop the
+    /// validation allows, or a graph too deep to print).
+    #[error("type [{id}]: {walk} deeper than {max} frames (type graph loops)")]
+    WalkTooDeep {
+        /// The type being walked.
+        id: u32,
+        /// Which walk, e.g. `"C dump walk"`.
+        walk: &'static str,
+        /// The bound, in frames.
+        max: usize,
+    },
+    /// The C dump needed more steps than its work bound.
+    #[error("type [{id}]: C dump needs more than {limit} steps (type graph blows up)")]
+    WorkLimit {
+        /// The type being dumped.
+        id: u32,
+        /// The bound, in steps.
+        limit: u64,
+    },
+    /// The C dump's output grew past its bound.
+    #[error("type [{id}]: C output exceeds {limit} bytes ({why})")]
+    OutputLimit {
+        /// The type being dumped.
+        id: u32,
+        /// The bound, in bytes.
+        limit: usize,
+        /// Where it happened.
+        why: String,
+    },
+
+    // ---- Writing ----
+    /// `write::to_bytes_padded`: the BTF needs more bytes than the target size.
+    #[error("the BTF ({len} bytes) does not fit in {target} bytes")]
+    DoesNotFit {
+        /// The BTF's written size.
+        len: usize,
+        /// The size asked for.
+        target: usize,
+    },
+    /// `write::to_bytes_padded`: the padding would make the header length overflow.
+    #[error("padding of {padding} bytes too large for the header")]
+    PaddingTooLarge {
+        /// The padding needed, in bytes.
+        padding: usize,
+    },
+    /// Writing output (to a writer, not a named file) failed. The
+    /// operating-system error is the source: a closed pipe is
+    /// `io::ErrorKind::BrokenPipe`.
+    #[error("write error: {0}")]
+    Write(#[source] std::io::Error),
+
+    // ---- Kernel images and modules (`kernel`) ----
+    /// The bytes are not an ELF file (or not one the `object` crate can read).
+    #[error("not an ELF file ({why})")]
+    NotElf {
+        /// The reader's message, or why ELF is needed.
+        why: String,
+    },
+    /// An ELF file's section list is malformed (from bytes whose path the
+    /// caller adds with [`Error::in_file`]).
+    #[error("ELF: {why}")]
+    ElfData {
+        /// What is wrong.
+        why: String,
+    },
+    /// An ELF section's contents cannot be read.
+    #[error("{section}: unreadable section data: {why}")]
+    SectionData {
+        /// The section's name, e.g. `".BTF_ids"`.
+        section: &'static str,
+        /// The reader's message.
+        why: String,
+    },
+    /// A symbol (e.g. a `.BTF_ids` set or kfunc entry) points outside its section.
+    #[error("{section}: symbol {symbol} at offset {offset} lies outside the section ({size} bytes)")]
+    SymbolOutsideSection {
+        /// The section's name.
+        section: &'static str,
+        /// The symbol's name.
+        symbol: String,
+        /// Where the symbol's data (or the word read there) is, from the section's start.
+        offset: u64,
+        /// The section's size in bytes.
+        size: usize,
+    },
+    /// A kernel module has no `.BTF` section.
+    #[error("the module has no .BTF section")]
+    ModuleWithoutBtf,
+    /// A `.BTF` section that holds no BTF at all.
+    #[error("the .BTF section (file offset {offset}) holds no BTF")]
+    EmptyBtfSection {
+        /// File offset of the section.
+        offset: usize,
+    },
+    /// The result would be rejected by the kernel's BTF verifier, and the
+    /// caller asked for that to be an error (nothing is written).
+    #[error(
+        "the kernel would reject {what} ({problems} problem{}), nothing written; the first: {first}",
+        if *.problems == 1 { "" } else { "s" }
+    )]
+    KernelWouldReject {
+        /// What was checked, e.g. `"the module BTF"`.
+        what: String,
+        /// How many problems the kernel's rules find.
+        problems: usize,
+        /// The first problem, on one line.
+        first: String,
+    },
+
+    // ---- Files ----
     /// Another error, tagged with the file it came from.
     #[error("{path}: {source}")]
     File {

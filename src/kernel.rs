@@ -151,7 +151,7 @@ impl ImageSymbols {
     /// symbol's offset is its section's place plus `st_value`). An image
     /// without a per-CPU section has no per-CPU symbols.
     pub fn from_elf(data: &[u8], layout: &PercpuLayout) -> Result<ImageSymbols> {
-        let file = object::File::parse(data).map_err(|e| Error::Invalid(format!("not a readable ELF file: {e}")))?;
+        let file = object::File::parse(data).map_err(|e| Error::NotElf { why: e.to_string() })?;
         let relocatable = file.kind() == ObjectKind::Relocatable;
         // Section index -> (place of the section's start in the per-CPU area, is a subsection).
         let mut place: HashMap<usize, (u64, bool)> = HashMap::new();
@@ -400,13 +400,15 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
         let mut m = Member { id, section: section.to_vec(), vars: Vec::new(), extent: 0 };
         for v in d.vars.iter() {
             let Some(vt) = btf.type_by_id(v.ty) else {
-                return Err(Error::Invalid(format!(
-                    "type [{}]: DATASEC entry refers to missing type [{}]",
-                    id.0, v.ty.0
-                )));
+                return Err(Error::BadTypeId { id: id.0, target: v.ty.0, max: btf.type_count() - 1 });
             };
             if !matches!(vt.kind, TypeKind::Var { .. }) {
-                return Err(Error::Invalid(format!("type [{}]: DATASEC entry [{}] is not a VAR", id.0, v.ty.0)));
+                return Err(Error::BadType {
+                    offset: 0,
+                    id: id.0,
+                    kind: "DATASEC",
+                    why: format!("entry [{}] is not a VAR", v.ty.0),
+                });
             }
             let (off, size) = (u64::from(v.offset), u64::from(v.size));
             m.extent = m.extent.max(off + size);

@@ -368,6 +368,9 @@ struct KernelArgs {
 
 enum Fail {
     Input(Error),
+    /// A command line that parses but cannot be carried out (e.g. `dedup` without an
+    /// output); printed as `btfkit: error: MESSAGE`, exit status 2.
+    Usage(String),
     Output(io::Error),
     /// Errors already reported (e.g. per file with --each): exit status 2.
     Failed,
@@ -478,10 +481,7 @@ fn check_output(btf: &Btf, what: &str, strict: bool) -> Result<(), Error> {
     let n = problems.len();
     let first = first.to_string().replace('\n', " ");
     if strict {
-        return Err(Error::Invalid(format!(
-            "{what}: the kernel would reject the result ({n} problem{}), nothing written; the first: {first}",
-            if n == 1 { "" } else { "s" }
-        )));
+        return Err(Error::KernelWouldReject { what: what.to_string(), problems: n, first });
     }
     eprintln!(
         "btfkit: warning: the kernel would reject {what} ({n} problem{}; `btfkit verify` lists them), the first: {first}",
@@ -610,12 +610,7 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
             let data = src.btf_data();
             let layout = archive::walk(data, src.btf_offset, false).map_err(|e| e.in_file(&file))?;
             let Some(m) = layout.members.get(member) else {
-                return Err(Error::Invalid(format!(
-                    "{}: no member {member} (the archive has {})",
-                    file.display(),
-                    layout.members.len()
-                ))
-                .into());
+                return Err(Error::NoMember { index: member, count: layout.members.len() }.in_file(&file).into());
             };
             let bytes = &data[m.offset..m.offset + m.size];
             if output.as_os_str() == "-" {
@@ -647,10 +642,10 @@ struct DedupArgs {
 fn split_dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let t0 = std::time::Instant::now();
     let [file] = a.inputs.as_slice() else {
-        return Err(Error::Invalid("--split takes one base+children archive".into()).into());
+        return Err(Fail::Usage("--split takes one base+children archive".into()));
     };
     let Some(output) = &a.output else {
-        return Err(Error::Invalid("--split needs -o OUT".into()).into());
+        return Err(Fail::Usage("--split needs -o OUT".into()));
     };
     let split = loader(None, a.archive, a.lenient, a.validate).load_split(file)?;
     warn_all(&split.warnings);
@@ -702,7 +697,7 @@ fn kernel_options(k: &KernelArgs) -> btfkit::kernel::KernelOptions {
 }
 
 fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
-    let image = a.kernel.symbols_from.as_ref().or(a.inputs.first()).ok_or_else(|| Error::Invalid("no input".into()))?;
+    let image = a.kernel.symbols_from.as_ref().or(a.inputs.first()).ok_or_else(|| Fail::Usage("no input".into()))?;
     // The image's symbols are needed, not its .BTF (--symbols-from may have none).
     let kfuncs = |elf: &[u8]| -> Result<Vec<btfkit::kernel::kfunc::Kfunc>, Error> {
         if !a.kernel.kfunc_tags {
@@ -721,11 +716,10 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
         src => {
             let src = src?;
             if !src.is_elf {
-                return Err(Error::Invalid(format!(
+                return Err(Fail::Usage(format!(
                     "{}: --kernel needs the kernel image's ELF symbols (give an ELF input or --symbols-from IMAGE)",
                     image.display()
-                ))
-                .into());
+                )));
             }
             (
                 btfkit::kernel::ImageSymbols::from_elf(&src.bytes, &Default::default())
@@ -781,7 +775,7 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
         return module_cmd(a, out);
     }
     if a.output.is_none() && a.detached.is_none() && !a.in_place {
-        return Err(Error::Invalid("dedup needs -o OUT, --detached OUT or --in-place".into()).into());
+        return Err(Fail::Usage("dedup needs -o OUT, --detached OUT or --in-place".into()));
     }
     let base = match &a.base {
         Some(b) => Some(Arc::new(load_base(b, a.validate.into())?)),
@@ -796,7 +790,7 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
         _ => None,
     };
     if a.in_place && single_elf.is_none() {
-        return Err(Error::Invalid("--in-place needs exactly one ELF input".into()).into());
+        return Err(Fail::Usage("--in-place needs exactly one ELF input".into()));
     }
     // Refuse an ELF that cannot be rewritten before doing any work.
     let writes_elf = a.in_place || a.output.as_ref().is_some_and(|o| o.as_os_str() != "-");
@@ -854,7 +848,7 @@ fn module_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     use btfkit::kernel::module;
     use std::io::IsTerminal;
     let t0 = std::time::Instant::now();
-    let bad = |m: &str| -> Fail { Error::Invalid(format!("dedup --kernel -B (module BTF): {m}")).into() };
+    let bad = |m: &str| -> Fail { Fail::Usage(format!("dedup --kernel -B (module BTF): {m}")) };
     if a.kernel.symbols_from.is_some() {
         return Err(bad("--symbols-from does not apply: a module's symbols are its own"));
     }
@@ -1121,6 +1115,10 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Fail::Failed) => ExitCode::from(2),
+        Err(Fail::Usage(msg)) => {
+            eprintln!("btfkit: error: {msg}");
+            ExitCode::from(2)
+        }
         Err(Fail::Input(e)) => {
             eprintln!("btfkit: error: {e}");
             if breaks_kernel_rule(&e) && kernel_level_asked {

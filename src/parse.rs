@@ -272,11 +272,7 @@ pub fn parse_with(data: &[u8], opts: &ParseOptions) -> Result<(Btf, usize)> {
     if let Some(b) = &opts.base
         && b.endian() != h.endian
     {
-        return Err(Error::Invalid(format!(
-            "split BTF is {:?}-endian but its base is {:?}-endian",
-            h.endian,
-            b.endian()
-        )));
+        return Err(Error::BaseEndian { offset: opts.file_offset, endian: h.endian, base: b.endian() });
     }
     if opts.validation == Validation::Libbpf && h.endian != Endianness::default() && h.hdr_len != HEADER_LEN {
         return Err(Error::BadHeaderLen {
@@ -309,11 +305,7 @@ pub(crate) fn decode(data: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
     if let Some(b) = &opts.base
         && b.endian() != h.endian
     {
-        return Err(Error::Invalid(format!(
-            "split BTF is {:?}-endian but its base is {:?}-endian",
-            h.endian,
-            b.endian()
-        )));
+        return Err(Error::BaseEndian { offset: 0, endian: h.endian, base: b.endian() });
     }
     match h.endian {
         Endianness::Little => parse_body(LittleEndian, data, &h, &opts),

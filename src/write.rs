@@ -29,12 +29,12 @@ pub fn to_bytes_endian(btf: &Btf, endian: Endianness) -> Vec<u8> {
 pub fn to_bytes_padded(btf: &Btf, target: usize) -> crate::Result<Vec<u8>> {
     let len = written_len(btf, Padding::default());
     if target < len {
-        return Err(crate::Error::Invalid(format!("the BTF ({len} bytes) does not fit in {target} bytes")));
+        return Err(crate::Error::DoesNotFit { len, target });
     }
     let slack = target - len;
     let pad = Padding { header: slack & !3, strings: slack & 3 };
     if u32::try_from(header_len(btf) + pad.header).is_err() {
-        return Err(crate::Error::Invalid("padding too large for the header".into()));
+        return Err(crate::Error::PaddingTooLarge { padding: pad.header });
     }
     Ok(match btf.endian() {
         Endianness::Little => write_with(LittleEndian, btf, pad),

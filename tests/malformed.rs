@@ -505,7 +505,8 @@ fn split_btf_needs_its_base() {
     let s = parse::parse_split(&split, base.clone()).unwrap();
     let be = write::to_bytes_endian(&s, Endianness::Big);
     let e = parse::parse_split(&be, base).unwrap_err();
-    assert!(matches!(&e, Error::Invalid(m) if m.contains("endian")), "{e:?}");
+    assert!(matches!(e, Error::BaseEndian { offset: 0, endian: Endianness::Big, base: Endianness::Little }), "{e:?}");
+    assert!(e.to_string().contains("endian"), "{e}");
 }
 
 // ---- the command line ----

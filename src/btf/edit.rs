@@ -34,7 +34,7 @@ impl Btf {
             match own(id) {
                 Some(i) => removed[i] = true,
                 None => {
-                    return Err(Error::Invalid(format!("cannot remove type [{}]: not an own type of this BTF", id.0)));
+                    return Err(Error::NotOwnType { id: id.0 });
                 }
             }
         }
@@ -73,11 +73,7 @@ impl Btf {
                 }
             });
             if let Some(r) = bad {
-                return Err(Error::Invalid(format!(
-                    "type [{}] refers to type [{}], which is removed without a replacement",
-                    start + i as u32,
-                    r.0
-                )));
+                return Err(Error::RemovedTarget { id: start + i as u32, target: r.0 });
             }
         }
         let old = std::mem::take(&mut self.types);

@@ -284,8 +284,8 @@ impl Btf {
 
     /// Like [`Btf::add_str`] for raw bytes (which need not be UTF-8 but must contain no NUL).
     pub fn add_str_bytes(&mut self, s: &[u8]) -> Result<u32> {
-        if s.contains(&0) {
-            return Err(Error::Invalid("string contains a NUL byte".into()));
+        if let Some(at) = s.iter().position(|&b| b == 0) {
+            return Err(Error::NulInString { at });
         }
         if let Some(b) = &self.base
             && let Some(off) = b.find_str(s)
@@ -333,11 +333,25 @@ impl Btf {
         if name.is_empty() { Ok(0) } else { self.add_str(name) }
     }
 
-    fn check_ref(&self, id: TypeId) -> Result<TypeId> {
+    /// `id` as a reference of the type `op` adds.
+    fn check_ref(&self, op: &'static str, id: TypeId) -> Result<TypeId> {
         if id.0 > MAX_TYPE_ID {
-            return Err(Error::Invalid(format!("type id {} is too large", id.0)));
+            return Err(self.build_err(op, format!("referenced type id {} is too large", id.0)));
         }
         Ok(id)
+    }
+
+    /// `id` as a reference of the last type, which `op` extends.
+    fn check_last_ref(&self, op: &'static str, id: TypeId) -> Result<TypeId> {
+        if id.0 > MAX_TYPE_ID {
+            return Err(self.last_err(op, format!("referenced type id {} is too large", id.0)));
+        }
+        Ok(id)
+    }
+
+    /// A builder error about the type the call would add (the next id).
+    fn build_err(&self, op: &'static str, why: impl Into<String>) -> Error {
+        Error::Build { op, id: self.type_count(), why: why.into() }
     }
 
     fn add_named(&mut self, name: &str, kind: TypeKind) -> Result<TypeId> {
@@ -350,13 +364,13 @@ impl Btf {
     /// INT with `encoding` from [`int_encoding`]; `size` in bytes.
     pub fn add_int(&mut self, name: &str, size: u32, encoding: u8) -> Result<TypeId> {
         if name.is_empty() {
-            return Err(Error::Invalid("INT needs a name".into()));
+            return Err(self.build_err("add_int", "INT needs a name"));
         }
         if !matches!(size, 1 | 2 | 4 | 8 | 16) {
-            return Err(Error::Invalid(format!("INT size {size} is not 1, 2, 4, 8 or 16")));
+            return Err(self.build_err("add_int", format!("INT size {size} is not 1, 2, 4, 8 or 16")));
         }
         if !matches!(encoding, 0 | int_encoding::SIGNED | int_encoding::CHAR | int_encoding::BOOL) {
-            return Err(Error::Invalid(format!("INT encoding {encoding:#x} is invalid")));
+            return Err(self.build_err("add_int", format!("INT encoding {encoding:#x} is invalid")));
         }
         self.add_named(name, TypeKind::Int(Int { size, encoding, offset: 0, bits: (size * 8) as u8 }))
     }
@@ -364,50 +378,50 @@ impl Btf {
     /// Adds a FLOAT named `name` of `size` bytes; returns its id.
     pub fn add_float(&mut self, name: &str, size: u32) -> Result<TypeId> {
         if !matches!(size, 2 | 4 | 8 | 12 | 16) {
-            return Err(Error::Invalid(format!("FLOAT size {size} is invalid")));
+            return Err(self.build_err("add_float", format!("FLOAT size {size} is invalid")));
         }
         self.add_named(name, TypeKind::Float { size })
     }
 
     /// Adds a PTR to `target`; returns its id.
     pub fn add_ptr(&mut self, target: TypeId) -> Result<TypeId> {
-        let t = self.check_ref(target)?;
+        let t = self.check_ref("add_ptr", target)?;
         self.push_type(Type::new(0, TypeKind::Ptr(t)))
     }
 
     /// Adds a CONST qualifier of `target`; returns its id.
     pub fn add_const(&mut self, target: TypeId) -> Result<TypeId> {
-        let t = self.check_ref(target)?;
+        let t = self.check_ref("add_const", target)?;
         self.push_type(Type::new(0, TypeKind::Const(t)))
     }
 
     /// Adds a VOLATILE qualifier of `target`; returns its id.
     pub fn add_volatile(&mut self, target: TypeId) -> Result<TypeId> {
-        let t = self.check_ref(target)?;
+        let t = self.check_ref("add_volatile", target)?;
         self.push_type(Type::new(0, TypeKind::Volatile(t)))
     }
 
     /// Adds a RESTRICT qualifier of `target`; returns its id.
     pub fn add_restrict(&mut self, target: TypeId) -> Result<TypeId> {
-        let t = self.check_ref(target)?;
+        let t = self.check_ref("add_restrict", target)?;
         self.push_type(Type::new(0, TypeKind::Restrict(t)))
     }
 
     /// Adds a TYPEDEF `name` for `target`; returns its id.
     pub fn add_typedef(&mut self, name: &str, target: TypeId) -> Result<TypeId> {
-        let t = self.check_ref(target)?;
+        let t = self.check_ref("add_typedef", target)?;
         self.add_named(name, TypeKind::Typedef(t))
     }
 
     /// Adds a TYPE_TAG with string `value` applied to `target`; returns its id.
     pub fn add_type_tag(&mut self, value: &str, target: TypeId) -> Result<TypeId> {
-        let t = self.check_ref(target)?;
+        let t = self.check_ref("add_type_tag", target)?;
         self.add_named(value, TypeKind::TypeTag { ty: t, attr: false })
     }
 
     /// Adds an ARRAY of `nelems` elements of type `elem`, indexed by type `index`; returns its id.
     pub fn add_array(&mut self, elem: TypeId, index: TypeId, nelems: u32) -> Result<TypeId> {
-        let (elem, index) = (self.check_ref(elem)?, self.check_ref(index)?);
+        let (elem, index) = (self.check_ref("add_array", elem)?, self.check_ref("add_array", index)?);
         self.push_type(Type::new(0, TypeKind::Array(Array { elem, index, nelems })))
     }
 
@@ -421,29 +435,47 @@ impl Btf {
         self.add_named(name, TypeKind::Union(Composite { size, kflag: false, members: List::new() }))
     }
 
-    fn last_mut(&mut self, what: &str) -> Result<&mut Type> {
-        self.types.last_mut().ok_or_else(|| Error::Invalid(format!("{what}: no type to add to")))
+    /// The last own type, which `op` extends.
+    fn last_mut(&mut self, op: &'static str) -> Result<&mut Type> {
+        let id = self.type_count();
+        self.types.last_mut().ok_or_else(|| Error::Build { op, id, why: "no type to add to".into() })
+    }
+
+    /// A builder error about the last type (which `op` extends).
+    fn last_err(&self, op: &'static str, why: impl Into<String>) -> Error {
+        Error::Build { op, id: self.type_count().saturating_sub(1), why: why.into() }
     }
 
     /// Adds a member to the last added STRUCT/UNION. A non-zero
     /// `bitfield_size` switches the struct to kind_flag encoding (as libbpf).
     pub fn add_field(&mut self, name: &str, ty: TypeId, bit_offset: u32, bitfield_size: u32) -> Result<()> {
-        let ty = self.check_ref(ty)?;
+        let ty = self.check_last_ref("add_field", ty)?;
         let name_off = self.name_off(name)?;
         if bitfield_size > 255 || bit_offset > 0x00ff_ffff {
-            return Err(Error::Invalid("bitfield size or offset too large".into()));
+            return Err(self.last_err("add_field", "bitfield size or offset too large"));
         }
+        let last = self.type_count().saturating_sub(1);
         let t = self.last_mut("add_field")?;
         let c = match &mut t.kind {
             TypeKind::Struct(c) | TypeKind::Union(c) => c,
-            _ => return Err(Error::Invalid("add_field: last type is not a struct or union".into())),
+            _ => {
+                return Err(Error::Build {
+                    op: "add_field",
+                    id: last,
+                    why: "the last type is not a struct or union".into(),
+                });
+            }
         };
         if c.members.len() >= 0xffff {
-            return Err(Error::Invalid("too many members".into()));
+            return Err(Error::Build { op: "add_field", id: last, why: "too many members".into() });
         }
         if bitfield_size != 0 && !c.kflag {
             if c.members.iter().any(|m| m.offset > 0x00ff_ffff) {
-                return Err(Error::Invalid("member offset too large for bitfield encoding".into()));
+                return Err(Error::Build {
+                    op: "add_field",
+                    id: last,
+                    why: "member offset too large for bitfield encoding".into(),
+                });
             }
             c.kflag = true;
         }
@@ -455,7 +487,7 @@ impl Btf {
     /// ENUM (size 1, 2, 4 or 8) with no values yet: follow with [`Btf::add_enum_value`].
     pub fn add_enum(&mut self, name: &str, size: u32) -> Result<TypeId> {
         if !matches!(size, 1 | 2 | 4 | 8) {
-            return Err(Error::Invalid(format!("ENUM size {size} is invalid")));
+            return Err(self.build_err("add_enum", format!("ENUM size {size} is invalid")));
         }
         self.add_named(name, TypeKind::Enum(Enum { size, signed: false, values: List::new() }))
     }
@@ -463,18 +495,19 @@ impl Btf {
     /// Adds a value to the last ENUM; a negative value makes it signed.
     pub fn add_enum_value(&mut self, name: &str, value: i64) -> Result<()> {
         if name.is_empty() {
-            return Err(Error::Invalid("enum value needs a name".into()));
+            return Err(self.last_err("add_enum_value", "enum value needs a name"));
         }
         if value < i32::MIN as i64 || value > u32::MAX as i64 {
-            return Err(Error::Invalid(format!("enum value {value} does not fit 32 bits")));
+            return Err(self.last_err("add_enum_value", format!("enum value {value} does not fit 32 bits")));
         }
         let name_off = self.add_str(name)?;
+        let last = self.type_count().saturating_sub(1);
         let t = self.last_mut("add_enum_value")?;
         let TypeKind::Enum(e) = &mut t.kind else {
-            return Err(Error::Invalid("add_enum_value: last type is not an ENUM".into()));
+            return Err(Error::Build { op: "add_enum_value", id: last, why: "the last type is not an ENUM".into() });
         };
         if e.values.len() >= 0xffff {
-            return Err(Error::Invalid("too many enum values".into()));
+            return Err(Error::Build { op: "add_enum_value", id: last, why: "too many enum values".into() });
         }
         if value < 0 {
             e.signed = true;
@@ -486,7 +519,7 @@ impl Btf {
     /// ENUM64 with no values yet: follow with [`Btf::add_enum64_value`].
     pub fn add_enum64(&mut self, name: &str, size: u32, signed: bool) -> Result<TypeId> {
         if !matches!(size, 1 | 2 | 4 | 8) {
-            return Err(Error::Invalid(format!("ENUM64 size {size} is invalid")));
+            return Err(self.build_err("add_enum64", format!("ENUM64 size {size} is invalid")));
         }
         self.add_named(name, TypeKind::Enum64(Enum64 { size, signed, values: List::new() }))
     }
@@ -494,12 +527,17 @@ impl Btf {
     /// Adds a value to the last added ENUM64.
     pub fn add_enum64_value(&mut self, name: &str, value: u64) -> Result<()> {
         let name_off = self.add_str(name)?;
+        let last = self.type_count().saturating_sub(1);
         let t = self.last_mut("add_enum64_value")?;
         let TypeKind::Enum64(e) = &mut t.kind else {
-            return Err(Error::Invalid("add_enum64_value: last type is not an ENUM64".into()));
+            return Err(Error::Build {
+                op: "add_enum64_value",
+                id: last,
+                why: "the last type is not an ENUM64".into(),
+            });
         };
         if e.values.len() >= 0xffff {
-            return Err(Error::Invalid("too many enum values".into()));
+            return Err(Error::Build { op: "add_enum64_value", id: last, why: "too many enum values".into() });
         }
         e.values.push(Enum64Value { name_off, val: value });
         Ok(())
@@ -508,27 +546,28 @@ impl Btf {
     /// FWD of a struct (`union == false`) or union.
     pub fn add_fwd(&mut self, name: &str, union: bool) -> Result<TypeId> {
         if name.is_empty() {
-            return Err(Error::Invalid("FWD needs a name".into()));
+            return Err(self.build_err("add_fwd", "FWD needs a name"));
         }
         self.add_named(name, TypeKind::Fwd { union })
     }
 
     /// FUNC_PROTO with no params yet: follow with [`Btf::add_param`].
     pub fn add_func_proto(&mut self, ret: TypeId) -> Result<TypeId> {
-        let ret = self.check_ref(ret)?;
+        let ret = self.check_ref("add_func_proto", ret)?;
         self.push_type(Type::new(0, TypeKind::FuncProto(FuncProto { ret, params: List::new() })))
     }
 
     /// Adds a parameter to the last added FUNC_PROTO (an unnamed `void` one means `...`).
     pub fn add_param(&mut self, name: &str, ty: TypeId) -> Result<()> {
-        let ty = self.check_ref(ty)?;
+        let ty = self.check_last_ref("add_param", ty)?;
         let name_off = self.name_off(name)?;
+        let last = self.type_count().saturating_sub(1);
         let t = self.last_mut("add_param")?;
         let TypeKind::FuncProto(p) = &mut t.kind else {
-            return Err(Error::Invalid("add_param: last type is not a FUNC_PROTO".into()));
+            return Err(Error::Build { op: "add_param", id: last, why: "the last type is not a FUNC_PROTO".into() });
         };
         if p.params.len() >= 0xffff {
-            return Err(Error::Invalid("too many params".into()));
+            return Err(Error::Build { op: "add_param", id: last, why: "too many params".into() });
         }
         p.params.push(Param { name_off, ty });
         Ok(())
@@ -537,21 +576,21 @@ impl Btf {
     /// Adds a FUNC `name` with linkage `linkage` (see [`func_linkage`]) and prototype `proto`; returns its id.
     pub fn add_func(&mut self, name: &str, linkage: u16, proto: TypeId) -> Result<TypeId> {
         if name.is_empty() {
-            return Err(Error::Invalid("FUNC needs a name".into()));
+            return Err(self.build_err("add_func", "FUNC needs a name"));
         }
         if linkage > func_linkage::EXTERN {
-            return Err(Error::Invalid(format!("FUNC linkage {linkage} is invalid")));
+            return Err(self.build_err("add_func", format!("FUNC linkage {linkage} is invalid")));
         }
-        let proto = self.check_ref(proto)?;
+        let proto = self.check_ref("add_func", proto)?;
         self.add_named(name, TypeKind::Func { proto, linkage })
     }
 
     /// Adds a VAR `name` of type `ty` with linkage `linkage` (see [`var_linkage`]); returns its id.
     pub fn add_var(&mut self, name: &str, linkage: u32, ty: TypeId) -> Result<TypeId> {
         if name.is_empty() {
-            return Err(Error::Invalid("VAR needs a name".into()));
+            return Err(self.build_err("add_var", "VAR needs a name"));
         }
-        let ty = self.check_ref(ty)?;
+        let ty = self.check_ref("add_var", ty)?;
         self.add_named(name, TypeKind::Var { ty, linkage })
     }
 
@@ -562,10 +601,11 @@ impl Btf {
 
     /// Adds a variable at byte `offset`, `size` bytes long, to the last added DATASEC.
     pub fn add_datasec_var(&mut self, ty: TypeId, offset: u32, size: u32) -> Result<()> {
-        let ty = self.check_ref(ty)?;
+        let ty = self.check_last_ref("add_datasec_var", ty)?;
+        let last = self.type_count().saturating_sub(1);
         let t = self.last_mut("add_datasec_var")?;
         let TypeKind::Datasec(d) = &mut t.kind else {
-            return Err(Error::Invalid("add_datasec_var: last type is not a DATASEC".into()));
+            return Err(Error::Build { op: "add_datasec_var", id: last, why: "the last type is not a DATASEC".into() });
         };
         d.vars.push(VarSecinfo { ty, offset, size });
         Ok(())
@@ -574,12 +614,12 @@ impl Btf {
     /// DECL_TAG on a type (`component_idx` -1) or on a member/param.
     pub fn add_decl_tag(&mut self, value: &str, ty: TypeId, component_idx: i32) -> Result<TypeId> {
         if value.is_empty() {
-            return Err(Error::Invalid("DECL_TAG needs a value".into()));
+            return Err(self.build_err("add_decl_tag", "DECL_TAG needs a value"));
         }
         if component_idx < -1 {
-            return Err(Error::Invalid("component_idx below -1".into()));
+            return Err(self.build_err("add_decl_tag", "component_idx below -1"));
         }
-        let ty = self.check_ref(ty)?;
+        let ty = self.check_ref("add_decl_tag", ty)?;
         self.add_named(value, TypeKind::DeclTag { ty, component_idx, attr: false })
     }
 }

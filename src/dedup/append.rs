@@ -182,7 +182,7 @@ pub fn merge_all(
         }
         Ok(())
     })?;
-    let merger = merger.ok_or_else(|| Error::Invalid("no BTF to merge (empty input)".into()))?;
+    let merger = merger.ok_or(Error::NothingToMerge)?;
     Ok((merger.finish(), stats))
 }
 
@@ -230,9 +230,7 @@ impl Btf {
             match self.base() {
                 Some(sb) if Arc::ptr_eq(sb, ob) => {}
                 _ => {
-                    return Err(Error::Invalid(
-                        "append: a split BTF can only be appended to a BTF with the same base".into(),
-                    ));
+                    return Err(Error::BaseMismatch);
                 }
             }
         }

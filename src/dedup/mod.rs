@@ -593,7 +593,7 @@ impl<'a> Dedup<'a> {
         }
         let canon_id = self.resolve_fwd(canon_id);
         let Some(&hyp) = self.hypot.get(canon_id as usize) else {
-            return Err(Error::Invalid(format!("dedup: type id {canon_id} out of range")));
+            return Err(Error::Dedup { id: canon_id, why: "type id out of range".into() });
         };
         if is_mapped_val(hyp) {
             if hyp == cand_id {
@@ -631,7 +631,7 @@ impl<'a> Dedup<'a> {
             return Ok(false);
         }
         let (Some(c), Some(n)) = (ct, nt) else {
-            return Err(Error::Invalid("dedup: unexpected VOID in equivalence check".into()));
+            return Err(Error::Dedup { id: cand_id, why: "VOID met in the equivalence check".into() });
         };
         Ok(match (&c.kind, &n.kind) {
             (TypeKind::Int(_), _) => equal_int_tag(c, n),
@@ -685,10 +685,10 @@ impl<'a> Dedup<'a> {
                 true
             }
             _ => {
-                return Err(Error::Invalid(format!(
-                    "dedup: cannot compare type [{cand_id}] of kind {} inside a type graph",
-                    c.kind().name()
-                )));
+                return Err(Error::Dedup {
+                    id: cand_id,
+                    why: format!("cannot compare a {} inside a type graph", c.kind().name()),
+                });
             }
         })
     }
@@ -852,14 +852,14 @@ impl<'a> Dedup<'a> {
     }
 
     fn loop_error(&self, id: u32) -> Error {
-        Error::Invalid(format!("dedup: reference loop through type [{id}] (not broken by a struct or union)"))
+        Error::DedupLoop { id, path: format!("[{id}]") }
     }
 
     /// Dedups a reference type after its referenced types (libbpf
     /// `btf_dedup_ref_type`, with an explicit stack). Returns its canonical id.
     fn ref_type(&mut self, root: u32) -> Result<u32> {
         match self.map.get(root as usize) {
-            None => return Err(Error::Invalid(format!("dedup: type id {root} out of range"))),
+            None => return Err(Error::Dedup { id: root, why: "type id out of range".into() }),
             Some(&IN_PROGRESS) => return Err(self.loop_error(root)),
             Some(&m) if is_mapped_val(m) => return Ok(self.resolve(root)),
             _ => {}
@@ -868,18 +868,18 @@ impl<'a> Dedup<'a> {
         self.map[root as usize] = IN_PROGRESS;
         loop {
             let Some(&(id, k)) = frames.last() else {
-                return Err(Error::Invalid("dedup: empty reference stack".into()));
+                return Err(Error::Dedup { id: root, why: "empty reference stack".into() });
             };
             let idx = (id - self.start) as usize;
             let Some(t) = self.own.get(idx) else {
-                return Err(Error::Invalid(format!("dedup: type id {id} out of range")));
+                return Err(Error::Dedup { id, why: "type id out of range".into() });
             };
             if !is_ref_kind(t) {
-                return Err(Error::Invalid(format!("dedup: unexpected {} type [{id}]", t.kind().name())));
+                return Err(Error::Dedup { id, why: format!("unexpected {} in a reference chain", t.kind().name()) });
             }
             if let Some(child) = ref_slot(t, k) {
                 match self.map.get(child as usize) {
-                    None => return Err(Error::Invalid(format!("dedup: type id {child} out of range"))),
+                    None => return Err(Error::Dedup { id: child, why: "type id out of range".into() }),
                     Some(&IN_PROGRESS) => return Err(self.loop_error(child)),
                     Some(&m) if is_mapped_val(m) => {
                         let r = self.resolve(child);
@@ -971,7 +971,7 @@ impl<'a> Dedup<'a> {
                 }
             });
             if let Some(r) = bad {
-                return Err(Error::Invalid(format!("dedup: type [{r}] has no canonical type after dedup")));
+                return Err(Error::Dedup { id: r, why: "no canonical type after dedup".into() });
             }
         }
         let mut own = std::mem::take(&mut self.own);

@@ -63,11 +63,11 @@ fn func_name(sym: &str) -> Option<&str> {
 /// by name. No `.BTF_ids` section or no symbol table: none. A set or pair
 /// outside the section's bytes is an error naming the symbol.
 pub fn kfuncs_from_elf(data: &[u8]) -> Result<Vec<Kfunc>> {
-    let file = object::File::parse(data).map_err(|e| Error::Invalid(format!("not a readable ELF file: {e}")))?;
+    let file = object::File::parse(data).map_err(|e| Error::NotElf { why: e.to_string() })?;
     let Some(sec) = file.section_by_name(BTF_IDS_SECTION) else { return Ok(Vec::new()) };
     let idx = sec.index();
     let addr = sec.address();
-    let bytes = sec.data().map_err(|e| Error::Invalid(format!("{BTF_IDS_SECTION}: unreadable section data: {e}")))?;
+    let bytes = sec.data().map_err(|e| Error::SectionData { section: BTF_IDS_SECTION, why: e.to_string() })?;
     let little = file.is_little_endian();
     let word = |off: u64| -> Option<u32> {
         let at = usize::try_from(off).ok()?;
@@ -86,10 +86,12 @@ pub fn kfuncs_from_elf(data: &[u8]) -> Result<Vec<Kfunc>> {
         }
         let off = sym.address().wrapping_sub(addr);
         let Some(flags) = off.checked_add(4).and_then(word) else {
-            return Err(Error::Invalid(format!(
-                "{BTF_IDS_SECTION}: set symbol {name} at offset {off} lies outside the section ({} bytes)",
-                bytes.len()
-            )));
+            return Err(Error::SymbolOutsideSection {
+                section: BTF_IDS_SECTION,
+                symbol: name.to_string(),
+                offset: off,
+                size: bytes.len(),
+            });
         };
         if flags & BTF_SET8_KFUNCS != 0 {
             ranges.push((off, off.saturating_add(sym.size())));
@@ -107,10 +109,12 @@ pub fn kfuncs_from_elf(data: &[u8]) -> Result<Vec<Kfunc>> {
             continue;
         }
         let Some(flags) = off.checked_add(4).and_then(word) else {
-            return Err(Error::Invalid(format!(
-                "{BTF_IDS_SECTION}: kfunc symbol {name} at offset {off} lies outside the section ({} bytes)",
-                bytes.len()
-            )));
+            return Err(Error::SymbolOutsideSection {
+                section: BTF_IDS_SECTION,
+                symbol: name.to_string(),
+                offset: off,
+                size: bytes.len(),
+            });
         };
         found.insert(func.to_string(), flags);
     }

@@ -189,7 +189,7 @@ impl ModuleReport {
 /// their `st_value` (an offset in that section), and the defined `STT_FUNC`
 /// symbols. The per-CPU area's size is the section's size.
 pub fn module_symbols(data: &[u8]) -> Result<ImageSymbols> {
-    let file = object::File::parse(data).map_err(|e| Error::Invalid(format!("not a readable ELF file: {e}")))?;
+    let file = object::File::parse(data).map_err(|e| Error::NotElf { why: e.to_string() })?;
     let percpu = file.section_by_name(PERCPU_SECTION);
     let percpu_idx = percpu.as_ref().map(|s| s.index());
     let mut out =
@@ -243,17 +243,17 @@ fn strings_look_split(blob: &[u8]) -> Option<bool> {
 /// standalone per-object BTFs or one BTF split over `base`.
 pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(Btf, ModuleReport)> {
     if !crate::elf::is_elf(elf) {
-        return Err(Error::Invalid("not an ELF file (a compressed module must be finished before compression)".into()));
+        return Err(Error::NotElf { why: "a compressed module must be finished before compression".into() });
     }
     let range = crate::elf::find_btf_section(elf, Path::new("")).map_err(|e| match e {
-        Error::NoBtfSection { .. } => Error::Invalid("the module has no .BTF section".into()),
-        Error::Elf { why, .. } => Error::Invalid(format!("ELF: {why}")),
+        Error::NoBtfSection { .. } => Error::ModuleWithoutBtf,
+        Error::Elf { why, .. } => Error::ElfData { why },
         e => e,
     })?;
     let data = &elf[range.offset..range.offset + range.size];
     let layout = crate::archive::walk(data, range.offset, false)?;
     if layout.members.is_empty() {
-        return Err(Error::Invalid(format!("the .BTF section (file offset {}) holds no BTF", range.offset)));
+        return Err(Error::EmptyBtfSection { offset: range.offset });
     }
     let popts = |base: Option<Arc<Btf>>, m: &crate::archive::Member| ParseOptions {
         base,
@@ -297,11 +297,10 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
         )?;
         types_in = members.iter().map(|b| b.types().len()).sum();
         for (i, b) in members.into_iter().enumerate() {
-            merger.append(b).map_err(|e| {
-                Error::Invalid(format!(
-                    "archive member {i} (file offset {}): {e}",
-                    range.offset + layout.members[i].offset
-                ))
+            merger.append(b).map_err(|e| Error::Member {
+                index: i,
+                offset: range.offset + layout.members[i].offset,
+                source: Box::new(e),
             })?;
         }
         merger.finish()
@@ -366,11 +365,11 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
     if opts.refuse_kernel_rejects
         && let Some(first) = &first_problem
     {
-        return Err(Error::Invalid(format!(
-            "the kernel would reject the module BTF ({} problem{}), nothing written; the first: {first}",
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" }
-        )));
+        return Err(Error::KernelWouldReject {
+            what: "the module BTF".into(),
+            problems: problems.len(),
+            first: first.clone(),
+        });
     }
     let rep = ModuleReport {
         form,

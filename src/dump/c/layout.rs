@@ -79,10 +79,11 @@ impl<'a> Dumper<'a> {
         }
         while cur_off != next_off {
             if self.out.len() > self.out_limit {
-                return Err(Error::Invalid(format!(
-                    "type [{id}]: C output exceeds {} bytes (padding up to bit {next_off})",
-                    self.out_limit
-                )));
+                return Err(Error::OutputLimit {
+                    id,
+                    limit: self.out_limit,
+                    why: format!("padding up to bit {next_off}"),
+                });
             }
             let bits = (next_off - cur_off).min(pad_bits);
             if bits == pad_bits {

@@ -95,11 +95,11 @@ const FOOTER: &str =
 pub fn resolve_root(btf: &Btf, arg: &str) -> Result<TypeId> {
     if let Ok(n) = arg.parse::<u32>() {
         if n == 0 || n >= btf.type_count() {
-            return Err(Error::Invalid(format!("root type id {n} out of range (1..{})", btf.type_count())));
+            return Err(Error::BadRoot { id: n, count: btf.type_count() });
         }
         return Ok(TypeId(n));
     }
-    btf.find_by_name(arg).ok_or_else(|| Error::Invalid(format!("no type named '{arg}'")))
+    btf.find_by_name(arg).ok_or_else(|| Error::NoTypeNamed { name: arg.to_string() })
 }
 
 /// Renders the whole header into `buf`. On error (an unsatisfiable type
@@ -115,7 +115,7 @@ pub fn render(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
 pub fn render_here(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
     for r in &opts.roots {
         if r.0 >= btf.type_count() {
-            return Err(Error::Invalid(format!("root type id {} out of range", r.0)));
+            return Err(Error::BadRoot { id: r.0, count: btf.type_count() });
         }
     }
     let mut d = Dumper::new(btf);
@@ -148,7 +148,7 @@ pub fn render_here(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
 pub fn dump(btf: &Btf, opts: &Options, out: &mut impl std::io::Write) -> Result<()> {
     let mut buf = Vec::new();
     let r = render(btf, opts, &mut buf);
-    out.write_all(&buf).map_err(|e| Error::Invalid(format!("write error: {e}")))?;
+    out.write_all(&buf).map_err(Error::Write)?;
     r
 }
 
@@ -229,7 +229,7 @@ fn push_frame<T>(stack: &mut Vec<T>, frame: T, max: usize, id: u32) -> Result<()
 #[inline]
 fn check_depth<T>(stack: &[T], max: usize, id: u32) -> Result<()> {
     if stack.len() > max {
-        return Err(Error::Invalid(format!("type [{id}]: C dump walk deeper than {max} frames (type graph loops)")));
+        return Err(Error::WalkTooDeep { id, walk: "C dump walk", max });
     }
     Ok(())
 }
@@ -313,12 +313,10 @@ fn work_limit(btf: &Btf) -> u64 {
 fn check_step(work: &mut u64, work_limit: u64, out_len: usize, out_limit: usize, id: u32) -> Result<()> {
     *work += 1;
     if *work > work_limit {
-        return Err(Error::Invalid(format!(
-            "type [{id}]: C dump needs more than {work_limit} steps (type graph blows up)"
-        )));
+        return Err(Error::WorkLimit { id, limit: work_limit });
     }
     if out_len > out_limit {
-        return Err(Error::Invalid(format!("type [{id}]: C output exceeds {out_limit} bytes (type graph blows up)")));
+        return Err(Error::OutputLimit { id, limit: out_limit, why: "type graph blows up".into() });
     }
     Ok(())
 }
@@ -412,7 +410,7 @@ impl<'a> Dumper<'a> {
         self.queue.clear();
         let r = self.order_type(id, false)?;
         if r < 0 {
-            return Err(Error::Invalid(format!("unsatisfiable type cycle, id:[{id}]")));
+            return Err(Error::TypeCycle { id });
         }
         let q = std::mem::take(&mut self.queue);
         for &qid in &q {
