@@ -26,6 +26,10 @@
 //! the objects were encoded without `global_var` (pahole encodes an object's
 //! per-CPU VARs only for the exact section `.data..percpu`) and functions
 //! written in assembly but declared in C. [`KernelReport`] counts them.
+//!
+//! [`finish_image`] is `btfkit dedup --kernel`'s whole step for an image:
+//! [`finish`] with the symbols of an [`Image`] (read with [`Image::from_elf`]),
+//! kfunc tags ([`kfunc`]) and the string pass, returning an [`ImageReport`].
 
 pub mod kfunc;
 pub mod module;
@@ -365,6 +369,131 @@ impl KernelReport {
         }
         Some(s)
     }
+}
+
+/// Options of [`finish_image`] (`dedup --kernel` for a kernel image):
+/// `ImageOptions::new()` (or `Default`) and the `with_*` methods.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImageOptions {
+    /// How [`finish`] chooses the FUNCs (pahole's inconsistent-prototype and
+    /// optimized-function rules).
+    pub kernel: KernelOptions,
+    /// Add kfunc DECL_TAGs from the image's `.BTF_ids` (pahole ≥ 1.27's
+    /// `decl_tag_kfuncs`); [`Image::from_elf`] then reads the kfunc sets.
+    pub kfunc_tags: bool,
+}
+
+impl ImageOptions {
+    /// pahole 1.24's rules, no kfunc tags.
+    pub fn new() -> ImageOptions {
+        ImageOptions::default()
+    }
+
+    /// Sets [`ImageOptions::kernel`].
+    pub fn with_kernel(mut self, kernel: KernelOptions) -> ImageOptions {
+        self.kernel = kernel;
+        self
+    }
+
+    /// Sets [`ImageOptions::kfunc_tags`].
+    pub fn with_kfunc_tags(mut self, on: bool) -> ImageOptions {
+        self.kfunc_tags = on;
+        self
+    }
+}
+
+/// What [`finish_image`] takes from a kernel image's ELF (vmlinux.o or a
+/// linked vmlinux): its symbols and, with kfunc tags, its kfunc sets. Its
+/// `.BTF` is not needed (an image without one will do).
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Image {
+    /// Per-CPU symbols and functions ([`ImageSymbols::from_elf`], the default [`PercpuLayout`]).
+    pub symbols: ImageSymbols,
+    /// The kfuncs of the `.BTF_ids` sets ([`kfunc::kfuncs_from_elf`]); empty
+    /// unless [`ImageOptions::kfunc_tags`].
+    pub kfuncs: Vec<kfunc::Kfunc>,
+}
+
+impl Image {
+    /// Reads the image's ELF bytes as `opts` needs them. The errors name the
+    /// section or symbol, not the file: add it with [`Error::in_file`].
+    pub fn from_elf(data: &[u8], opts: &ImageOptions) -> Result<Image> {
+        let symbols = ImageSymbols::from_elf(data, &PercpuLayout::default())?;
+        let kfuncs = if opts.kfunc_tags { kfunc::kfuncs_from_elf(data)? } else { Vec::new() };
+        Ok(Image { symbols, kfuncs })
+    }
+}
+
+/// What [`finish_image`] did: the counts `btfkit dedup --kernel` prints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImageReport {
+    /// The per-CPU DATASEC and the function set ([`finish`]).
+    pub kernel: KernelReport,
+    /// kfunc tags (with [`ImageOptions::kfunc_tags`]).
+    pub kfuncs: Option<kfunc::KfuncReport>,
+    /// Whether FUNCs of names with inconsistent prototypes were dropped
+    /// ([`KernelOptions::skip_inconsistent_proto`]), for [`ImageReport::summary`].
+    pub skip_inconsistent_proto: bool,
+}
+
+impl ImageReport {
+    /// One line on the per-CPU DATASECs, the FUNCs and the types.
+    pub fn summary(&self) -> String {
+        let r = &self.kernel;
+        let inconsistent = if self.skip_inconsistent_proto {
+            format!(", {} of {} names with inconsistent prototypes", r.funcs_inconsistent, r.inconsistent_names)
+        } else {
+            String::new()
+        };
+        let others = if r.other_datasecs_removed > 0 {
+            format!(" ({} other DATASECs with {} VARs removed)", r.other_datasecs_removed, r.other_vars_removed)
+        } else {
+            String::new()
+        };
+        format!(
+            "{} .data..percpu[..*] DATASECs ({} VARs) -> {} ({} VARs){others}, FUNCs {} -> {} ({} without a symbol, {} same-named{inconsistent}), types {} -> {}",
+            r.percpu_datasecs_in,
+            r.percpu_vars_in,
+            r.percpu_datasecs_out,
+            r.percpu_vars_out,
+            r.funcs_in,
+            r.funcs_out,
+            r.funcs_without_symbol,
+            r.funcs_same_name,
+            r.types_in,
+            r.types_out
+        )
+    }
+
+    /// One line on the kfunc tags (None without [`ImageOptions::kfunc_tags`]).
+    pub fn kfunc_summary(&self) -> Option<String> {
+        self.kfuncs.as_ref().map(|k| {
+            format!(
+                "{} kfuncs in .BTF_ids sets: {} bpf_kfunc tags added ({} already there), {} bpf_fastcall, {} without a FUNC",
+                k.kfuncs, k.tagged, k.already_tagged, k.fastcall, k.without_func
+            )
+        })
+    }
+
+    /// One line on what cannot be recovered without DWARF ([`KernelReport::warning`]).
+    pub fn warning(&self) -> Option<String> {
+        self.kernel.warning()
+    }
+}
+
+/// `dedup --kernel` for a kernel image: [`finish`] with the image's symbols,
+/// then (with [`ImageOptions::kfunc_tags`]) [`kfunc::tag_kfuncs`], then
+/// [`Btf::compact_strings`] so that the names of the removed VARs, DATASECs
+/// and FUNCs go too (as [`module::module_btf`] does). `btf`'s own types are
+/// the merged, deduplicated per-object BTF of the image.
+pub fn finish_image(btf: &mut Btf, image: &Image, opts: &ImageOptions) -> Result<ImageReport> {
+    let kernel = finish(btf, &image.symbols, &opts.kernel)?;
+    let kfuncs = if opts.kfunc_tags { Some(kfunc::tag_kfuncs(btf, &image.kfuncs)?) } else { None };
+    btf.compact_strings()?;
+    Ok(ImageReport { kernel, kfuncs, skip_inconsistent_proto: opts.kernel.skip_inconsistent_proto })
 }
 
 /// One object's `.data..percpu` (or `.data..percpu..*`) DATASEC.

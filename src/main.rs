@@ -687,8 +687,6 @@ fn merged_label(inputs: &[PathBuf], members: usize) -> PathBuf {
     PathBuf::from(label)
 }
 
-/// `dedup --kernel`: the library's pahole-like finish with the image's symbols; one
-/// summary line and (when something cannot be recovered) one warning line.
 /// The options of `btfkit::kernel::finish` that `--kernel`'s flags set.
 fn kernel_options(k: &KernelArgs) -> btfkit::kernel::KernelOptions {
     btfkit::kernel::KernelOptions::new()
@@ -696,23 +694,17 @@ fn kernel_options(k: &KernelArgs) -> btfkit::kernel::KernelOptions {
         .with_optimized_func(k.optimized_func)
 }
 
+/// `dedup --kernel`: reads the image (the first input or `--symbols-from`), runs the
+/// library's pahole-like finish (`btfkit::kernel::finish_image`) and prints its report:
+/// one summary line, one warning line when something cannot be recovered, one line
+/// on kfunc tags.
 fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
+    use btfkit::kernel::{Image, ImageOptions, finish_image};
     let image = a.kernel.symbols_from.as_ref().or(a.inputs.first()).ok_or_else(|| Fail::Usage("no input".into()))?;
+    let opts = ImageOptions::new().with_kernel(kernel_options(&a.kernel)).with_kfunc_tags(a.kernel.kfunc_tags);
     // The image's symbols are needed, not its .BTF (--symbols-from may have none).
-    let kfuncs = |elf: &[u8]| -> Result<Vec<btfkit::kernel::kfunc::Kfunc>, Error> {
-        if !a.kernel.kfunc_tags {
-            return Ok(Vec::new());
-        }
-        btfkit::kernel::kfunc::kfuncs_from_elf(elf).map_err(|e| e.in_file(image))
-    };
-    let (syms, kfuncs) = match input::open(image) {
-        Err(Error::NoBtfSection { .. }) => {
-            let bytes = input::read_file(image)?;
-            (
-                btfkit::kernel::ImageSymbols::from_elf(&bytes, &Default::default()).map_err(|e| e.in_file(image))?,
-                kfuncs(&bytes)?,
-            )
-        }
+    let img = match input::open(image) {
+        Err(Error::NoBtfSection { .. }) => Image::from_elf(&input::read_file(image)?, &opts),
         src => {
             let src = src?;
             if !src.is_elf {
@@ -721,50 +713,18 @@ fn kernel_finish(btf: &mut Btf, a: &DedupArgs) -> Result<(), Fail> {
                     image.display()
                 )));
             }
-            (
-                btfkit::kernel::ImageSymbols::from_elf(&src.bytes, &Default::default())
-                    .map_err(|e| e.in_file(image))?,
-                kfuncs(&src.bytes)?,
-            )
+            Image::from_elf(&src.bytes, &opts)
         }
-    };
-    let opts = kernel_options(&a.kernel);
-    let r = btfkit::kernel::finish(btf, &syms, &opts)?;
-    let inconsistent = if opts.skip_inconsistent_proto {
-        format!(", {} of {} names with inconsistent prototypes", r.funcs_inconsistent, r.inconsistent_names)
-    } else {
-        String::new()
-    };
-    let others = if r.other_datasecs_removed > 0 {
-        format!(" ({} other DATASECs with {} VARs removed)", r.other_datasecs_removed, r.other_vars_removed)
-    } else {
-        String::new()
-    };
-    eprintln!(
-        "btfkit dedup --kernel: {} .data..percpu[..*] DATASECs ({} VARs) -> {} ({} VARs){others}, FUNCs {} -> {} ({} without a symbol, {} same-named{inconsistent}), types {} -> {}",
-        r.percpu_datasecs_in,
-        r.percpu_vars_in,
-        r.percpu_datasecs_out,
-        r.percpu_vars_out,
-        r.funcs_in,
-        r.funcs_out,
-        r.funcs_without_symbol,
-        r.funcs_same_name,
-        r.types_in,
-        r.types_out
-    );
+    }
+    .map_err(|e| e.in_file(image))?;
+    let r = finish_image(btf, &img, &opts)?;
+    eprintln!("btfkit dedup --kernel: {}", r.summary());
     if let Some(w) = r.warning() {
         eprintln!("btfkit: warning: {w}");
     }
-    if a.kernel.kfunc_tags {
-        let k = btfkit::kernel::kfunc::tag_kfuncs(btf, &kfuncs)?;
-        eprintln!(
-            "btfkit dedup --kernel: {} kfuncs in .BTF_ids sets: {} bpf_kfunc tags added ({} already there), {} bpf_fastcall, {} without a FUNC",
-            k.kfuncs, k.tagged, k.already_tagged, k.fastcall, k.without_func
-        );
+    if let Some(k) = r.kfunc_summary() {
+        eprintln!("btfkit dedup --kernel: {k}");
     }
-    // The names of the removed VARs, DATASECs and FUNCs go too (as the module path does).
-    btf.compact_strings()?;
     Ok(())
 }
 

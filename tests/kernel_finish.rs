@@ -138,6 +138,36 @@ fn kernel_finish_matches_standard_per_cpu_layout() {
     // Per-CPU variables sorted and non-overlapping were checked; the kernel accepted both.
 }
 
+/// The library alone (load with the archive merged, `Image::from_elf`, `finish_image`)
+/// gives the bytes `btfkit dedup --kernel` writes, and the report the CLI prints.
+#[test]
+fn library_finish_image_equals_the_cli() {
+    use btfkit::kernel::{Image, ImageOptions, KernelOptions, finish_image};
+    let Some((vmlinux, _, _)) = fixtures() else { return };
+    let dir = common::root().join("target/test-kernel-finish");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("lib-vs-cli.btf");
+    let args: [&Path; 4] =
+        [Path::new("--kfunc-tags"), Path::new("--skip-inconsistent-proto"), Path::new("--optimized-func"), &vmlinux];
+    let (_, stderr) = dedup_kernel(&args, &out);
+    let cli = std::fs::read(&out).unwrap();
+    let mut btf = btfkit::input::Loader::new().load(&vmlinux).unwrap().btf;
+    let opts = ImageOptions::new()
+        .with_kernel(KernelOptions::new().with_skip_inconsistent_proto(true).with_optimized_func(true))
+        .with_kfunc_tags(true);
+    let image = Image::from_elf(&std::fs::read(&vmlinux).unwrap(), &opts).unwrap();
+    let rep = finish_image(&mut btf, &image, &opts).unwrap();
+    assert!(btfkit::write::to_bytes(&btf) == cli, "library and CLI bytes differ");
+    assert_eq!(rep.kernel.percpu_vars_out, 210);
+    assert!(rep.summary().contains("names with inconsistent prototypes"), "{}", rep.summary());
+    for line in [Some(rep.summary()), rep.kfunc_summary()] {
+        let line = format!("btfkit dedup --kernel: {}", line.unwrap());
+        assert!(stderr.lines().any(|l| l == line), "{line}\n{stderr}");
+    }
+    let warning = format!("btfkit: warning: {}", rep.warning().unwrap());
+    assert!(stderr.lines().any(|l| l == warning), "{stderr}");
+}
+
 #[test]
 fn kernel_needs_an_elf_for_symbols() {
     let Some((_, _, std_path)) = fixtures() else { return };
