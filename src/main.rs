@@ -248,48 +248,7 @@ btfkit dedup vmlinux.o --in-place
   btfkit dedup --kernel vmlinux.o init/version-timestamp.o --detached vmlinux.btf
   btfkit dedup --kernel -B vmlinux --in-place drivers/foo/foo.ko      # module BTF, in place
   btfkit dedup --kernel -B vmlinux --in-place --each $(find . -name '*.ko')")]
-    Dedup {
-        /// Inputs (raw BTF or ELF), merged in order into the first
-        #[arg(required = true)]
-        inputs: Vec<PathBuf>,
-        /// Base BTF: inputs are split BTF over it, and so is the output
-        #[arg(short = 'B', long)]
-        base: Option<PathBuf>,
-        /// Output file (`-` for raw BTF on stdout)
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// Write the result as a raw BTF file
-        #[arg(long)]
-        detached: Option<PathBuf>,
-        /// Replace the .BTF section of the (single, ELF) input file itself
-        #[arg(long, conflicts_with = "output")]
-        in_place: bool,
-        /// What to do with an input that is a BTF archive: merge all its members, or use the first
-        #[arg(long, value_enum, default_value = "merge")]
-        archive: ArchiveArg,
-        /// Stop at trailing bytes after archive members with a warning instead of failing
-        #[arg(long)]
-        lenient: bool,
-        /// When rewriting an ELF, keep the .BTF section's size (pad the BTF's header with
-        /// zeros): works for an allocated .BTF in a linked vmlinux
-        #[arg(long)]
-        keep_size: bool,
-        /// The input is a base+children archive (`archive build`): deduplicate every
-        /// child against the base (in parallel) and write a base+children archive
-        #[arg(long, conflicts_with_all = ["base", "in_place", "detached"])]
-        split: bool,
-        /// libbpf's force_collisions (testing aid: slow, same result)
-        #[arg(long)]
-        force_collisions: bool,
-        /// How strictly to check the inputs (and the base); odd bits that libbpf tolerates
-        /// are kept in the output, as libbpf's dedup keeps them. The output is checked by the
-        /// kernel's rules: a warning when the kernel would reject it (an error, nothing
-        /// written, with --validate kernel)
-        #[arg(long, value_enum, default_value = "libbpf")]
-        validate: ValidateArg,
-        #[command(flatten)]
-        kernel: KernelArgs,
-    },
+    Dedup(DedupArgs),
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  btfkit completions bash > /etc/bash_completion.d/btfkit\n  \
 btfkit completions zsh > ~/.zfunc/_btfkit\n  btfkit completions fish > ~/.config/fish/completions/btfkit.fish")]
@@ -623,17 +582,48 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
     Ok(())
 }
 
+/// `btfkit dedup`'s arguments (clap parses them straight into this struct).
+#[derive(clap::Args)]
 struct DedupArgs {
+    /// Inputs (raw BTF or ELF), merged in order into the first
+    #[arg(required = true)]
     inputs: Vec<PathBuf>,
+    /// Base BTF: inputs are split BTF over it, and so is the output
+    #[arg(short = 'B', long)]
     base: Option<PathBuf>,
+    /// Output file (`-` for raw BTF on stdout)
+    #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Write the result as a raw BTF file
+    #[arg(long)]
     detached: Option<PathBuf>,
+    /// Replace the .BTF section of the (single, ELF) input file itself
+    #[arg(long, conflicts_with = "output")]
     in_place: bool,
+    /// What to do with an input that is a BTF archive: merge all its members, or use the first
+    #[arg(long, value_enum, default_value = "merge")]
     archive: ArchiveArg,
+    /// Stop at trailing bytes after archive members with a warning instead of failing
+    #[arg(long)]
     lenient: bool,
+    /// When rewriting an ELF, keep the .BTF section's size (pad the BTF's header with
+    /// zeros): works for an allocated .BTF in a linked vmlinux
+    #[arg(long)]
     keep_size: bool,
+    /// The input is a base+children archive (`archive build`): deduplicate every
+    /// child against the base (in parallel) and write a base+children archive
+    #[arg(long, conflicts_with_all = ["base", "in_place", "detached"])]
+    split: bool,
+    /// libbpf's force_collisions (testing aid: slow, same result)
+    #[arg(long)]
     force_collisions: bool,
+    /// How strictly to check the inputs (and the base); odd bits that libbpf tolerates
+    /// are kept in the output, as libbpf's dedup keeps them. The output is checked by the
+    /// kernel's rules: a warning when the kernel would reject it (an error, nothing
+    /// written, with --validate kernel)
+    #[arg(long, value_enum, default_value = "libbpf")]
     validate: ValidateArg,
+    #[command(flatten)]
     kernel: KernelArgs,
 }
 
@@ -991,41 +981,15 @@ fn run(cli: Cli) -> Result<u8, Fail> {
         Cmd::Verify { files, base, format } => {
             status = verify_cmd(&files, base.as_deref(), format.is_json(), &mut out)?;
         }
-        Cmd::Dedup {
-            inputs,
-            base,
-            output,
-            detached,
-            in_place,
-            archive,
-            lenient,
-            keep_size,
-            split,
-            force_collisions,
-            validate,
-            kernel,
-        } => {
-            if split && archive == ArchiveArg::First {
+        Cmd::Dedup(args) => {
+            if args.split && args.archive == ArchiveArg::First {
                 usage_error(
                     "dedup",
                     clap::error::ErrorKind::ArgumentConflict,
                     "--split reads every member: it cannot take --archive first",
                 );
             }
-            let args = DedupArgs {
-                inputs,
-                base,
-                output,
-                detached,
-                in_place,
-                archive,
-                lenient,
-                keep_size,
-                force_collisions,
-                validate,
-                kernel,
-            };
-            if split {
+            if args.split {
                 split_dedup_cmd(args, &mut out)?;
             } else {
                 dedup_cmd(args, &mut out)?;
@@ -1052,7 +1016,7 @@ impl Cmd {
         let v = match self {
             Cmd::Dump { input, .. } | Cmd::Stat { input, .. } => input.read.validate,
             Cmd::Diff { read, .. } => read.validate,
-            Cmd::Dedup { validate, .. } => *validate,
+            Cmd::Dedup(a) => a.validate,
             Cmd::Archive(ArchiveCmd::List { validate, .. }) => *validate,
             Cmd::Archive(ArchiveCmd::Build { read, .. }) => read.validate,
             Cmd::Archive(ArchiveCmd::Extract { .. })
