@@ -248,6 +248,7 @@ pub struct Loader {
     archive: ArchiveMode,
     lenient: bool,
     validation: Validation,
+    kernel_verdict: bool,
 }
 
 /// A loaded BTF and how it was made.
@@ -264,6 +265,10 @@ pub struct Loaded {
     pub padding: usize,
     /// What the loader noticed on the way (see [`Warning`]).
     pub warnings: Vec<Warning>,
+    /// With [`Loader::kernel_verdict`]: how many problems the kernel's BTF
+    /// verifier would find in `btf` (`btf.validate(Validation::Kernel).len()`;
+    /// 0: it would accept it). `None` when not asked.
+    pub kernel_problems: Option<usize>,
 }
 
 /// A base+children archive, as [`Loader::load_split`] read it.
@@ -312,6 +317,25 @@ impl Loader {
         self
     }
 
+    /// With `true`, [`Loader::load`] also tells how many problems the kernel's
+    /// BTF verifier would find in the result ([`Loaded::kernel_problems`]), at
+    /// any validation level. For a single BTF that costs no second pass: the
+    /// kernel's rules run in place of the libbpf-level checks they imply.
+    pub fn kernel_verdict(mut self, on: bool) -> Loader {
+        self.kernel_verdict = on;
+        self
+    }
+
+    /// Parses one BTF, with the kernel's verdict when asked.
+    fn parse_one(&self, data: &[u8], opts: &ParseOptions) -> Result<(Btf, Option<usize>)> {
+        if self.kernel_verdict {
+            let (btf, _, v) = parse::parse_with_verdict(data, opts)?;
+            Ok((btf, Some(v.len())))
+        } else {
+            Ok((parse::parse_with(data, opts)?.0, None))
+        }
+    }
+
     fn parse_options(&self, src: &Source) -> ParseOptions {
         ParseOptions::new()
             .with_base(self.base.clone())
@@ -338,8 +362,8 @@ impl Loader {
         let data = src.btf_data();
         let opts = self.parse_options(src);
         if self.archive == ArchiveMode::Reject {
-            let (btf, _) = parse::parse_with(data, &opts)?;
-            return Ok(Loaded { btf, members: 1, merged: false, padding: 0, warnings: Vec::new() });
+            let (btf, kernel_problems) = self.parse_one(data, &opts)?;
+            return Ok(Loaded { btf, members: 1, merged: false, padding: 0, warnings: Vec::new(), kernel_problems });
         }
         let layout = archive::walk(data, src.btf_offset, self.lenient)?;
         let padding = layout.members.iter().map(|m| m.pad_before).sum::<usize>() + layout.pad_after;
@@ -347,13 +371,14 @@ impl Loader {
         let members = layout.members.len();
         if members <= 1 || self.archive == ArchiveMode::First {
             let first = layout.members.first().map(|m| m.size).unwrap_or(data.len());
-            let (btf, _) = parse::parse_with(&data[..first], &opts)?;
-            return Ok(Loaded { btf, members, merged: false, padding, warnings });
+            let (btf, kernel_problems) = self.parse_one(&data[..first], &opts)?;
+            return Ok(Loaded { btf, members, merged: false, padding, warnings, kernel_problems });
         }
         let (mut btf, _) =
             dedup::merge_all(|add| archive::for_each_member(data, &layout, &opts, add, |r| src.release(r)))?;
         btf.dedup(&DedupOptions::default())?;
-        Ok(Loaded { btf, members, merged: true, padding, warnings })
+        let kernel_problems = self.kernel_verdict.then(|| btf.validate(Validation::Kernel).len());
+        Ok(Loaded { btf, members, merged: true, padding, warnings, kernel_problems })
     }
 
     /// Loads a base+children archive (`btfkit archive build`): member 0 is

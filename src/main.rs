@@ -352,11 +352,16 @@ fn load(file: &Path, args: &InputArgs) -> Result<Btf, Error> {
         Some(b) => Some(Arc::new(load_base(b, args.read.validate.into())?)),
         None => None,
     };
-    let btf = load_over(file, base, args.read)?;
-    if args.read.validate == ValidateArg::Libbpf {
-        note_kernel_verdict(file, args.base.as_deref(), &btf);
+    // At the libbpf level, the kernel's verdict comes with the load (for one BTF, in the
+    // same pass of checks).
+    let read = args.read;
+    let loader =
+        loader(base, read.archive, read.lenient, read.validate).kernel_verdict(read.validate == ValidateArg::Libbpf);
+    let loaded = load_with(file, &loader)?;
+    if let Some(n) = loaded.kernel_problems {
+        note_kernel_verdict(file, args.base.as_deref(), n);
     }
-    Ok(btf)
+    Ok(loaded.btf)
 }
 
 /// Loads a base BTF (one BTF, not an archive) at the given level.
@@ -388,7 +393,12 @@ fn warn_all(warnings: &[input::Warning]) {
 
 /// Loads FILE, split BTF over `base` if given, reading it as `read` says.
 fn load_over(file: &Path, base: Option<Arc<Btf>>, read: ReadArgs) -> Result<Btf, Error> {
-    let loaded = loader(base, read.archive, read.lenient, read.validate).load(file)?;
+    load_with(file, &loader(base, read.archive, read.lenient, read.validate)).map(|l| l.btf)
+}
+
+/// Loads FILE with `loader`, printing its warnings and a note for archives.
+fn load_with(file: &Path, loader: &input::Loader) -> Result<input::Loaded, Error> {
+    let loaded = loader.load(file)?;
     warn_all(&loaded.warnings);
     if loaded.members > 1 {
         if loaded.merged {
@@ -405,7 +415,7 @@ fn load_over(file: &Path, base: Option<Arc<Btf>>, read: ReadArgs) -> Result<Btf,
             );
         }
     }
-    Ok(loaded.btf)
+    Ok(loaded)
 }
 
 /// A command line that parses but asks for something that does not apply:
@@ -419,9 +429,9 @@ fn usage_error(sub: &str, kind: clap::error::ErrorKind, msg: &str) -> ! {
     }
 }
 
-/// At the libbpf level: one note on stderr when the kernel would reject `btf`.
-fn note_kernel_verdict(file: &Path, base: Option<&Path>, btf: &Btf) {
-    let n = btf.validate(btfkit::parse::Validation::Kernel).len();
+/// At the libbpf level: one note on stderr when the kernel would reject the BTF
+/// (`n` problems).
+fn note_kernel_verdict(file: &Path, base: Option<&Path>, n: usize) {
     if n > 0 {
         let base = base.map(|b| format!(" -B {}", b.display())).unwrap_or_default();
         eprintln!(

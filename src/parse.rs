@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::btf::*;
 use crate::error::{Error, Result};
+use crate::validate::Violation;
 
 /// The fields of a BTF header, in host order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -258,6 +259,20 @@ pub fn parse_split(data: &[u8], base: Arc<Btf>) -> Result<Btf> {
 
 /// Parses the BTF at the start of `data`; returns it and the bytes it spans.
 pub fn parse_with(data: &[u8], opts: &ParseOptions) -> Result<(Btf, usize)> {
+    parse_checked(data, opts, false).map(|(btf, total, _)| (btf, total))
+}
+
+/// [`parse_with`], plus the kernel verifier's verdict on the result: the
+/// problems `btf.validate(Validation::Kernel)` lists. One pass of checks: at
+/// [`Validation::Libbpf`] the kernel's rules run first, and the libbpf-level
+/// checks only when they find a problem (what the kernel accepts passes the
+/// libbpf-level checks: it checks ids, strings, FUNC -> FUNC_PROTO and loops
+/// too), so the parse accepts and refuses exactly what [`parse_with`] does.
+pub fn parse_with_verdict(data: &[u8], opts: &ParseOptions) -> Result<(Btf, usize, Vec<Violation>)> {
+    parse_checked(data, opts, true).map(|(btf, total, v)| (btf, total, v.unwrap_or_default()))
+}
+
+fn parse_checked(data: &[u8], opts: &ParseOptions, verdict: bool) -> Result<(Btf, usize, Option<Vec<Violation>>)> {
     let h = parse_header(data, opts.file_offset)?;
     let total = h.total_len() as usize;
     if total < data.len() && !opts.allow_trailing {
@@ -285,8 +300,24 @@ pub fn parse_with(data: &[u8], opts: &ParseOptions) -> Result<(Btf, usize)> {
         Endianness::Little => parse_body(LittleEndian, data, &h, opts)?,
         Endianness::Big => parse_body(BigEndian, data, &h, opts)?,
     };
-    validate(&btf, &h, opts, total)?;
-    Ok((btf, total))
+    let verdict = match (verdict, opts.validation) {
+        (true, Validation::Libbpf) => {
+            let v = btf.validate(Validation::Kernel);
+            if !v.is_empty() {
+                validate(&btf, &h, opts, total)?;
+            }
+            Some(v)
+        }
+        (true, Validation::Kernel) => {
+            validate(&btf, &h, opts, total)?;
+            Some(Vec::new())
+        }
+        (false, _) => {
+            validate(&btf, &h, opts, total)?;
+            None
+        }
+    };
+    Ok((btf, total, verdict))
 }
 
 /// Decodes the BTF spanning all of `data` without checking what the types

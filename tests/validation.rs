@@ -254,6 +254,19 @@ fn run_mutants(name: &str, cases: u32) -> Tally {
         let mut t = tally_cell.borrow_mut();
         let lib = LBtf::try_new(&m);
         let ours = parse_lenient(&m);
+        // The parse that also gives the kernel's verdict (one pass of checks: the
+        // libbpf-level ones only when the kernel's rules find a problem) accepts and
+        // refuses exactly the same, and its verdict is Btf::validate's.
+        match (&ours, parse::parse_with_verdict(&m, &lenient())) {
+            (Ok(b), Ok((vb, _, v))) => {
+                prop_assert!(write::to_bytes(&vb) == m, "the verdict parse reads other types");
+                prop_assert_eq!(v, b.validate(Validation::Kernel));
+            }
+            (Err(e), Err(ve)) => prop_assert_eq!(e.to_string(), ve.to_string()),
+            (o, v) => {
+                return Err(TestCaseError::fail(format!("parse {:?}, verdict parse {:?}", o.is_ok(), v.map(|_| ()))));
+            }
+        }
         match (lib, ours) {
             (Some(mut lib), Ok(btf)) => {
                 t.both_accept += 1;
