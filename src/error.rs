@@ -269,7 +269,8 @@ pub enum Error {
     },
 
     // ---- Lookups and the C dump's bounds ----
-    /// A `--root` type id that is void or past the last type.
+    /// A root type of the C dump (`dump::c::Options` roots, `dump::c::resolve_root`)
+    /// that is void or past the last type.
     #[error("root type id {id} out of range (1..{count})")]
     BadRoot {
         /// The id given.
