@@ -22,5 +22,5 @@ pub mod stat;
 pub mod validate;
 pub mod write;
 
-pub use btf::{Btf, Kind, Type, TypeId, TypeKind};
+pub use btf::{Btf, Kind, StrOff, Type, TypeId, TypeKind};
 pub use error::{Error, Result};

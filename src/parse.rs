@@ -521,7 +521,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         Kind::Struct | Kind::Union => {
             let members = x
                 .chunks_exact(12)
-                .map(|m| Member { name_off: rd32(e, m, 0), ty: tid(rd32(e, m, 4)), offset: rd32(e, m, 8) })
+                .map(|m| Member { name_off: StrOff(rd32(e, m, 0)), ty: tid(rd32(e, m, 4)), offset: rd32(e, m, 8) })
                 .collect();
             let c = Composite { size: st, kflag, members };
             if kind == Kind::Struct { TypeKind::Struct(c) } else { TypeKind::Union(c) }
@@ -529,7 +529,10 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         Kind::Enum => TypeKind::Enum(Enum {
             size: st,
             signed: kflag,
-            values: x.chunks_exact(8).map(|v| EnumValue { name_off: rd32(e, v, 0), val: rd32(e, v, 4) }).collect(),
+            values: x
+                .chunks_exact(8)
+                .map(|v| EnumValue { name_off: StrOff(rd32(e, v, 0)), val: rd32(e, v, 4) })
+                .collect(),
         }),
         Kind::Enum64 => TypeKind::Enum64(Enum64 {
             size: st,
@@ -537,7 +540,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
             values: x
                 .chunks_exact(12)
                 .map(|v| Enum64Value {
-                    name_off: rd32(e, v, 0),
+                    name_off: StrOff(rd32(e, v, 0)),
                     val: ((rd32(e, v, 8) as u64) << 32) | rd32(e, v, 4) as u64,
                 })
                 .collect(),
@@ -550,7 +553,10 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         Kind::Func => TypeKind::Func { proto: tid(st), linkage: vlen as u16 },
         Kind::FuncProto => TypeKind::FuncProto(FuncProto {
             ret: tid(st),
-            params: x.chunks_exact(8).map(|p| Param { name_off: rd32(e, p, 0), ty: tid(rd32(e, p, 4)) }).collect(),
+            params: x
+                .chunks_exact(8)
+                .map(|p| Param { name_off: StrOff(rd32(e, p, 0)), ty: tid(rd32(e, p, 4)) })
+                .collect(),
         }),
         Kind::Var => TypeKind::Var { ty: tid(st), linkage: r(0) },
         Kind::Datasec => TypeKind::Datasec(Datasec {
@@ -565,7 +571,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         Kind::TypeTag => TypeKind::TypeTag { ty: tid(st), attr: kflag },
         Kind::Unknown => return Err(Error::UnknownKind { offset: off, id, kind: 0 }),
     };
-    let mut t = Type::new(name_off, kind);
+    let mut t = Type::new(StrOff(name_off), kind);
     // Whatever the model does not reproduce from the kind data is kept as is
     // (the kernel level then rejects what the kernel rejects of it).
     let q = Quirks {

@@ -581,11 +581,11 @@ fn anonymous_struct_cycle_is_an_error_like_libbpf() {
     let s = b.add_struct("", 8).expect("struct");
     let p = b.add_ptr(s).expect("ptr");
     btfkit::btf::unchecked::types_mut(&mut b)[0] = btfkit::Type::new(
-        0,
+        btfkit::btf::StrOff::EMPTY,
         btfkit::TypeKind::Struct(btfkit::btf::Composite {
             size: 8,
             kflag: false,
-            members: [btfkit::btf::Member { name_off: 0, ty: p, offset: 0 }].into(),
+            members: [btfkit::btf::Member { name_off: btfkit::btf::StrOff::EMPTY, ty: p, offset: 0 }].into(),
         }),
     );
     let mut buf = Vec::new();

@@ -630,7 +630,7 @@ fn empty_decl_tag_value_anywhere_is_rejected() {
     let int = b.add_int("int", 4, btfkit::btf::int_encoding::SIGNED).unwrap();
     // "\0int\0" + a second empty string at offset 5.
     btfkit::btf::unchecked::strings_mut(&mut b).push_unique(b"");
-    let empty_off = 5;
+    let empty_off = btfkit::btf::StrOff(5);
     assert_eq!(b.str_bytes(empty_off), Some(&b""[..]));
     b.push_type(btfkit::Type::new(empty_off, btfkit::TypeKind::DeclTag { ty: int, component_idx: -1, attr: false }))
         .unwrap();

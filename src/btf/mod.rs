@@ -193,7 +193,9 @@ impl Btf {
         self.start_id() + self.types.len() as u32
     }
 
-    /// Offset at which this BTF's own strings start (the base's string length).
+    /// Offset at which this BTF's own strings start: the length of the
+    /// base's string section (0 without a base). Own offsets are this plus
+    /// an offset into [`Btf::strings`].
     #[inline]
     pub fn start_str_off(&self) -> u32 {
         self.start_str_off
@@ -245,45 +247,45 @@ impl Btf {
     }
 
     /// The string at `off` (base strings first for split BTF), without NUL.
-    pub fn str_bytes(&self, off: u32) -> Option<&[u8]> {
+    pub fn str_bytes(&self, off: StrOff) -> Option<&[u8]> {
         let start = self.start_str_off();
-        if off >= start { self.strings.get(off - start) } else { self.base.as_ref()?.str_bytes(off) }
+        if off.0 >= start { self.strings.get(StrOff(off.0 - start)) } else { self.base.as_ref()?.str_bytes(off) }
     }
 
     /// Whether `off` points into this BTF's or its base's string section
     /// (both end with a NUL once parsed, so such an offset names a string).
-    pub fn is_valid_str_off(&self, off: u32) -> bool {
+    pub fn is_valid_str_off(&self, off: StrOff) -> bool {
         let start = self.start_str_off();
-        if off >= start {
-            ((off - start) as usize) < self.strings.len()
+        if off.0 >= start {
+            ((off.0 - start) as usize) < self.strings.len()
         } else {
             self.base.as_ref().is_some_and(|b| b.is_valid_str_off(off))
         }
     }
 
     /// The string at `off` as UTF-8 (lossy), "" when invalid.
-    pub fn name(&self, off: u32) -> std::borrow::Cow<'_, str> {
+    pub fn name(&self, off: StrOff) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(self.str_bytes(off).unwrap_or(b""))
     }
 
     /// Finds a string in the base (whole strings only) or in own strings.
-    pub fn find_str(&self, s: &[u8]) -> Option<u32> {
+    pub fn find_str(&self, s: &[u8]) -> Option<StrOff> {
         if let Some(b) = &self.base
             && let Some(off) = b.find_str(s)
         {
             return Some(off);
         }
-        self.strings.find(s).map(|o| o + self.start_str_off())
+        self.strings.find(s).map(|o| StrOff(o.0 + self.start_str_off()))
     }
 
     /// Interns a string (libbpf `btf__add_str`): the base's copy if it has
     /// one, else this BTF's, appended if new. Returns the offset.
-    pub fn add_str(&mut self, s: &str) -> Result<u32> {
+    pub fn add_str(&mut self, s: &str) -> Result<StrOff> {
         self.add_str_bytes(s.as_bytes())
     }
 
     /// Like [`Btf::add_str`] for raw bytes (which need not be UTF-8 but must contain no NUL).
-    pub fn add_str_bytes(&mut self, s: &[u8]) -> Result<u32> {
+    pub fn add_str_bytes(&mut self, s: &[u8]) -> Result<StrOff> {
         if s.contains(&0) {
             return Err(Error::Invalid("string contains a NUL byte".into()));
         }
@@ -297,11 +299,11 @@ impl Btf {
             // libbpf's strset for split BTF starts with "" too.
             self.strings.push_unique(b"");
         }
-        let off = self.strings.add(s) as u64 + start as u64;
+        let off = self.strings.add(s).get() as u64 + start as u64;
         if off > MAX_STR_OFFSET as u64 {
             return Err(Error::StringsTooLarge(off as usize));
         }
-        Ok(off as u32)
+        Ok(StrOff(off as u32))
     }
 
     /// The first type named `name`, in id order (a base's types come first).
@@ -314,7 +316,7 @@ impl Btf {
             return Some(id);
         }
         self.iter()
-            .find(|(_, t)| t.name_off != 0 && self.str_bytes(t.name_off) == Some(name.as_bytes()))
+            .find(|(_, t)| !t.name_off.is_empty() && self.str_bytes(t.name_off) == Some(name.as_bytes()))
             .map(|(id, _)| id)
     }
 
@@ -329,8 +331,8 @@ impl Btf {
         Ok(TypeId(id))
     }
 
-    fn name_off(&mut self, name: &str) -> Result<u32> {
-        if name.is_empty() { Ok(0) } else { self.add_str(name) }
+    fn name_off(&mut self, name: &str) -> Result<StrOff> {
+        if name.is_empty() { Ok(StrOff::EMPTY) } else { self.add_str(name) }
     }
 
     fn check_ref(&self, id: TypeId) -> Result<TypeId> {
@@ -372,25 +374,25 @@ impl Btf {
     /// Adds a PTR to `target`; returns its id.
     pub fn add_ptr(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
-        self.push_type(Type::new(0, TypeKind::Ptr(t)))
+        self.push_type(Type::new(StrOff::EMPTY, TypeKind::Ptr(t)))
     }
 
     /// Adds a CONST qualifier of `target`; returns its id.
     pub fn add_const(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
-        self.push_type(Type::new(0, TypeKind::Const(t)))
+        self.push_type(Type::new(StrOff::EMPTY, TypeKind::Const(t)))
     }
 
     /// Adds a VOLATILE qualifier of `target`; returns its id.
     pub fn add_volatile(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
-        self.push_type(Type::new(0, TypeKind::Volatile(t)))
+        self.push_type(Type::new(StrOff::EMPTY, TypeKind::Volatile(t)))
     }
 
     /// Adds a RESTRICT qualifier of `target`; returns its id.
     pub fn add_restrict(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
-        self.push_type(Type::new(0, TypeKind::Restrict(t)))
+        self.push_type(Type::new(StrOff::EMPTY, TypeKind::Restrict(t)))
     }
 
     /// Adds a TYPEDEF `name` for `target`; returns its id.
@@ -408,7 +410,7 @@ impl Btf {
     /// Adds an ARRAY of `nelems` elements of type `elem`, indexed by type `index`; returns its id.
     pub fn add_array(&mut self, elem: TypeId, index: TypeId, nelems: u32) -> Result<TypeId> {
         let (elem, index) = (self.check_ref(elem)?, self.check_ref(index)?);
-        self.push_type(Type::new(0, TypeKind::Array(Array { elem, index, nelems })))
+        self.push_type(Type::new(StrOff::EMPTY, TypeKind::Array(Array { elem, index, nelems })))
     }
 
     /// STRUCT with no members yet: follow with [`Btf::add_field`].
@@ -516,7 +518,7 @@ impl Btf {
     /// FUNC_PROTO with no params yet: follow with [`Btf::add_param`].
     pub fn add_func_proto(&mut self, ret: TypeId) -> Result<TypeId> {
         let ret = self.check_ref(ret)?;
-        self.push_type(Type::new(0, TypeKind::FuncProto(FuncProto { ret, params: List::new() })))
+        self.push_type(Type::new(StrOff::EMPTY, TypeKind::FuncProto(FuncProto { ret, params: List::new() })))
     }
 
     /// Adds a parameter to the last added FUNC_PROTO (an unnamed `void` one means `...`).

@@ -183,7 +183,7 @@ pub fn tag_kfuncs(btf: &mut Btf, kfuncs: &[Kfunc]) -> Result<KfuncReport> {
     if add.is_empty() {
         return Ok(rep);
     }
-    let names: HashMap<&str, u32> =
+    let names: HashMap<&str, crate::btf::StrOff> =
         [KFUNC_TAG, FASTCALL_TAG].into_iter().map(|t| btf.add_str(t).map(|o| (t, o))).collect::<Result<_>>()?;
     // New ids: each own type moves down by the number of tags inserted before it.
     let start = btf.start_id();

@@ -223,7 +223,7 @@ fn libbpf_type(btf: &Btf, id: TypeId, t: &Type, off: usize) -> Result<()> {
     let mut err = None;
     t.for_each_str(|s, what| {
         if err.is_none() && !btf.is_valid_str_off(s) {
-            err = Some(Error::BadStringOffset { id: id.0, what, str_off: s });
+            err = Some(Error::BadStringOffset { id: id.0, what, str_off: s.get() });
         }
     });
     t.for_each_ref(|r| {

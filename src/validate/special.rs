@@ -21,7 +21,7 @@
 //!
 //! Recursion is bounded by the kernel's own nesting limit (32 levels).
 
-use crate::btf::{Btf, Composite, Kind, Type, TypeId, TypeKind};
+use crate::btf::{Btf, Composite, Kind, StrOff, Type, TypeId, TypeKind};
 
 use super::Violation;
 
@@ -103,7 +103,7 @@ impl<'a> Ctx<'a> {
     fn ty(&self, id: u32) -> Option<&'a Type> {
         self.btf.type_by_id(TypeId(id))
     }
-    fn name(&self, off: u32) -> &'a [u8] {
+    fn name(&self, off: StrOff) -> &'a [u8] {
         self.btf.str_bytes(off).unwrap_or(b"")
     }
     /// `__btf_type_is_struct`: a STRUCT (not a UNION).
@@ -458,7 +458,7 @@ pub(super) fn check(btf: &Btf, out: &mut Vec<Violation>) {
         |off: u32| off < str_start || strs.get((off - str_start) as usize..).is_none_or(|s| s.starts_with(b"bpf_"));
     for (i, t) in btf.types().iter().enumerate() {
         match &t.kind {
-            TypeKind::Struct(_) if maybe_bpf(t.name_off) => {
+            TypeKind::Struct(_) if maybe_bpf(t.name_off.get()) => {
                 let name = cx.name(t.name_off);
                 if name.starts_with(b"bpf_")
                     && let Some(k) = NAMES.iter().position(|n| *n == name)

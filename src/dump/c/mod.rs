@@ -43,7 +43,7 @@ use ordering::OrderFrame;
 
 use std::collections::HashMap;
 
-use crate::btf::{Btf, Composite, FuncProto, Layout, Member, Param, Type, TypeId, TypeKind};
+use crate::btf::{Btf, Composite, FuncProto, Layout, Member, Param, StrOff, Type, TypeId, TypeKind};
 use crate::error::{Error, Result};
 
 /// What to dump and in which order.
@@ -156,7 +156,7 @@ fn ty(btf: &Btf, id: u32) -> Option<&Type> {
     if id == 0 { None } else { btf.type_by_id(TypeId(id)) }
 }
 
-fn name_of(btf: &Btf, off: u32) -> &[u8] {
+fn name_of(btf: &Btf, off: StrOff) -> &[u8] {
     btf.str_bytes(off).unwrap_or(b"")
 }
 
@@ -383,7 +383,7 @@ impl<'a> Dumper<'a> {
         ty(self.btf, id)
     }
 
-    fn name(&self, off: u32) -> &'a [u8] {
+    fn name(&self, off: StrOff) -> &'a [u8] {
         name_of(self.btf, off)
     }
 

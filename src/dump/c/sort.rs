@@ -3,7 +3,7 @@
 //! chain walks.
 
 use super::{name_of, ty};
-use crate::btf::{Btf, Type, TypeKind};
+use crate::btf::{Btf, StrOff, Type, TypeKind};
 
 const MAX_RANK: i32 = 10;
 
@@ -16,7 +16,7 @@ pub fn type_rank(btf: &Btf, mut id: u32, mut has_name: bool) -> i32 {
             return MAX_RANK;
         }
         let Some(t) = ty(btf, id) else { return MAX_RANK };
-        if t.name_off != 0 {
+        if !t.name_off.is_empty() {
             has_name = true;
         }
         match &t.kind {
@@ -59,14 +59,14 @@ pub fn sort_name(btf: &Btf, mut id: u32, mut from_ref: bool) -> &[u8] {
         match &t.kind {
             TypeKind::Enum(e) => {
                 let mut off = t.name_off;
-                if !from_ref && off == 0 && !e.values.is_empty() {
+                if !from_ref && off.is_empty() && !e.values.is_empty() {
                     off = e.values[0].name_off;
                 }
                 return name_of(btf, off);
             }
             TypeKind::Enum64(e) => {
                 let mut off = t.name_off;
-                if !from_ref && off == 0 && !e.values.is_empty() {
+                if !from_ref && off.is_empty() && !e.values.is_empty() {
                     off = e.values[0].name_off;
                 }
                 return name_of(btf, off);
@@ -99,8 +99,8 @@ fn hasher(h: u64, v: u64) -> u64 {
     h.wrapping_mul(31).wrapping_add(v)
 }
 
-fn name_hasher(h: u64, btf: &Btf, off: u32) -> u64 {
-    if off == 0 { h } else { hasher(h, str_hash(name_of(btf, off))) }
+fn name_hasher(h: u64, btf: &Btf, off: StrOff) -> u64 {
+    if off.is_empty() { h } else { hasher(h, str_hash(name_of(btf, off))) }
 }
 
 /// bpftool's `btf_type_disambig_hash`, iterative over modifier chains.
@@ -310,7 +310,7 @@ pub fn sorted_order(btf: &Btf) -> Vec<u32> {
         let own = t.map(|t| name_of(btf, t.name_off)).unwrap_or(b"");
         let rank = match t {
             None => MAX_RANK,
-            Some(t) if t.name_off != 0 => rank_m.get(i, MAX_RANK, rank_step, |_, r| r),
+            Some(t) if !t.name_off.is_empty() => rank_m.get(i, MAX_RANK, rank_step, |_, r| r),
             Some(t) => match &t.kind {
                 TypeKind::Enum(_) | TypeKind::Enum64(_) => 0,
                 TypeKind::Int(_) | TypeKind::Float { .. } => 2,
@@ -320,8 +320,12 @@ pub fn sorted_order(btf: &Btf) -> Vec<u32> {
         let sort_name = match t {
             None => &b""[..],
             Some(t) => match &t.kind {
-                TypeKind::Enum(e) if t.name_off == 0 && !e.values.is_empty() => name_of(btf, e.values[0].name_off),
-                TypeKind::Enum64(e) if t.name_off == 0 && !e.values.is_empty() => name_of(btf, e.values[0].name_off),
+                TypeKind::Enum(e) if t.name_off.is_empty() && !e.values.is_empty() => {
+                    name_of(btf, e.values[0].name_off)
+                }
+                TypeKind::Enum64(e) if t.name_off.is_empty() && !e.values.is_empty() => {
+                    name_of(btf, e.values[0].name_off)
+                }
                 _ => match chain_next(t) {
                     Some(c) => name_m.get(c, b"", name_step, |_, s| s),
                     None => name_of(btf, t.name_off),
