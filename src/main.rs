@@ -537,7 +537,7 @@ fn verify_cmd(files: &[PathBuf], base: Option<&Path>, json: bool, out: &mut impl
                         if n == 1 { "" } else { "s" }
                     )?;
                     for p in &problems {
-                        if p.type_line.is_empty() && p.id != 0 {
+                        if p.type_line.is_empty() && p.id != btfkit::TypeId::VOID {
                             // The kernel names no type in this message.
                             writeln!(out, "{p} (type [{}])", p.id)?;
                         } else {

@@ -356,11 +356,11 @@ fn validate(btf: &Btf, h: &Header, opts: &ParseOptions, total: usize) -> Result<
         Some(d) => format!("{}: {}", d.trim(), v.message),
         None => v.message.clone(),
     };
-    let start = btf.start_id();
-    match btf.type_by_id(TypeId(v.id)).filter(|_| v.id >= start) {
+    let start = btf.start_id().0;
+    match btf.type_by_id(v.id).filter(|_| v.id.0 >= start) {
         Some(t) => Err(Error::BadType {
-            offset: offs.get((v.id - start) as usize).copied().unwrap_or(first),
-            id: v.id,
+            offset: offs.get((v.id.0 - start) as usize).copied().unwrap_or(first),
+            id: v.id.0,
             kind: t.kind().name(),
             why,
         }),

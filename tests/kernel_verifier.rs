@@ -91,7 +91,7 @@ fn raw(b: &mut Btf, name: &str, kind: TypeKind) -> TypeId {
 }
 
 fn with_quirks(b: &mut Btf, id: TypeId, q: Quirks) {
-    let i = (id.0 - b.start_id()) as usize;
+    let i = (id.0 - b.start_id().0) as usize;
     btfkit::btf::unchecked::types_mut(b)[i].quirks = Some(Box::new(q));
 }
 

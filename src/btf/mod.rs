@@ -8,7 +8,7 @@ mod strings;
 mod types;
 pub mod unchecked;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use list::List;
 pub use query::{Layout, MemberLoc, TypeIndex};
@@ -77,13 +77,20 @@ pub struct Btf {
     /// (unless its string section is empty or just ""). When false, dedup
     /// rebuilds the string section in first-reference order.
     strs_deduped: bool,
+    /// Own type names → the first own id with that name, built by the first
+    /// [`Btf::find_by_name`] and dropped by every change to the own types
+    /// or strings.
+    names: OnceLock<NameIndex>,
 }
+
+/// See [`Btf::find_by_name`].
+type NameIndex = std::collections::HashMap<Box<[u8]>, TypeId, std::hash::BuildHasherDefault<StrHasher>>;
 
 impl PartialEq for Btf {
     fn eq(&self, other: &Self) -> bool {
         self.types == other.types
             && self.strings == other.strings
-            && self.start_id() == other.start_id()
+            && self.start_id == other.start_id
             && self.hdr_len == other.hdr_len
             && self.layout == other.layout
     }
@@ -108,6 +115,7 @@ impl Btf {
             hdr_len: HEADER_LEN,
             layout: None,
             strs_deduped: true,
+            names: OnceLock::new(),
         }
     }
 
@@ -123,6 +131,7 @@ impl Btf {
             hdr_len: HEADER_LEN,
             layout: None,
             strs_deduped: true,
+            names: OnceLock::new(),
         }
     }
 
@@ -142,7 +151,18 @@ impl Btf {
             Some(b) => (b.type_count(), b.start_str_off + b.strings.len() as u32),
             None => (1, 0),
         };
-        Btf { types, strings, base, start_id, start_str_off, endian, hdr_len, layout, strs_deduped }
+        Btf {
+            types,
+            strings,
+            base,
+            start_id,
+            start_str_off,
+            endian,
+            hdr_len,
+            layout,
+            strs_deduped,
+            names: OnceLock::new(),
+        }
     }
 
     /// Whether the string section is known to be free of duplicates
@@ -182,15 +202,16 @@ impl Btf {
         self.layout.as_deref()
     }
 
-    /// The first id of this BTF's own types (1 without a base).
+    /// The first id of this BTF's own types (1 without a base; for split
+    /// BTF, the base's [`Btf::type_count`]).
     #[inline]
-    pub fn start_id(&self) -> u32 {
-        self.start_id
+    pub fn start_id(&self) -> TypeId {
+        TypeId(self.start_id)
     }
 
     /// One past the last valid type id (libbpf's `btf__type_cnt`).
     pub fn type_count(&self) -> u32 {
-        self.start_id() + self.types.len() as u32
+        self.start_id + self.types.len() as u32
     }
 
     /// Offset at which this BTF's own strings start: the length of the
@@ -209,6 +230,7 @@ impl Btf {
     /// Mutable access to this BTF's own types (inside the crate; outside,
     /// [`unchecked::types_mut`] says what it is).
     pub(crate) fn types_mut(&mut self) -> &mut Vec<Type> {
+        self.names.take();
         &mut self.types
     }
 
@@ -225,19 +247,20 @@ impl Btf {
     /// Mutable access to this BTF's own string section (inside the crate;
     /// outside, [`unchecked::strings_mut`] says what it is).
     pub(crate) fn strings_mut(&mut self) -> &mut StringTable {
+        self.names.take();
         &mut self.strings
     }
 
     /// Iterates `(id, type)` over this BTF's own types.
     pub fn iter(&self) -> impl Iterator<Item = (TypeId, &Type)> {
-        let start = self.start_id();
+        let start = self.start_id;
         self.types.iter().enumerate().map(move |(i, t)| (TypeId(start + i as u32), t))
     }
 
     /// The type with this id (looking into the base for lower ids). None for
     /// void (id 0) and out-of-range ids.
     pub fn type_by_id(&self, id: TypeId) -> Option<&Type> {
-        let start = self.start_id();
+        let start = self.start_id;
         if id.0 >= start { self.types.get((id.0 - start) as usize) } else { self.base.as_ref()?.type_by_id(id) }
     }
 
@@ -307,17 +330,29 @@ impl Btf {
     }
 
     /// The first type named `name`, in id order (a base's types come first).
-    /// A linear scan: for many lookups, or by kind, build a [`TypeIndex`]
-    /// once with [`Btf::index`].
+    ///
+    /// One hash lookup per BTF (this one and its bases) in an index of the
+    /// own type names, built by the first call (one pass over the types) and
+    /// kept until the types or strings change. For lookups by kind, or every
+    /// type of a name, build a [`TypeIndex`] with [`Btf::index`].
     pub fn find_by_name(&self, name: &str) -> Option<TypeId> {
         if let Some(b) = &self.base
             && let Some(id) = b.find_by_name(name)
         {
             return Some(id);
         }
-        self.iter()
-            .find(|(_, t)| !t.name_off.is_empty() && self.str_bytes(t.name_off) == Some(name.as_bytes()))
-            .map(|(id, _)| id)
+        let names = self.names.get_or_init(|| {
+            let mut m = NameIndex::default();
+            for (id, t) in self.iter() {
+                if !t.name_off.is_empty()
+                    && let Some(s) = self.str_bytes(t.name_off)
+                {
+                    m.entry(s.into()).or_insert(id);
+                }
+            }
+            m
+        });
+        names.get(name.as_bytes()).copied()
     }
 
     /// Appends a type as-is (ids and string offsets must already be valid
@@ -327,6 +362,7 @@ impl Btf {
         if id > MAX_TYPE_ID {
             return Err(Error::TooManyTypes(id as usize));
         }
+        self.names.take();
         self.types.push(t);
         Ok(TypeId(id))
     }

@@ -236,7 +236,7 @@ impl Btf {
                 }
             }
         }
-        let src_start = other.start_id();
+        let src_start = other.start_id().0;
         let first = self.type_count();
         if n > 0 && first as u64 + n as u64 - 1 > MAX_TYPE_ID as u64 {
             return Err(Error::TooManyTypes((first as u64 + n as u64 - 1) as usize));

@@ -1068,7 +1068,7 @@ fn plan_strings(btf: &Btf) -> Result<Option<StrPlan>> {
     } else {
         StrRemap::Sparse(KeyMap::default())
     };
-    let first_id = btf.start_id();
+    let first_id = btf.start_id().0;
     let mut err = None;
     for (i, t) in btf.types().iter().enumerate() {
         t.for_each_str(|off, _| {
@@ -1132,7 +1132,7 @@ fn apply_strings(btf: &mut Btf, plan: StrPlan) {
 /// string offsets and type ids out of range, and cycles of reference types (which libbpf
 /// reports as -ELOOP from its reference pass).
 fn precheck(btf: &Btf) -> Result<()> {
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     let count = btf.type_count();
     let own = btf.types();
     let str_start = btf.start_str_off();
@@ -1220,7 +1220,7 @@ impl Btf {
         }
 
         let base_arc: Option<Arc<Btf>> = self.base().cloned();
-        let start = self.start_id();
+        let start = self.start_id().0;
         let base: Vec<Option<&Type>> = match &base_arc {
             Some(b) => (0..start).map(|id| b.type_by_id(crate::btf::TypeId(id))).collect(),
             None => Vec::new(),

@@ -326,7 +326,7 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
 /// it from a header (else it is summed over the types).
 pub(super) fn check_sized(btf: &Btf, type_len: Option<usize>) -> Vec<Violation> {
     let total = btf.type_count();
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     let n = total as usize;
     let mut env = Env::new(btf, 0, n);
     // A split BTF's base was resolved when it was loaded: do the same here,
@@ -365,9 +365,9 @@ pub(super) fn check_sized(btf: &Btf, type_len: Option<usize>) -> Vec<Violation> 
     }
     let mut meta_bad = vec![false; n];
     for v in found {
-        meta_bad[v.id as usize] = true;
-        env.taint(v.id);
-        env.push_violation(v.id, v.type_line, v.detail, v.message);
+        meta_bad[v.id.0 as usize] = true;
+        env.taint(v.id.0);
+        env.push_violation(v.id.0, v.type_line, v.detail, v.message);
     }
     let own = btf.types().len();
     if n_checked < own {
@@ -378,7 +378,7 @@ pub(super) fn check_sized(btf: &Btf, type_len: Option<usize>) -> Vec<Violation> 
             meta_bad[(start as usize) + k] = true;
         }
     }
-    env.out.extend(resolved_out.into_iter().filter(|v| !meta_bad.get(v.id as usize).copied().unwrap_or(false)));
+    env.out.extend(resolved_out.into_iter().filter(|v| !meta_bad.get(v.id.0 as usize).copied().unwrap_or(false)));
     env.type_tag_pass(start);
     // Program BTF whose types pass: the special fields (btf_parse_struct_metas).
     if env.out.is_empty() && btf.base().is_none() {
@@ -492,7 +492,7 @@ impl<'a> Env<'a> {
             strs: btf.strings().as_bytes(),
             str_start: btf.start_str_off(),
             types: btf.types(),
-            first: btf.start_id(),
+            first: btf.start_id().0,
         }
     }
 
@@ -534,7 +534,7 @@ impl<'a> Env<'a> {
 
     fn push_violation(&mut self, id: u32, type_line: String, detail: Option<String>, message: String) {
         if !self.quiet {
-            self.out.push(Violation { id, type_line, detail, message });
+            self.out.push(Violation { id: TypeId(id), type_line, detail, message });
         }
     }
 
@@ -563,20 +563,20 @@ impl<'a> Env<'a> {
     }
 
     fn mk_type(&self, id: u32, msg: impl Into<String>) -> Violation {
-        Violation { id, type_line: type_line(self.btf, id), detail: None, message: msg.into() }
+        Violation { id: TypeId(id), type_line: type_line(self.btf, id), detail: None, message: msg.into() }
     }
 
     fn mk_basic(&self, id: u32, msg: impl Into<String>) -> Violation {
-        Violation { id, type_line: basic_line(self.btf, id), detail: None, message: msg.into() }
+        Violation { id: TypeId(id), type_line: basic_line(self.btf, id), detail: None, message: msg.into() }
     }
 
     fn mk_id_only(&self, id: u32, msg: impl Into<String>) -> Violation {
-        Violation { id, type_line: format!("[{id}]"), detail: None, message: msg.into() }
+        Violation { id: TypeId(id), type_line: format!("[{id}]"), detail: None, message: msg.into() }
     }
 
     fn mk_member(&self, id: u32, c: &Composite, m: &Member, msg: &str) -> Violation {
         Violation {
-            id,
+            id: TypeId(id),
             type_line: type_line(self.btf, id),
             detail: Some(member_line(self.btf, c, m)),
             message: msg.into(),
@@ -585,7 +585,7 @@ impl<'a> Env<'a> {
 
     fn mk_vsi(&self, id: u32, v: &crate::btf::VarSecinfo, msg: &str) -> Violation {
         Violation {
-            id,
+            id: TypeId(id),
             type_line: type_line(self.btf, id),
             detail: Some(format!("\t type_id={} offset={} size={}", v.ty.0, v.offset, v.size)),
             message: msg.into(),
@@ -733,7 +733,7 @@ impl<'a> Env<'a> {
                 let value = |off: StrOff| -> Option<Violation> {
                     match self.name(off) {
                         Name::BadOffset => Some(Violation {
-                            id,
+                            id: TypeId(id),
                             type_line: type_line(self.btf, id),
                             detail: Some(String::new()),
                             message: format!("Invalid name_offset:{off}"),

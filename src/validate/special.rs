@@ -118,7 +118,7 @@ impl<'a> Ctx<'a> {
     }
     /// `btf_find_by_name_kind(.., STRUCT)`: the first STRUCT of that name.
     fn find_struct(&self, name: &[u8]) -> Option<u32> {
-        let start = self.btf.start_id();
+        let start = self.btf.start_id().0;
         self.btf
             .types()
             .iter()
@@ -199,7 +199,7 @@ impl<'a> Ctx<'a> {
 
     /// `btf_find_decl_tag_value(pt, comp_idx, "contains:")`.
     fn contains_tag(&self, pt: u32, comp_idx: i32) -> Result<&'a [u8], Fail> {
-        let start = self.btf.start_id();
+        let start = self.btf.start_id().0;
         let mut found = None;
         for (i, t) in self.btf.types().iter().enumerate() {
             if let TypeKind::DeclTag { ty, component_idx, .. } = &t.kind
@@ -446,7 +446,7 @@ impl<'a> Ctx<'a> {
 #[inline(never)]
 pub(super) fn check(btf: &Btf, out: &mut Vec<Violation>) {
     let cx = Ctx { btf };
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     // One pass: the first STRUCT of each alloc_obj_fields name, and the kptrs.
     const NAMES: [&[u8]; 6] =
         [b"bpf_spin_lock", b"bpf_list_head", b"bpf_list_node", b"bpf_rb_root", b"bpf_rb_node", b"bpf_refcount"];
@@ -528,7 +528,7 @@ pub(super) fn check(btf: &Btf, out: &mut Vec<Violation>) {
 
 fn violation(btf: &Btf, id: u32, errno: &str, what: &str) -> Violation {
     Violation {
-        id,
+        id: TypeId(id),
         type_line: super::kernel::type_line(btf, id),
         detail: None,
         message: format!("Special fields: {what} (-{errno}; the kernel logs no message)"),

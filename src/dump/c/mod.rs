@@ -21,7 +21,7 @@
 //! reachable through a loop libbpf would follow forever) stops the walk:
 //! cyclic or exponential input yields an [`Error`] naming a type id.
 //!
-//! The files follow libbpf's `btf_dump.c` sections: [`sort`] (bpftool's
+//! The files follow libbpf's `btf_dump.c` sections: `sort` (bpftool's
 //! sorted order), `ordering` (`btf_dump_order_type`), `emission`
 //! (`btf_dump_emit_type` and the definitions), `declarators` (type
 //! declarations, parameter lists, member lines), `layout` (size,
@@ -33,7 +33,7 @@ mod emission;
 mod layout;
 mod names;
 mod ordering;
-pub mod sort;
+mod sort;
 
 pub use sort::{disambig_hash, sort_name, sorted_order, str_hash, type_rank};
 
@@ -128,7 +128,7 @@ pub fn render_here(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
             }
         } else if opts.sort {
             for id in sorted_order(btf) {
-                d.dump_type(id)?;
+                d.dump_type(id.0)?;
             }
         } else {
             for id in 1..btf.type_count() {

@@ -3,12 +3,13 @@
 //! chain walks.
 
 use super::{name_of, ty};
-use crate::btf::{Btf, StrOff, Type, TypeKind};
+use crate::btf::{Btf, StrOff, Type, TypeId, TypeKind};
 
 const MAX_RANK: i32 = 10;
 
 /// bpftool's `btf_type_rank` (iterative).
-pub fn type_rank(btf: &Btf, mut id: u32, mut has_name: bool) -> i32 {
+pub fn type_rank(btf: &Btf, id: TypeId, mut has_name: bool) -> i32 {
+    let mut id = id.0;
     let mut steps = 0u32;
     loop {
         steps += 1;
@@ -48,7 +49,8 @@ pub fn type_rank(btf: &Btf, mut id: u32, mut has_name: bool) -> i32 {
 }
 
 /// bpftool's `btf_type_sort_name` (iterative).
-pub fn sort_name(btf: &Btf, mut id: u32, mut from_ref: bool) -> &[u8] {
+pub fn sort_name(btf: &Btf, id: TypeId, mut from_ref: bool) -> &[u8] {
+    let mut id = id.0;
     let mut steps = 0u32;
     loop {
         steps += 1;
@@ -104,10 +106,10 @@ fn name_hasher(h: u64, btf: &Btf, off: StrOff) -> u64 {
 }
 
 /// bpftool's `btf_type_disambig_hash`, iterative over modifier chains.
-pub fn disambig_hash(btf: &Btf, id: u32, include_members: bool) -> u64 {
+pub fn disambig_hash(btf: &Btf, id: TypeId, include_members: bool) -> u64 {
     // Each chain step contributes `prefix`, then `hasher(prefix, child)`.
     let mut prefixes: Vec<u64> = Vec::new();
-    let mut id = id;
+    let mut id = id.0;
     let base;
     loop {
         let Some(t) = ty(btf, id) else {
@@ -128,7 +130,7 @@ pub fn disambig_hash(btf: &Btf, id: u32, include_members: bool) -> u64 {
                 base = if include_members {
                     c.members.iter().fold(h, |h, m| {
                         let h = name_hasher(h, btf, m.name_off);
-                        hasher(h, disambig_hash(btf, m.ty.0, false))
+                        hasher(h, disambig_hash(btf, m.ty, false))
                     })
                 } else {
                     h
@@ -247,7 +249,7 @@ impl<T: Copy> ChainMemo<T> {
 /// [`disambig_hash`], computed with memoized chain walks (linear time).
 /// On a reference chain that loops (which bpftool would follow until its
 /// stack overflows) the hash of the loop is taken as 0 where it closes.
-pub fn sorted_order(btf: &Btf) -> Vec<u32> {
+pub fn sorted_order(btf: &Btf) -> Vec<TypeId> {
     struct Datum<'a> {
         index: u32,
         rank: i32,
@@ -345,5 +347,5 @@ pub fn sorted_order(btf: &Btf) -> Vec<u32> {
             .then_with(|| a.hash.cmp(&b.hash))
             .then_with(|| a.index.cmp(&b.index))
     });
-    v.iter().skip(1).map(|d| d.index).collect()
+    v.iter().skip(1).map(|d| TypeId(d.index)).collect()
 }
