@@ -30,6 +30,7 @@ pub const MAX_STR_OFFSET: u32 = 0x7fff_ffff;
 
 /// The byte order of a BTF blob (and of the integers it holds).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Endianness {
     /// Least significant byte first (x86, arm64, ...).
     Little,
@@ -355,9 +356,33 @@ impl Btf {
         names.get(name.as_bytes()).copied()
     }
 
-    /// Appends a type as-is (ids and string offsets must already be valid
-    /// for this BTF). Returns its id.
+    /// Appends a type as it is, checked as the builder checks: every string
+    /// offset must name a string of this BTF or its base, and type ids may
+    /// point at types added later (up to [`MAX_TYPE_ID`]); [`Btf::validate`]
+    /// checks the whole once it is complete. Returns its id.
+    /// ([`unchecked::push_type`] appends without any check.)
     pub fn push_type(&mut self, t: Type) -> Result<TypeId> {
+        let id = self.type_count();
+        let mut bad_str = None;
+        t.for_each_str(|off, what| {
+            if bad_str.is_none() && !self.is_valid_str_off(off) {
+                bad_str = Some(Error::BadStringOffset { id, what, str_off: off.get() });
+            }
+        });
+        let mut bad_id = None;
+        t.for_each_ref(|r| {
+            if bad_id.is_none() && r.0 > MAX_TYPE_ID {
+                bad_id = Some(Error::BadTypeId { id, target: r.0, max: MAX_TYPE_ID });
+            }
+        });
+        if let Some(e) = bad_str.or(bad_id) {
+            return Err(e);
+        }
+        self.push_type_unchecked(t)
+    }
+
+    /// Appends a type without looking at it (see [`unchecked::push_type`]).
+    pub(crate) fn push_type_unchecked(&mut self, t: Type) -> Result<TypeId> {
         let id = self.type_count();
         if id > MAX_TYPE_ID {
             return Err(Error::TooManyTypes(id as usize));
@@ -380,7 +405,7 @@ impl Btf {
 
     fn add_named(&mut self, name: &str, kind: TypeKind) -> Result<TypeId> {
         let name_off = self.name_off(name)?;
-        self.push_type(Type::new(name_off, kind))
+        self.push_type_unchecked(Type::new(name_off, kind))
     }
 
     // ---- builder API, in the spirit of libbpf's btf__add_*() ----
@@ -410,25 +435,25 @@ impl Btf {
     /// Adds a PTR to `target`; returns its id.
     pub fn add_ptr(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
-        self.push_type(Type::new(StrOff::EMPTY, TypeKind::Ptr(t)))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::Ptr(t)))
     }
 
     /// Adds a CONST qualifier of `target`; returns its id.
     pub fn add_const(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
-        self.push_type(Type::new(StrOff::EMPTY, TypeKind::Const(t)))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::Const(t)))
     }
 
     /// Adds a VOLATILE qualifier of `target`; returns its id.
     pub fn add_volatile(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
-        self.push_type(Type::new(StrOff::EMPTY, TypeKind::Volatile(t)))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::Volatile(t)))
     }
 
     /// Adds a RESTRICT qualifier of `target`; returns its id.
     pub fn add_restrict(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref(target)?;
-        self.push_type(Type::new(StrOff::EMPTY, TypeKind::Restrict(t)))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::Restrict(t)))
     }
 
     /// Adds a TYPEDEF `name` for `target`; returns its id.
@@ -446,7 +471,7 @@ impl Btf {
     /// Adds an ARRAY of `nelems` elements of type `elem`, indexed by type `index`; returns its id.
     pub fn add_array(&mut self, elem: TypeId, index: TypeId, nelems: u32) -> Result<TypeId> {
         let (elem, index) = (self.check_ref(elem)?, self.check_ref(index)?);
-        self.push_type(Type::new(StrOff::EMPTY, TypeKind::Array(Array { elem, index, nelems })))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::Array(Array { elem, index, nelems })))
     }
 
     /// STRUCT with no members yet: follow with [`Btf::add_field`].
@@ -554,7 +579,7 @@ impl Btf {
     /// FUNC_PROTO with no params yet: follow with [`Btf::add_param`].
     pub fn add_func_proto(&mut self, ret: TypeId) -> Result<TypeId> {
         let ret = self.check_ref(ret)?;
-        self.push_type(Type::new(StrOff::EMPTY, TypeKind::FuncProto(FuncProto { ret, params: List::new() })))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::FuncProto(FuncProto { ret, params: List::new() })))
     }
 
     /// Adds a parameter to the last added FUNC_PROTO (an unnamed `void` one means `...`).
