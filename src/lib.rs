@@ -24,3 +24,9 @@ pub mod write;
 
 pub use btf::{Btf, Kind, StrOff, Type, TypeId, TypeKind};
 pub use error::{Error, Result};
+
+// The README's code blocks are compiled as doctests (`cargo test --doc`), so
+// its library section cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -14,7 +14,7 @@
 //!   first one is the one the kernel itself reports.
 //!
 //! Violations name type ids; the parser maps them to byte offsets.
-//! [`find_cycle`] is the one cycle finder of the crate (used here and by the
+//! `find_cycle` is the one cycle finder of the crate (used here and by the
 //! dedup's input check).
 
 mod kernel;
