@@ -96,7 +96,7 @@ fn write_with<E: Endian>(e: E, btf: &Btf, pad: Padding) -> Vec<u8> {
 }
 
 /// Appends one encoded type.
-pub fn write_type<E: Endian>(e: E, t: &Type, out: &mut Vec<u8>) {
+pub(crate) fn write_type<E: Endian>(e: E, t: &Type, out: &mut Vec<u8>) {
     let mut w = |v: u32| out.extend_from_slice(&e.write_u32(v));
     w(t.name_off.get());
     w(t.info());
