@@ -12,7 +12,8 @@ use std::sync::{Arc, OnceLock};
 
 pub use list::List;
 pub use query::{Layout, MemberLoc, TypeIndex};
-pub use strings::{StrHasher, StringTable};
+pub(crate) use strings::StrHasher;
+pub use strings::StringTable;
 pub use types::*;
 
 use crate::error::{Error, Result};
