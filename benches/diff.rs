@@ -20,10 +20,10 @@ fn reorder(btf: &Btf) -> Btf {
         let mut t = t.clone();
         t.for_each_str_mut(|off| strs.push(btf.str_bytes(*off).unwrap_or(b"").to_vec()));
     }
-    let mut offs: HashMap<Vec<u8>, u32> = HashMap::new();
+    let mut offs: HashMap<Vec<u8>, btfkit::btf::StrOff> = HashMap::new();
     for s in strs.into_iter().rev() {
         if let std::collections::hash_map::Entry::Vacant(e) = offs.entry(s) {
-            let off = if e.key().is_empty() { 0 } else { out.add_str_bytes(e.key()).unwrap() };
+            let off = if e.key().is_empty() { btfkit::btf::StrOff::EMPTY } else { out.add_str_bytes(e.key()).unwrap() };
             e.insert(off);
         }
     }

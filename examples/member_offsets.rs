@@ -108,7 +108,7 @@ fn all_member_names(btf: &Btf, id: TypeId) -> Vec<String> {
         let Some(c) = btf.type_by_id(sid).and_then(|t| t.as_composite()) else { continue };
         let Some(m) = c.members.get(next) else { continue };
         stack.push((sid, next + 1));
-        if m.name_off != 0 {
+        if !m.name_off.is_empty() {
             names.push(btf.name(m.name_off).into_owned());
         } else if let Some(inner) = btf.resolve(m.ty) {
             stack.push((inner, 0));

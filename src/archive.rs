@@ -240,7 +240,7 @@ pub struct Row {
 /// Names that tell members apart: functions and variables first (they are
 /// the object's own), then other named types.
 fn first_names(b: &Btf, n: usize) -> Vec<String> {
-    let named = |t: &&crate::Type| t.name_off != 0;
+    let named = |t: &&crate::Type| !t.name_off.is_empty();
     let own = b.types().iter().filter(named).filter(|t| matches!(t.kind(), crate::Kind::Func | crate::Kind::Var));
     let rest = b.types().iter().filter(named).filter(|t| !matches!(t.kind(), crate::Kind::Func | crate::Kind::Var));
     own.chain(rest).take(n).map(|t| format!("{} {}", t.kind().name().to_lowercase(), b.name(t.name_off))).collect()

@@ -632,7 +632,7 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
     rep.percpu_datasecs_out = usize::from(keep_sec.is_some());
     if let Some(id) = keep_sec {
         let name_off = btf.add_str(PERCPU_SECTION)?;
-        let i = (id.0 - btf.start_id()) as usize;
+        let i = (id.0 - btf.start_id().0) as usize;
         if let Some(t) = btf.types_mut().get_mut(i) {
             t.name_off = name_off;
             t.kind = TypeKind::Datasec(Datasec { size, vars: vars.into_iter().collect() });
@@ -676,7 +676,7 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
         syms.global_functions.iter().filter(|n| !kept_funcs.contains(n.as_str())).count();
 
     // ---- what depended on removed types: FUNC_PROTOs of removed FUNCs, DECL_TAGs ----
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     let n = btf.types().len();
     let mut gone = vec![false; n];
     for id in &remove {

@@ -22,5 +22,11 @@ pub mod stat;
 pub mod validate;
 pub mod write;
 
-pub use btf::{Btf, Kind, Type, TypeId, TypeKind};
+pub use btf::{Btf, Kind, StrOff, Type, TypeId, TypeKind};
 pub use error::{Error, Result};
+
+// The README's code blocks are compiled as doctests (`cargo test --doc`), so
+// its library section cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -169,6 +169,13 @@ Layout: member 0 is the base BTF, every other member is a split BTF over it, bac
         /// Output file (`-` for stdout)
         #[arg(short, long)]
         output: PathBuf,
+        /// Stop at trailing bytes after archive members with a warning instead of failing
+        #[arg(long)]
+        lenient: bool,
+        /// How strictly to check the member before writing it (a child of a
+        /// base+children archive is checked as split BTF over member 0)
+        #[arg(long, value_enum, default_value = "libbpf")]
+        validate: ValidateArg,
     },
 }
 
@@ -506,7 +513,7 @@ fn verify_cmd(files: &[PathBuf], base: Option<&Path>, json: bool, out: &mut impl
                         if n == 1 { "" } else { "s" }
                     )?;
                     for p in &problems {
-                        if p.type_line.is_empty() && p.id != 0 {
+                        if p.type_line.is_empty() && p.id != btfkit::TypeId::VOID {
                             // The kernel names no type in this message.
                             writeln!(out, "{p} (type [{}])", p.id)?;
                         } else {
@@ -574,14 +581,33 @@ fn archive_cmd(cmd: ArchiveCmd, out: &mut impl Write) -> Result<(), Fail> {
             }
             eprintln!("btfkit: wrote {} members ({} bytes) to {}", blobs.len(), bytes.len(), output.display());
         }
-        ArchiveCmd::Extract { file, member, output } => {
+        ArchiveCmd::Extract { file, member, output, lenient, validate } => {
             let src = input::open(&file)?;
             let data = src.btf_data();
-            let layout = archive::walk(data, src.btf_offset, false).map_err(|e| e.in_file(&file))?;
+            let layout = archive::walk(data, src.btf_offset, lenient).map_err(|e| e.in_file(&file))?;
+            if let Some((at, why)) = &layout.stopped {
+                eprintln!("btfkit: warning: {}: archive walk stopped at byte {at}: {why}", file.display());
+            }
             let Some(m) = layout.members.get(member) else {
                 return Err(Error::NoMember { index: member, count: layout.members.len() }.in_file(&file).into());
             };
             let bytes = &data[m.offset..m.offset + m.size];
+            // Nothing is written unless the member reads at the --validate level:
+            // standalone, or else as split BTF over member 0.
+            let opts = btfkit::parse::ParseOptions::new()
+                .with_validation(validate.into())
+                .with_file_offset(src.btf_offset + m.offset);
+            if let Err(e) = btfkit::parse::parse_with(bytes, &opts) {
+                let first = layout.members.first().filter(|_| member > 0);
+                let as_split = first.and_then(|b| {
+                    let base_opts = opts.clone().with_file_offset(src.btf_offset + b.offset);
+                    let (base, _) = btfkit::parse::parse_with(&data[b.offset..b.offset + b.size], &base_opts).ok()?;
+                    btfkit::parse::parse_with(bytes, &opts.clone().with_base(Some(Arc::new(base)))).ok()
+                });
+                if as_split.is_none() {
+                    return Err(e.in_file(&file).into());
+                }
+            }
             if output.as_os_str() == "-" {
                 out.write_all(bytes)?;
             } else {
@@ -1029,10 +1055,8 @@ impl Cmd {
             Cmd::Dedup(a) => a.validate,
             Cmd::Archive(ArchiveCmd::List { validate, .. }) => *validate,
             Cmd::Archive(ArchiveCmd::Build { read, .. }) => read.validate,
-            Cmd::Archive(ArchiveCmd::Extract { .. })
-            | Cmd::Completions { .. }
-            | Cmd::Man { .. }
-            | Cmd::Verify { .. } => return false,
+            Cmd::Archive(ArchiveCmd::Extract { validate, .. }) => *validate,
+            Cmd::Completions { .. } | Cmd::Man { .. } | Cmd::Verify { .. } => return false,
         };
         v == ValidateArg::Kernel
     }

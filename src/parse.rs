@@ -379,11 +379,11 @@ fn validate(btf: &Btf, h: &Header, opts: &ParseOptions, total: usize) -> Result<
         Some(d) => format!("{}: {}", d.trim(), v.message),
         None => v.message.clone(),
     };
-    let start = btf.start_id();
-    match btf.type_by_id(TypeId(v.id)).filter(|_| v.id >= start) {
+    let start = btf.start_id().0;
+    match btf.type_by_id(v.id).filter(|_| v.id.0 >= start) {
         Some(t) => Err(Error::BadType {
-            offset: offs.get((v.id - start) as usize).copied().unwrap_or(first),
-            id: v.id,
+            offset: offs.get((v.id.0 - start) as usize).copied().unwrap_or(first),
+            id: v.id.0,
             kind: t.kind().name(),
             why,
         }),
@@ -544,7 +544,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         Kind::Struct | Kind::Union => {
             let members = x
                 .chunks_exact(12)
-                .map(|m| Member { name_off: rd32(e, m, 0), ty: tid(rd32(e, m, 4)), offset: rd32(e, m, 8) })
+                .map(|m| Member { name_off: StrOff(rd32(e, m, 0)), ty: tid(rd32(e, m, 4)), offset: rd32(e, m, 8) })
                 .collect();
             let c = Composite { size: st, kflag, members };
             if kind == Kind::Struct { TypeKind::Struct(c) } else { TypeKind::Union(c) }
@@ -552,7 +552,10 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         Kind::Enum => TypeKind::Enum(Enum {
             size: st,
             signed: kflag,
-            values: x.chunks_exact(8).map(|v| EnumValue { name_off: rd32(e, v, 0), val: rd32(e, v, 4) }).collect(),
+            values: x
+                .chunks_exact(8)
+                .map(|v| EnumValue { name_off: StrOff(rd32(e, v, 0)), val: rd32(e, v, 4) })
+                .collect(),
         }),
         Kind::Enum64 => TypeKind::Enum64(Enum64 {
             size: st,
@@ -560,7 +563,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
             values: x
                 .chunks_exact(12)
                 .map(|v| Enum64Value {
-                    name_off: rd32(e, v, 0),
+                    name_off: StrOff(rd32(e, v, 0)),
                     val: ((rd32(e, v, 8) as u64) << 32) | rd32(e, v, 4) as u64,
                 })
                 .collect(),
@@ -573,7 +576,10 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         Kind::Func => TypeKind::Func { proto: tid(st), linkage: vlen as u16 },
         Kind::FuncProto => TypeKind::FuncProto(FuncProto {
             ret: tid(st),
-            params: x.chunks_exact(8).map(|p| Param { name_off: rd32(e, p, 0), ty: tid(rd32(e, p, 4)) }).collect(),
+            params: x
+                .chunks_exact(8)
+                .map(|p| Param { name_off: StrOff(rd32(e, p, 0)), ty: tid(rd32(e, p, 4)) })
+                .collect(),
         }),
         Kind::Var => TypeKind::Var { ty: tid(st), linkage: r(0) },
         Kind::Datasec => TypeKind::Datasec(Datasec {
@@ -588,7 +594,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         Kind::TypeTag => TypeKind::TypeTag { ty: tid(st), attr: kflag },
         Kind::Unknown => return Err(Error::UnknownKind { offset: off, id, kind: 0 }),
     };
-    let mut t = Type::new(name_off, kind);
+    let mut t = Type::new(StrOff(name_off), kind);
     // Whatever the model does not reproduce from the kind data is kept as is
     // (the kernel level then rejects what the kernel rejects of it).
     let q = Quirks {

@@ -6,7 +6,7 @@ use crate::btf::{Btf, Kind};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stats {
     /// Id of the first own type (1 for standalone BTF).
-    pub start_id: u32,
+    pub start_id: crate::btf::TypeId,
     /// Number of own types (not counting `void`).
     pub types: usize,
     /// Count per kind number (index 0 unused).
@@ -50,7 +50,7 @@ impl Stats {
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         use std::fmt::Write;
-        let last = self.start_id as usize + self.types - 1;
+        let last = self.start_id.0 as usize + self.types - 1;
         let _ = writeln!(
             s,
             "types: {} (ids {}..{}){}",
@@ -84,7 +84,7 @@ impl Stats {
             Kind::ALL.iter().skip(1).map(|k| (k.name().to_string(), self.per_kind[*k as usize].into())).collect();
         serde_json::json!({
             "types": self.types,
-            "start_id": self.start_id,
+            "start_id": self.start_id.0,
             "split": self.split,
             "kinds": kinds,
             "hdr_len": self.hdr_len,

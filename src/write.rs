@@ -96,9 +96,9 @@ fn write_with<E: Endian>(e: E, btf: &Btf, pad: Padding) -> Vec<u8> {
 }
 
 /// Appends one encoded type.
-pub fn write_type<E: Endian>(e: E, t: &Type, out: &mut Vec<u8>) {
+pub(crate) fn write_type<E: Endian>(e: E, t: &Type, out: &mut Vec<u8>) {
     let mut w = |v: u32| out.extend_from_slice(&e.write_u32(v));
-    w(t.name_off);
+    w(t.name_off.get());
     w(t.info());
     w(t.size_or_type());
     match &t.kind {
@@ -110,27 +110,27 @@ pub fn write_type<E: Endian>(e: E, t: &Type, out: &mut Vec<u8>) {
         }
         TypeKind::Struct(c) | TypeKind::Union(c) => {
             for m in &c.members {
-                w(m.name_off);
+                w(m.name_off.get());
                 w(m.ty.0);
                 w(m.offset);
             }
         }
         TypeKind::Enum(en) => {
             for v in &en.values {
-                w(v.name_off);
+                w(v.name_off.get());
                 w(v.val);
             }
         }
         TypeKind::Enum64(en) => {
             for v in &en.values {
-                w(v.name_off);
+                w(v.name_off.get());
                 w(v.val as u32);
                 w((v.val >> 32) as u32);
             }
         }
         TypeKind::FuncProto(p) => {
             for p in &p.params {
-                w(p.name_off);
+                w(p.name_off.get());
                 w(p.ty.0);
             }
         }

@@ -125,8 +125,42 @@ fn every_reading_command_takes_the_input_flags() {
         let st = btfkit().args(&args).output().unwrap();
         assert!(st.status.success(), "{args:?}: {}", String::from_utf8_lossy(&st.stderr));
     }
-    // archive list reads every member by definition: --lenient and --validate only.
+    // archive list and extract read every member by definition: --lenient and --validate only.
     ok(&["archive", "list", k, "--lenient", "--validate", "libbpf"]);
+    ok(&["archive", "extract", k, "--member", "0", "-o", o, "--lenient", "--validate", "libbpf"]);
+    // A child of a base+children archive is checked as split BTF over member 0.
+    let b = base_out.to_str().unwrap();
+    ok(&["archive", "extract", b, "--member", "1", "-o", o, "--validate", "libbpf"]);
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(fixture("split.btf")).unwrap());
+}
+
+/// `archive extract` writes nothing when the member does not read at the
+/// `--validate` level, and `--lenient` extracts what precedes trailing garbage.
+#[test]
+fn archive_extract_checks_the_member() {
+    let mut bad = btfkit::Btf::new();
+    let int = bad.add_int("int", 4, 0).unwrap();
+    btfkit::btf::unchecked::push_type(
+        &mut bad,
+        btfkit::Type::new(btfkit::StrOff(1_000_000), btfkit::TypeKind::Ptr(int)),
+    )
+    .unwrap();
+    let good = std::fs::read(fixture("kinds.btf")).unwrap();
+    let file = tmp("extract-bad.btfa");
+    let mut bytes = btfkit::archive::build(&[good.clone(), btfkit::write::to_bytes(&bad)]);
+    std::fs::write(&file, &bytes).unwrap();
+    let f = file.to_str().unwrap();
+    let out = tmp("extract-out.btf");
+    let o = out.to_str().unwrap();
+    let _ = std::fs::remove_file(&out);
+    refused(&["archive", "extract", f, "--member", "1", "-o", o], "string");
+    assert!(!out.exists(), "nothing written");
+    ok(&["archive", "extract", f, "--member", "0", "-o", o]);
+    assert_eq!(std::fs::read(&out).unwrap(), good);
+    bytes.extend_from_slice(b"garbage!");
+    std::fs::write(&file, &bytes).unwrap();
+    refused(&["archive", "extract", f, "--member", "0", "-o", o], "not a BTF header");
+    ok(&["archive", "extract", f, "--member", "0", "-o", o, "--lenient"]);
 }
 
 #[test]

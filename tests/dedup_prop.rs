@@ -103,7 +103,7 @@ fn dump(b: &Btf) -> String {
 fn layouts(b: &Btf) -> BTreeSet<String> {
     b.types()
         .iter()
-        .filter(|t| t.name_off != 0)
+        .filter(|t| !t.name_off.is_empty())
         .filter_map(|t| {
             let c = t.as_composite()?;
             let ms: Vec<String> = c.members.iter().map(|m| format!("{}@{}", b.name(m.name_off), m.offset)).collect();

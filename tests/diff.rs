@@ -54,8 +54,8 @@ fn permute(btf: &Btf, seed: u64) -> Btf {
     }
     rng.shuffle(&mut strs);
     let mut out = Btf::new();
-    let mut off_of: HashMap<Vec<u8>, u32> = HashMap::new();
-    off_of.insert(Vec::new(), 0);
+    let mut off_of: HashMap<Vec<u8>, btfkit::btf::StrOff> = HashMap::new();
+    off_of.insert(Vec::new(), btfkit::btf::StrOff::EMPTY);
     for s in strs {
         let off = out.add_str_bytes(&s).unwrap();
         off_of.insert(s, off);
@@ -196,7 +196,7 @@ fn permuted_host_vmlinux_is_equivalent() {
     let mut c = b.clone();
     let victim = btfkit::btf::unchecked::types_mut(&mut c)
         .iter_mut()
-        .find(|t| t.name_off != 0 && t.as_composite().is_some_and(|c| c.members.len() > 2))
+        .find(|t| !t.name_off.is_empty() && t.as_composite().is_some_and(|c| c.members.len() > 2))
         .unwrap();
     if let btfkit::TypeKind::Struct(s) | btfkit::TypeKind::Union(s) = &mut victim.kind {
         s.members.pop();

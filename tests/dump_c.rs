@@ -581,11 +581,11 @@ fn anonymous_struct_cycle_is_an_error_like_libbpf() {
     let s = b.add_struct("", 8).expect("struct");
     let p = b.add_ptr(s).expect("ptr");
     btfkit::btf::unchecked::types_mut(&mut b)[0] = btfkit::Type::new(
-        0,
+        btfkit::btf::StrOff::EMPTY,
         btfkit::TypeKind::Struct(btfkit::btf::Composite {
             size: 8,
             kflag: false,
-            members: [btfkit::btf::Member { name_off: 0, ty: p, offset: 0 }].into(),
+            members: [btfkit::btf::Member { name_off: btfkit::btf::StrOff::EMPTY, ty: p, offset: 0 }].into(),
         }),
     );
     let mut buf = Vec::new();
@@ -621,27 +621,27 @@ fn sorting_btf() -> Btf {
 #[test]
 fn sort_ranks_and_names() {
     let b = sorting_btf();
-    assert_eq!(c::type_rank(&b, 4, false), 0, "anonymous enum");
-    assert_eq!(c::type_rank(&b, 5, false), 1, "named enum");
-    assert_eq!(c::type_rank(&b, 1, false), 2, "int");
-    assert_eq!(c::type_rank(&b, 8, false), 2, "float");
-    assert_eq!(c::type_rank(&b, 2, false), 3, "named struct");
-    assert_eq!(c::type_rank(&b, 6, false), 3, "typedef takes its target's rank");
-    assert_eq!(c::type_rank(&b, 7, false), 10, "anonymous pointer");
-    assert_eq!(c::type_rank(&b, 0, false), 10, "void");
-    assert_eq!(c::sort_name(&b, 4, false), b"M_VAL", "anonymous enum sorts by its first value");
-    assert_eq!(c::sort_name(&b, 4, true), b"", "…but not when referenced");
-    assert_eq!(c::sort_name(&b, 6, false), b"alpha", "typedef sorts by its target");
-    assert_eq!(c::sort_name(&b, 7, false), b"zeta", "pointer sorts by its target");
+    assert_eq!(c::type_rank(&b, TypeId(4), false), 0, "anonymous enum");
+    assert_eq!(c::type_rank(&b, TypeId(5), false), 1, "named enum");
+    assert_eq!(c::type_rank(&b, TypeId(1), false), 2, "int");
+    assert_eq!(c::type_rank(&b, TypeId(8), false), 2, "float");
+    assert_eq!(c::type_rank(&b, TypeId(2), false), 3, "named struct");
+    assert_eq!(c::type_rank(&b, TypeId(6), false), 3, "typedef takes its target's rank");
+    assert_eq!(c::type_rank(&b, TypeId(7), false), 10, "anonymous pointer");
+    assert_eq!(c::type_rank(&b, TypeId(0), false), 10, "void");
+    assert_eq!(c::sort_name(&b, TypeId(4), false), b"M_VAL", "anonymous enum sorts by its first value");
+    assert_eq!(c::sort_name(&b, TypeId(4), true), b"", "…but not when referenced");
+    assert_eq!(c::sort_name(&b, TypeId(6), false), b"alpha", "typedef sorts by its target");
+    assert_eq!(c::sort_name(&b, TypeId(7), false), b"zeta", "pointer sorts by its target");
     // h*31+v over names; members hashed with their type's (member-less) hash.
     let h = |s: &str| c::str_hash(s.as_bytes());
     assert_eq!(c::str_hash(b"ab"), 97 * 31 + 98);
     assert_eq!(c::str_hash(&[0xff]), u64::MAX, "C char is signed");
     let int_h = h("int");
     let alpha3 = (h("alpha").wrapping_mul(31).wrapping_add(h("a"))).wrapping_mul(31).wrapping_add(int_h);
-    assert_eq!(c::disambig_hash(&b, 3, true), alpha3);
-    assert_eq!(c::disambig_hash(&b, 3, false), h("alpha"));
-    assert_eq!(c::disambig_hash(&b, 6, true), h("alpha_t").wrapping_mul(31).wrapping_add(alpha3));
+    assert_eq!(c::disambig_hash(&b, TypeId(3), true), alpha3);
+    assert_eq!(c::disambig_hash(&b, TypeId(3), false), h("alpha"));
+    assert_eq!(c::disambig_hash(&b, TypeId(6), true), h("alpha_t").wrapping_mul(31).wrapping_add(alpha3));
 }
 
 #[test]
@@ -652,9 +652,9 @@ fn sort_order_with_ties_and_skipped_first() {
     // 3 by sort name: alpha(3), alpha(9) by hash, alpha_t(6), zeta(2), then
     // rank 10: void(0, "") and the pointer(7, "zeta"). bpftool skips the
     // first sorted entry.
-    let (h3, h9) = (c::disambig_hash(&b, 3, true), c::disambig_hash(&b, 9, true));
+    let (h3, h9) = (c::disambig_hash(&b, TypeId(3), true), c::disambig_hash(&b, TypeId(9), true));
     let (first, second) = if h3 < h9 { (3, 9) } else { (9, 3) };
-    assert_eq!(order, vec![4, 5, 8, 1, first, second, 6, 2, 0, 7]);
+    assert_eq!(order, [4, 5, 8, 1, first, second, 6, 2, 0, 7].map(TypeId));
     assert_eq!(order.len() as u32, b.type_count() - 1);
 }
 

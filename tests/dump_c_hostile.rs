@@ -77,10 +77,10 @@ fn nested_anonymous_structs_are_bounded() {
 
 /// The sorted order computed per id with the public key functions (the
 /// straightforward, quadratic way).
-fn naive_sorted_order(b: &Btf) -> Vec<u32> {
+fn naive_sorted_order(b: &Btf) -> Vec<TypeId> {
     use btfkit::dump::c::{disambig_hash, sort_name, type_rank};
-    let mut v: Vec<u32> = (0..b.type_count()).collect();
-    let own = |i: u32| b.type_by_id(TypeId(i)).and_then(|t| b.str_bytes(t.name_off)).unwrap_or(b"").to_vec();
+    let mut v: Vec<TypeId> = (0..b.type_count()).map(TypeId).collect();
+    let own = |i: TypeId| b.type_by_id(i).and_then(|t| b.str_bytes(t.name_off)).unwrap_or(b"").to_vec();
     v.sort_by(|&x, &y| {
         type_rank(b, x, false)
             .cmp(&type_rank(b, y, false))
@@ -133,7 +133,7 @@ fn sorted_order_long_chain_is_linear() {
     let order = btfkit::dump::c::sorted_order(&b);
     assert!(t.elapsed() < Duration::from_secs(10), "sorted_order took {:?}", t.elapsed());
     assert_eq!(order.len() as u32, b.type_count() - 1);
-    assert!(order.contains(&s.0));
+    assert!(order.contains(&s));
     // The dump itself (1,000 members walking the chain each) stops at the
     // work limit.
     check_bounded(&b, &Options::default().with_sort(true));

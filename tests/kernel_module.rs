@@ -361,7 +361,7 @@ fn per_object_archive_becomes_one_finished_split_btf() {
 
     let base = Arc::new(make_base());
     let m = module_btf(&new, &base);
-    assert_eq!(m.start_id(), base.type_count(), "split over the base: ids continue the base's");
+    assert_eq!(m.start_id().0, base.type_count(), "split over the base: ids continue the base's");
     // One DATASEC at the .ko's symbol offsets; size = last entry's end, as pahole.
     assert_eq!(
         percpu_vars(&m),

@@ -15,7 +15,7 @@ mod common;
 #[path = "common/graph_spec.rs"]
 mod graph_spec;
 
-use btfkit::btf::{List, Quirks, int_encoding};
+use btfkit::btf::{List, Quirks, StrOff, int_encoding};
 use btfkit::validate::{Violation, verify_bytes};
 use btfkit::{Btf, Type, TypeId, TypeKind, write};
 
@@ -86,12 +86,12 @@ fn ours(bytes: &[u8]) -> Option<String> {
 // ---- one minimal violating BTF per check ----
 
 fn raw(b: &mut Btf, name: &str, kind: TypeKind) -> TypeId {
-    let off = if name.is_empty() { 0 } else { b.add_str(name).unwrap() };
-    b.push_type(Type::new(off, kind)).unwrap()
+    let off = if name.is_empty() { StrOff::EMPTY } else { b.add_str(name).unwrap() };
+    btfkit::btf::unchecked::push_type(b, Type::new(off, kind)).unwrap()
 }
 
 fn with_quirks(b: &mut Btf, id: TypeId, q: Quirks) {
-    let i = (id.0 - b.start_id()) as usize;
+    let i = (id.0 - b.start_id().0) as usize;
     btfkit::btf::unchecked::types_mut(b)[i].quirks = Some(Box::new(q));
 }
 
@@ -103,7 +103,10 @@ fn comp(size: u32, kflag: bool, members: &[(u32, TypeId, u32)]) -> btfkit::btf::
     btfkit::btf::Composite {
         size,
         kflag,
-        members: members.iter().map(|&(n, ty, offset)| btfkit::btf::Member { name_off: n, ty, offset }).collect(),
+        members: members
+            .iter()
+            .map(|&(n, ty, offset)| btfkit::btf::Member { name_off: StrOff(n), ty, offset })
+            .collect(),
     }
 }
 
@@ -123,7 +126,11 @@ fn cases() -> Vec<(&'static str, Btf, &'static str)> {
         with_quirks(b, p, Quirks { info: 1 << 20, ..Default::default() });
     });
     case("name offset beyond the strings", "Invalid name_offset:", &|b| {
-        b.push_type(Type::new(1000, TypeKind::Int(Int { size: 4, encoding: 0, offset: 0, bits: 32 }))).unwrap();
+        btfkit::btf::unchecked::push_type(
+            b,
+            Type::new(StrOff(1000), TypeKind::Int(Int { size: 4, encoding: 0, offset: 0, bits: 32 })),
+        )
+        .unwrap();
     });
     // INT
     case("INT vlen", "vlen != 0", &|b| {
@@ -255,7 +262,7 @@ fn cases() -> Vec<(&'static str, Btf, &'static str)> {
     case("member name not an identifier", "Invalid name", &|b| {
         let i = int(b);
         let n = b.add_str("a b").unwrap();
-        raw(b, "s", TypeKind::Struct(comp(4, false, &[(n, i, 0)])));
+        raw(b, "s", TypeKind::Struct(comp(4, false, &[(n.get(), i, 0)])));
     });
     case("member name offset", "Invalid member name_offset:", &|b| {
         let i = int(b);
@@ -346,7 +353,7 @@ fn cases() -> Vec<(&'static str, Btf, &'static str)> {
             TypeKind::Enum(btfkit::btf::Enum {
                 size: 4,
                 signed: false,
-                values: List::from(vec![btfkit::btf::EnumValue { name_off: 0, val: 1 }]),
+                values: List::from(vec![btfkit::btf::EnumValue { name_off: StrOff::EMPTY, val: 1 }]),
             }),
         );
     });
@@ -357,7 +364,7 @@ fn cases() -> Vec<(&'static str, Btf, &'static str)> {
             TypeKind::Enum(btfkit::btf::Enum {
                 size: 4,
                 signed: false,
-                values: List::from(vec![btfkit::btf::EnumValue { name_off: 9000, val: 1 }]),
+                values: List::from(vec![btfkit::btf::EnumValue { name_off: StrOff(9000), val: 1 }]),
             }),
         );
     });
@@ -399,7 +406,10 @@ fn cases() -> Vec<(&'static str, Btf, &'static str)> {
             "",
             TypeKind::FuncProto(FuncProto {
                 ret: i,
-                params: List::from(vec![Param { name_off: 0, ty: TypeId(0) }, Param { name_off: n, ty: i }]),
+                params: List::from(vec![
+                    Param { name_off: StrOff::EMPTY, ty: TypeId(0) },
+                    Param { name_off: n, ty: i },
+                ]),
             }),
         );
     });
@@ -879,7 +889,7 @@ fn kernel_accepts_these_too() {
             TypeKind::Enum64(Enum64 {
                 size: 8,
                 signed: false,
-                values: List::from(vec![Enum64Value { name_off: 1, val: 1 }]),
+                values: List::from(vec![Enum64Value { name_off: StrOff(1), val: 1 }]),
             }),
         );
         raw(b, "s", TypeKind::Struct(comp(8, true, &[(0, e, 32 << 24)])));
@@ -933,7 +943,7 @@ fn probes_agree_with_the_kernel() {
             TypeKind::Enum64(Enum64 {
                 size: 8,
                 signed: false,
-                values: List::from(vec![Enum64Value { name_off: 1, val: 1 }]),
+                values: List::from(vec![Enum64Value { name_off: StrOff(1), val: 1 }]),
             }),
         );
         raw(b, "s", TypeKind::Struct(comp(8, true, &[(0, e, 40 << 24)])));

@@ -631,7 +631,7 @@ fn empty_decl_tag_value_anywhere_is_rejected() {
     let int = b.add_int("int", 4, btfkit::btf::int_encoding::SIGNED).unwrap();
     // "\0int\0" + a second empty string at offset 5.
     btfkit::btf::unchecked::strings_mut(&mut b).push_unique(b"");
-    let empty_off = 5;
+    let empty_off = btfkit::btf::StrOff(5);
     assert_eq!(b.str_bytes(empty_off), Some(&b""[..]));
     b.push_type(btfkit::Type::new(empty_off, btfkit::TypeKind::DeclTag { ty: int, component_idx: -1, attr: false }))
         .unwrap();
@@ -679,4 +679,26 @@ fn unchecked_escape_hatch_makes_invalid_btf() {
     assert!(!b.validate(btfkit::parse::Validation::Kernel).is_empty());
     let e = parse::parse(&btfkit::write::to_bytes(&b)).unwrap_err();
     assert!(matches!(e, btfkit::Error::BadTypeId { .. }), "{e:?}");
+}
+
+/// `Btf::push_type` checks a type as the builder does (string offsets name
+/// strings; ids up to the largest id, forward references allowed);
+/// `unchecked::push_type` takes anything.
+#[test]
+fn push_type_checks_strings_and_ids_unchecked_does_not() {
+    use btfkit::btf::{StrOff, unchecked};
+    use btfkit::{Type, TypeId, TypeKind};
+    let mut b = btfkit::Btf::new();
+    let int = b.add_int("int", 4, 0).unwrap();
+    let bad_name = Type::new(StrOff(1000), TypeKind::Ptr(int));
+    let e = b.push_type(bad_name.clone()).unwrap_err();
+    assert!(matches!(e, btfkit::Error::BadStringOffset { id: 2, str_off: 1000, .. }), "{e:?}");
+    let too_big = Type::new(StrOff::EMPTY, TypeKind::Ptr(TypeId(u32::MAX)));
+    assert!(matches!(b.push_type(too_big).unwrap_err(), btfkit::Error::BadTypeId { id: 2, .. }));
+    assert_eq!(b.type_count(), 2, "nothing appended");
+    let fwd = b.push_type(Type::new(StrOff::EMPTY, TypeKind::Ptr(TypeId(3)))).unwrap();
+    assert_eq!(b.add_ptr(int).unwrap(), TypeId(fwd.0 + 1), "a forward reference, as the builder allows");
+    assert!(b.validate(btfkit::parse::Validation::Kernel).is_empty());
+    unchecked::push_type(&mut b, bad_name).unwrap();
+    assert!(!b.validate(btfkit::parse::Validation::Kernel).is_empty());
 }

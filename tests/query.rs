@@ -140,6 +140,25 @@ fn index_finds_by_name_and_kind() {
     }
 }
 
+/// `find_by_name`'s cached index follows every change of the types.
+#[test]
+fn find_by_name_follows_changes() {
+    let mut b = Btf::new();
+    assert_eq!(b.find_by_name("x"), None);
+    let int = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+    assert_eq!(b.find_by_name("int"), Some(int), "added after the first lookup");
+    let x = b.add_struct("x", 4).unwrap();
+    b.add_typedef("x", x).unwrap();
+    assert_eq!(b.find_by_name("x"), Some(x), "the first of two");
+    b.remove_types(&[x], &std::collections::HashMap::from([(x, int)])).unwrap();
+    assert_eq!(b.find_by_name("x"), Some(TypeId(2)), "the typedef, renumbered");
+    btfkit::btf::unchecked::types_mut(&mut b).clear();
+    assert_eq!(b.find_by_name("int"), None, "after a change through the escape hatch");
+    let copy = b.clone();
+    b.add_int("int", 4, 0).unwrap();
+    assert_eq!((b.find_by_name("int"), copy.find_by_name("int")), (Some(TypeId(1)), None));
+}
+
 #[test]
 fn split_btf_finds_base_types_first() {
     let mut base = Btf::new();

@@ -477,8 +477,8 @@ fn kernel_only_rules() {
         assert!(LBtf::try_new(&m).is_some(), "{what}: libbpf rejects");
         let b = parse_lenient(&m).unwrap_or_else(|e| panic!("{what}: libbpf level rejects: {e}"));
         let problems = b.validate(Validation::Kernel);
-        let id = b.start_id() + i as u32;
-        assert!(problems.iter().any(|p| p.id == id), "{what}: no problem at type [{id}]: {problems:?}");
+        let id = b.start_id().0 + i as u32;
+        assert!(problems.iter().any(|p| p.id.0 == id), "{what}: no problem at type [{id}]: {problems:?}");
         assert_eq!(write::to_bytes(&b), m, "{what}: not written back unchanged");
     }
     // What the libbpf level still checks, like libbpf.

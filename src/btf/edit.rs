@@ -26,7 +26,7 @@ impl Btf {
         remove: &[TypeId],
         replace: &HashMap<TypeId, TypeId>,
     ) -> Result<Vec<Option<TypeId>>> {
-        let start = self.start_id();
+        let start = self.start_id;
         let n = self.types.len();
         let own = |id: TypeId| -> Option<usize> { (id.0 >= start).then(|| (id.0 - start) as usize).filter(|&i| i < n) };
         let mut removed = vec![false; n];
@@ -76,7 +76,7 @@ impl Btf {
                 return Err(Error::RemovedTarget { id: start + i as u32, target: r.0 });
             }
         }
-        let old = std::mem::take(&mut self.types);
+        let old = std::mem::take(self.types_mut());
         let mut kept = Vec::with_capacity(next.saturating_sub(start) as usize);
         for (i, mut t) in old.into_iter().enumerate() {
             if removed[i] {

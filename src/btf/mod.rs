@@ -8,11 +8,12 @@ mod strings;
 mod types;
 pub mod unchecked;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub use list::List;
 pub use query::{Layout, MemberLoc, TypeIndex};
-pub use strings::{StrHasher, StringTable};
+pub(crate) use strings::StrHasher;
+pub use strings::StringTable;
 pub use types::*;
 
 use crate::error::{Error, Result};
@@ -30,6 +31,7 @@ pub const MAX_STR_OFFSET: u32 = 0x7fff_ffff;
 
 /// The byte order of a BTF blob (and of the integers it holds).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Endianness {
     /// Least significant byte first (x86, arm64, ...).
     Little,
@@ -77,13 +79,20 @@ pub struct Btf {
     /// (unless its string section is empty or just ""). When false, dedup
     /// rebuilds the string section in first-reference order.
     strs_deduped: bool,
+    /// Own type names → the first own id with that name, built by the first
+    /// [`Btf::find_by_name`] and dropped by every change to the own types
+    /// or strings.
+    names: OnceLock<NameIndex>,
 }
+
+/// See [`Btf::find_by_name`].
+type NameIndex = std::collections::HashMap<Box<[u8]>, TypeId, std::hash::BuildHasherDefault<StrHasher>>;
 
 impl PartialEq for Btf {
     fn eq(&self, other: &Self) -> bool {
         self.types == other.types
             && self.strings == other.strings
-            && self.start_id() == other.start_id()
+            && self.start_id == other.start_id
             && self.hdr_len == other.hdr_len
             && self.layout == other.layout
     }
@@ -108,6 +117,7 @@ impl Btf {
             hdr_len: HEADER_LEN,
             layout: None,
             strs_deduped: true,
+            names: OnceLock::new(),
         }
     }
 
@@ -123,6 +133,7 @@ impl Btf {
             hdr_len: HEADER_LEN,
             layout: None,
             strs_deduped: true,
+            names: OnceLock::new(),
         }
     }
 
@@ -142,7 +153,18 @@ impl Btf {
             Some(b) => (b.type_count(), b.start_str_off + b.strings.len() as u32),
             None => (1, 0),
         };
-        Btf { types, strings, base, start_id, start_str_off, endian, hdr_len, layout, strs_deduped }
+        Btf {
+            types,
+            strings,
+            base,
+            start_id,
+            start_str_off,
+            endian,
+            hdr_len,
+            layout,
+            strs_deduped,
+            names: OnceLock::new(),
+        }
     }
 
     /// Whether the string section is known to be free of duplicates
@@ -182,18 +204,21 @@ impl Btf {
         self.layout.as_deref()
     }
 
-    /// The first id of this BTF's own types (1 without a base).
+    /// The first id of this BTF's own types (1 without a base; for split
+    /// BTF, the base's [`Btf::type_count`]).
     #[inline]
-    pub fn start_id(&self) -> u32 {
-        self.start_id
+    pub fn start_id(&self) -> TypeId {
+        TypeId(self.start_id)
     }
 
     /// One past the last valid type id (libbpf's `btf__type_cnt`).
     pub fn type_count(&self) -> u32 {
-        self.start_id() + self.types.len() as u32
+        self.start_id + self.types.len() as u32
     }
 
-    /// Offset at which this BTF's own strings start (the base's string length).
+    /// Offset at which this BTF's own strings start: the length of the
+    /// base's string section (0 without a base). Own offsets are this plus
+    /// an offset into [`Btf::strings`].
     #[inline]
     pub fn start_str_off(&self) -> u32 {
         self.start_str_off
@@ -207,6 +232,7 @@ impl Btf {
     /// Mutable access to this BTF's own types (inside the crate; outside,
     /// [`unchecked::types_mut`] says what it is).
     pub(crate) fn types_mut(&mut self) -> &mut Vec<Type> {
+        self.names.take();
         &mut self.types
     }
 
@@ -223,19 +249,20 @@ impl Btf {
     /// Mutable access to this BTF's own string section (inside the crate;
     /// outside, [`unchecked::strings_mut`] says what it is).
     pub(crate) fn strings_mut(&mut self) -> &mut StringTable {
+        self.names.take();
         &mut self.strings
     }
 
     /// Iterates `(id, type)` over this BTF's own types.
     pub fn iter(&self) -> impl Iterator<Item = (TypeId, &Type)> {
-        let start = self.start_id();
+        let start = self.start_id;
         self.types.iter().enumerate().map(move |(i, t)| (TypeId(start + i as u32), t))
     }
 
     /// The type with this id (looking into the base for lower ids). None for
     /// void (id 0) and out-of-range ids.
     pub fn type_by_id(&self, id: TypeId) -> Option<&Type> {
-        let start = self.start_id();
+        let start = self.start_id;
         if id.0 >= start { self.types.get((id.0 - start) as usize) } else { self.base.as_ref()?.type_by_id(id) }
     }
 
@@ -245,45 +272,45 @@ impl Btf {
     }
 
     /// The string at `off` (base strings first for split BTF), without NUL.
-    pub fn str_bytes(&self, off: u32) -> Option<&[u8]> {
+    pub fn str_bytes(&self, off: StrOff) -> Option<&[u8]> {
         let start = self.start_str_off();
-        if off >= start { self.strings.get(off - start) } else { self.base.as_ref()?.str_bytes(off) }
+        if off.0 >= start { self.strings.get(StrOff(off.0 - start)) } else { self.base.as_ref()?.str_bytes(off) }
     }
 
     /// Whether `off` points into this BTF's or its base's string section
     /// (both end with a NUL once parsed, so such an offset names a string).
-    pub fn is_valid_str_off(&self, off: u32) -> bool {
+    pub fn is_valid_str_off(&self, off: StrOff) -> bool {
         let start = self.start_str_off();
-        if off >= start {
-            ((off - start) as usize) < self.strings.len()
+        if off.0 >= start {
+            ((off.0 - start) as usize) < self.strings.len()
         } else {
             self.base.as_ref().is_some_and(|b| b.is_valid_str_off(off))
         }
     }
 
     /// The string at `off` as UTF-8 (lossy), "" when invalid.
-    pub fn name(&self, off: u32) -> std::borrow::Cow<'_, str> {
+    pub fn name(&self, off: StrOff) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(self.str_bytes(off).unwrap_or(b""))
     }
 
     /// Finds a string in the base (whole strings only) or in own strings.
-    pub fn find_str(&self, s: &[u8]) -> Option<u32> {
+    pub fn find_str(&self, s: &[u8]) -> Option<StrOff> {
         if let Some(b) = &self.base
             && let Some(off) = b.find_str(s)
         {
             return Some(off);
         }
-        self.strings.find(s).map(|o| o + self.start_str_off())
+        self.strings.find(s).map(|o| StrOff(o.0 + self.start_str_off()))
     }
 
     /// Interns a string (libbpf `btf__add_str`): the base's copy if it has
     /// one, else this BTF's, appended if new. Returns the offset.
-    pub fn add_str(&mut self, s: &str) -> Result<u32> {
+    pub fn add_str(&mut self, s: &str) -> Result<StrOff> {
         self.add_str_bytes(s.as_bytes())
     }
 
     /// Like [`Btf::add_str`] for raw bytes (which need not be UTF-8 but must contain no NUL).
-    pub fn add_str_bytes(&mut self, s: &[u8]) -> Result<u32> {
+    pub fn add_str_bytes(&mut self, s: &[u8]) -> Result<StrOff> {
         if let Some(at) = s.iter().position(|&b| b == 0) {
             return Err(Error::NulInString { at });
         }
@@ -297,40 +324,77 @@ impl Btf {
             // libbpf's strset for split BTF starts with "" too.
             self.strings.push_unique(b"");
         }
-        let off = self.strings.add(s) as u64 + start as u64;
+        let off = self.strings.add(s).get() as u64 + start as u64;
         if off > MAX_STR_OFFSET as u64 {
             return Err(Error::StringsTooLarge(off as usize));
         }
-        Ok(off as u32)
+        Ok(StrOff(off as u32))
     }
 
     /// The first type named `name`, in id order (a base's types come first).
-    /// A linear scan: for many lookups, or by kind, build a [`TypeIndex`]
-    /// once with [`Btf::index`].
+    ///
+    /// One hash lookup per BTF (this one and its bases) in an index of the
+    /// own type names, built by the first call (one pass over the types) and
+    /// kept until the types or strings change. For lookups by kind, or every
+    /// type of a name, build a [`TypeIndex`] with [`Btf::index`].
     pub fn find_by_name(&self, name: &str) -> Option<TypeId> {
         if let Some(b) = &self.base
             && let Some(id) = b.find_by_name(name)
         {
             return Some(id);
         }
-        self.iter()
-            .find(|(_, t)| t.name_off != 0 && self.str_bytes(t.name_off) == Some(name.as_bytes()))
-            .map(|(id, _)| id)
+        let names = self.names.get_or_init(|| {
+            let mut m = NameIndex::default();
+            for (id, t) in self.iter() {
+                if !t.name_off.is_empty()
+                    && let Some(s) = self.str_bytes(t.name_off)
+                {
+                    m.entry(s.into()).or_insert(id);
+                }
+            }
+            m
+        });
+        names.get(name.as_bytes()).copied()
     }
 
-    /// Appends a type as-is (ids and string offsets must already be valid
-    /// for this BTF). Returns its id.
+    /// Appends a type as it is, checked as the builder checks: every string
+    /// offset must name a string of this BTF or its base, and type ids may
+    /// point at types added later (up to [`MAX_TYPE_ID`]); [`Btf::validate`]
+    /// checks the whole once it is complete. Returns its id.
+    /// ([`unchecked::push_type`] appends without any check.)
     pub fn push_type(&mut self, t: Type) -> Result<TypeId> {
+        let id = self.type_count();
+        let mut bad_str = None;
+        t.for_each_str(|off, what| {
+            if bad_str.is_none() && !self.is_valid_str_off(off) {
+                bad_str = Some(Error::BadStringOffset { id, what, str_off: off.get() });
+            }
+        });
+        let mut bad_id = None;
+        t.for_each_ref(|r| {
+            if bad_id.is_none() && r.0 > MAX_TYPE_ID {
+                bad_id = Some(Error::BadTypeId { id, target: r.0, max: MAX_TYPE_ID });
+            }
+        });
+        if let Some(e) = bad_str.or(bad_id) {
+            return Err(e);
+        }
+        self.push_type_unchecked(t)
+    }
+
+    /// Appends a type without looking at it (see [`unchecked::push_type`]).
+    pub(crate) fn push_type_unchecked(&mut self, t: Type) -> Result<TypeId> {
         let id = self.type_count();
         if id > MAX_TYPE_ID {
             return Err(Error::TooManyTypes(id as usize));
         }
+        self.names.take();
         self.types.push(t);
         Ok(TypeId(id))
     }
 
-    fn name_off(&mut self, name: &str) -> Result<u32> {
-        if name.is_empty() { Ok(0) } else { self.add_str(name) }
+    fn name_off(&mut self, name: &str) -> Result<StrOff> {
+        if name.is_empty() { Ok(StrOff::EMPTY) } else { self.add_str(name) }
     }
 
     /// `id` as a reference of the type `op` adds.
@@ -356,7 +420,7 @@ impl Btf {
 
     fn add_named(&mut self, name: &str, kind: TypeKind) -> Result<TypeId> {
         let name_off = self.name_off(name)?;
-        self.push_type(Type::new(name_off, kind))
+        self.push_type_unchecked(Type::new(name_off, kind))
     }
 
     // ---- builder API, in the spirit of libbpf's btf__add_*() ----
@@ -386,25 +450,25 @@ impl Btf {
     /// Adds a PTR to `target`; returns its id.
     pub fn add_ptr(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref("add_ptr", target)?;
-        self.push_type(Type::new(0, TypeKind::Ptr(t)))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::Ptr(t)))
     }
 
     /// Adds a CONST qualifier of `target`; returns its id.
     pub fn add_const(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref("add_const", target)?;
-        self.push_type(Type::new(0, TypeKind::Const(t)))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::Const(t)))
     }
 
     /// Adds a VOLATILE qualifier of `target`; returns its id.
     pub fn add_volatile(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref("add_volatile", target)?;
-        self.push_type(Type::new(0, TypeKind::Volatile(t)))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::Volatile(t)))
     }
 
     /// Adds a RESTRICT qualifier of `target`; returns its id.
     pub fn add_restrict(&mut self, target: TypeId) -> Result<TypeId> {
         let t = self.check_ref("add_restrict", target)?;
-        self.push_type(Type::new(0, TypeKind::Restrict(t)))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::Restrict(t)))
     }
 
     /// Adds a TYPEDEF `name` for `target`; returns its id.
@@ -422,7 +486,7 @@ impl Btf {
     /// Adds an ARRAY of `nelems` elements of type `elem`, indexed by type `index`; returns its id.
     pub fn add_array(&mut self, elem: TypeId, index: TypeId, nelems: u32) -> Result<TypeId> {
         let (elem, index) = (self.check_ref("add_array", elem)?, self.check_ref("add_array", index)?);
-        self.push_type(Type::new(0, TypeKind::Array(Array { elem, index, nelems })))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::Array(Array { elem, index, nelems })))
     }
 
     /// STRUCT with no members yet: follow with [`Btf::add_field`].
@@ -554,7 +618,7 @@ impl Btf {
     /// FUNC_PROTO with no params yet: follow with [`Btf::add_param`].
     pub fn add_func_proto(&mut self, ret: TypeId) -> Result<TypeId> {
         let ret = self.check_ref("add_func_proto", ret)?;
-        self.push_type(Type::new(0, TypeKind::FuncProto(FuncProto { ret, params: List::new() })))
+        self.push_type_unchecked(Type::new(StrOff::EMPTY, TypeKind::FuncProto(FuncProto { ret, params: List::new() })))
     }
 
     /// Adds a parameter to the last added FUNC_PROTO (an unnamed `void` one means `...`).

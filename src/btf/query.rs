@@ -112,7 +112,7 @@ impl Btf {
             let Some(m) = c.members.get(next) else { continue };
             stack.push((c, next + 1, base));
             let bit_offset = base.checked_add(c.bit_offset(m))?;
-            if m.name_off != 0 {
+            if !m.name_off.is_empty() {
                 if self.str_bytes(m.name_off) == Some(want) {
                     return Some(MemberLoc { ty: m.ty, bit_offset, bitfield_size: c.bitfield_size(m) });
                 }
@@ -152,7 +152,7 @@ impl Btf {
     pub fn find_by_name_kind(&self, name: &str, kind: Kind) -> Option<TypeId> {
         (1..self.type_count()).map(TypeId).find(|&id| {
             self.type_by_id(id).is_some_and(|t| {
-                t.name_off != 0 && t.kind() == kind && self.str_bytes(t.name_off) == Some(name.as_bytes())
+                !t.name_off.is_empty() && t.kind() == kind && self.str_bytes(t.name_off) == Some(name.as_bytes())
             })
         })
     }
@@ -199,7 +199,7 @@ impl<'a> TypeIndex<'a> {
         let mut named: Vec<(&'a [u8], TypeId)> = Vec::new();
         for id in (1..btf.type_count()).map(TypeId) {
             if let Some(t) = btf.type_by_id(id)
-                && t.name_off != 0
+                && !t.name_off.is_empty()
                 && let Some(name) = btf.str_bytes(t.name_off)
             {
                 named.push((name, id));

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
+use super::StrOff;
+
 /// A fast non-cryptographic hasher for the string index (FxHash-style:
 /// 8 bytes at a time, rotate, xor, multiply). Inputs are BTF strings, and
 /// a collision only costs a comparison.
@@ -46,10 +48,11 @@ impl Hasher for StrHasher {
     }
 }
 
-type Index = HashMap<Box<[u8]>, u32, BuildHasherDefault<StrHasher>>;
+type Index = HashMap<Box<[u8]>, StrOff, BuildHasherDefault<StrHasher>>;
 
-/// A string section. Offsets are relative to this table (a split BTF's
-/// offsets are shifted by the base's length by [`crate::Btf`]).
+/// A string section. The [`StrOff`]s it takes and returns are relative to
+/// this table (a split BTF's offsets are shifted by the base's length by
+/// [`crate::Btf`], whose methods take the shifted ones).
 #[derive(Clone, Debug, Default)]
 pub struct StringTable {
     bytes: Vec<u8>,
@@ -96,8 +99,8 @@ impl StringTable {
     }
 
     /// The string at `off`, without its NUL, or None when `off` is out of range.
-    pub fn get(&self, off: u32) -> Option<&[u8]> {
-        let rest = self.bytes.get(off as usize..)?;
+    pub fn get(&self, off: StrOff) -> Option<&[u8]> {
+        let rest = self.bytes.get(off.get() as usize..)?;
         let end = memchr::memchr(0, rest)?;
         Some(&rest[..end])
     }
@@ -110,7 +113,7 @@ impl StringTable {
                 if off >= self.bytes.len() {
                     break;
                 }
-                map.entry(s.into()).or_insert(off as u32);
+                map.entry(s.into()).or_insert(StrOff(off as u32));
                 off += s.len() + 1;
             }
             map
@@ -118,16 +121,16 @@ impl StringTable {
     }
 
     /// Offset of `s` if the table already holds it as a whole string.
-    pub fn find(&self, s: &[u8]) -> Option<u32> {
+    pub fn find(&self, s: &[u8]) -> Option<StrOff> {
         self.index().get(s).copied()
     }
 
     /// Interns `s`, returning its offset (existing or newly appended).
-    pub fn add(&mut self, s: &[u8]) -> u32 {
+    pub fn add(&mut self, s: &[u8]) -> StrOff {
         if let Some(off) = self.find(s) {
             return off;
         }
-        let off = self.bytes.len() as u32;
+        let off = StrOff(self.bytes.len() as u32);
         self.bytes.extend_from_slice(s);
         self.bytes.push(0);
         if let Some(idx) = self.index.get_mut() {
@@ -137,8 +140,8 @@ impl StringTable {
     }
 
     /// Appends `s` without looking for an existing copy.
-    pub fn push_unique(&mut self, s: &[u8]) -> u32 {
-        let off = self.bytes.len() as u32;
+    pub fn push_unique(&mut self, s: &[u8]) -> StrOff {
+        let off = StrOff(self.bytes.len() as u32);
         self.bytes.extend_from_slice(s);
         self.bytes.push(0);
         if let Some(idx) = self.index.get_mut() {
@@ -157,7 +160,7 @@ impl StringTable {
             while off < self.bytes.len() {
                 let end = self.bytes[off..].iter().position(|&b| b == 0).map_or(self.bytes.len(), |e| off + e);
                 let key: &[u8] = &self.bytes[off..end];
-                if idx.get(key).is_some_and(|&o| o as usize >= len) {
+                if idx.get(key).is_some_and(|&o| o.get() as usize >= len) {
                     idx.remove(key);
                 }
                 off = end + 1;

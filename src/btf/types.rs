@@ -25,6 +25,46 @@ impl fmt::Display for TypeId {
     }
 }
 
+/// An offset into a BTF string section: where a name (or a tag's value)
+/// starts. Offset 0 is the empty string, which names nothing (an anonymous
+/// type or member). In split BTF, offsets continue after the base's string
+/// section. A plain `u32` in the encoding; this type keeps offsets apart
+/// from type ids, sizes and counts in signatures, at no cost
+/// (`#[repr(transparent)]`). Look a string up with [`crate::Btf::name`] or
+/// [`crate::Btf::str_bytes`].
+#[derive(Copy, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(transparent)]
+pub struct StrOff(pub u32);
+
+impl StrOff {
+    /// The empty string, offset 0: no name.
+    pub const EMPTY: StrOff = StrOff(0);
+
+    /// The raw offset, as stored in the encoding.
+    #[inline(always)]
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+
+    /// True for offset 0 (the empty string: no name).
+    #[inline(always)]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl fmt::Debug for StrOff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "str@{}", self.0)
+    }
+}
+
+impl fmt::Display for StrOff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// The numeric BTF kind, as stored in bits 24..29 of `info`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
@@ -195,8 +235,8 @@ pub struct Array {
 /// kind_flag set, the top 8 bits are the bitfield size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Member {
-    /// Member name (string offset; 0 for an anonymous member).
-    pub name_off: u32,
+    /// Member name ([`StrOff::EMPTY`] for an anonymous member).
+    pub name_off: StrOff,
     /// Member type.
     pub ty: TypeId,
     /// Bit offset within the struct; with kind_flag, also the bitfield size in the top 8 bits (see [`Composite::bit_offset`]).
@@ -228,8 +268,8 @@ impl Composite {
 /// One ENUM value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct EnumValue {
-    /// Enumerator name (string offset).
-    pub name_off: u32,
+    /// Enumerator name.
+    pub name_off: StrOff,
     /// Enumerator value (reinterpret as `i32` when the enum is signed).
     pub val: u32,
 }
@@ -248,8 +288,8 @@ pub struct Enum {
 /// One ENUM64 value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Enum64Value {
-    /// Enumerator name (string offset).
-    pub name_off: u32,
+    /// Enumerator name.
+    pub name_off: StrOff,
     /// Enumerator value, from the `val_lo32`/`val_hi32` pair (reinterpret as `i64` when signed).
     pub val: u64,
 }
@@ -268,8 +308,8 @@ pub struct Enum64 {
 /// One FUNC_PROTO parameter (type 0 as the last one means `...`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Param {
-    /// Parameter name (string offset; 0 when unnamed).
-    pub name_off: u32,
+    /// Parameter name ([`StrOff::EMPTY`] when unnamed).
+    pub name_off: StrOff,
     /// Parameter type (`void` only for a trailing `...`).
     pub ty: TypeId,
 }
@@ -402,8 +442,8 @@ impl Quirks {
 /// One BTF type: its name (a string offset, 0 for anonymous) and its kind data.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Type {
-    /// Type name as a string offset (0 for anonymous).
-    pub name_off: u32,
+    /// Type name ([`StrOff::EMPTY`] for anonymous).
+    pub name_off: StrOff,
     /// The kind and its extra data.
     pub kind: TypeKind,
     /// Unused-field bits kept from lenient input (`None` for kernel-valid types).
@@ -412,7 +452,7 @@ pub struct Type {
 
 impl Type {
     /// A type with no quirks.
-    pub fn new(name_off: u32, kind: TypeKind) -> Type {
+    pub fn new(name_off: StrOff, kind: TypeKind) -> Type {
         Type { name_off, kind, quirks: None }
     }
 
@@ -583,7 +623,7 @@ impl Type {
 
     /// Calls `f` on every string offset field (the type's name first, then
     /// members/values/params in order), mutably.
-    pub fn for_each_str_mut(&mut self, mut f: impl FnMut(&mut u32)) {
+    pub fn for_each_str_mut(&mut self, mut f: impl FnMut(&mut StrOff)) {
         f(&mut self.name_off);
         match &mut self.kind {
             TypeKind::Struct(c) | TypeKind::Union(c) => c.members.iter_mut().for_each(|m| f(&mut m.name_off)),
@@ -595,7 +635,7 @@ impl Type {
     }
 
     /// Calls `f` on every string offset field, with what it names.
-    pub fn for_each_str(&self, mut f: impl FnMut(u32, &'static str)) {
+    pub fn for_each_str(&self, mut f: impl FnMut(StrOff, &'static str)) {
         f(self.name_off, "type name");
         match &self.kind {
             TypeKind::Struct(c) | TypeKind::Union(c) => c.members.iter().for_each(|m| f(m.name_off, "member name")),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::table::{BytesHasher, KeyMap};
-use crate::btf::{Btf, MAX_STR_OFFSET, MAX_TYPE_ID, Type, TypeId};
+use crate::btf::{Btf, MAX_STR_OFFSET, MAX_TYPE_ID, StrOff, Type, TypeId};
 use crate::error::{Error, Result};
 
 /// Source string sections up to this size get an array as their offset
@@ -87,7 +87,7 @@ impl StrIndex {
 impl Interner for StrIndex {
     fn intern(&mut self, btf: &mut Btf, s: &[u8]) -> Result<u32> {
         if let Some(off) = btf.base().and_then(|b| b.find_str(s)) {
-            return Ok(off);
+            return Ok(off.get());
         }
         let start = btf.start_str_off() as u64;
         let h = str_hash(s);
@@ -97,7 +97,7 @@ impl Interner for StrIndex {
         if start + (btf.strings().len() + s.len() + 1) as u64 > MAX_STR_OFFSET as u64 {
             return Err(Error::StringsTooLarge(btf.strings().len() + s.len() + 1));
         }
-        let o = btf.strings_mut().push_unique(s);
+        let o = btf.strings_mut().push_unique(s).get();
         match self.map.entry(h) {
             std::collections::hash_map::Entry::Occupied(_) => {
                 self.overflow.insert(s.into(), o);
@@ -193,10 +193,10 @@ impl Btf {
     /// section gets no leading "" (libbpf 1.7 does not add one either).
     pub(crate) fn intern_str_libbpf(&mut self, s: &[u8]) -> Result<u32> {
         if let Some(off) = self.base().and_then(|b| b.find_str(s)) {
-            return Ok(off);
+            return Ok(off.get());
         }
         let start = self.start_str_off() as u64;
-        let off = self.strings_mut().add(s) as u64 + start;
+        let off = self.strings_mut().add(s).get() as u64 + start;
         // libbpf caps the whole section at BTF_MAX_STR_OFFSET bytes.
         if start + self.strings().len() as u64 > MAX_STR_OFFSET as u64 {
             return Err(Error::StringsTooLarge(off as usize));
@@ -234,7 +234,7 @@ impl Btf {
                 }
             }
         }
-        let src_start = other.start_id();
+        let src_start = other.start_id().0;
         let first = self.type_count();
         if n > 0 && first as u64 + n as u64 - 1 > MAX_TYPE_ID as u64 {
             return Err(Error::TooManyTypes((first as u64 + n as u64 - 1) as usize));
@@ -252,6 +252,7 @@ impl Btf {
         let mut err: Option<Error> = None;
         for (i, mut t) in types.enumerate() {
             t.for_each_str_mut(|off| {
+                let off = &mut off.0;
                 if err.is_some() || *off == 0 || *off < src_str_start {
                     return;
                 }
@@ -262,7 +263,7 @@ impl Btf {
                     *off = o;
                     return;
                 }
-                let Some(s) = other.str_bytes(*off) else {
+                let Some(s) = other.str_bytes(StrOff(*off)) else {
                     err = Some(Error::BadStringOffset { id: src_start + i as u32, what: "string", str_off: *off });
                     return;
                 };
@@ -328,12 +329,12 @@ mod tests {
         // Pretend "gamma" collides with "alpha".
         ix.map.insert(str_hash(b"gamma"), 1);
         let g = ix.intern(&mut b, b"gamma").unwrap();
-        assert_eq!(b.str_bytes(g), Some(&b"gamma"[..]));
+        assert_eq!(b.str_bytes(StrOff(g)), Some(&b"gamma"[..]));
         assert_eq!(ix.intern(&mut b, b"gamma").unwrap(), g);
         assert_eq!(ix.overflow.len(), 1);
         // A prefix of a stored string is not that string.
         let a = ix.intern(&mut b, b"alp").unwrap();
-        assert_eq!(b.str_bytes(a), Some(&b"alp"[..]));
+        assert_eq!(b.str_bytes(StrOff(a)), Some(&b"alp"[..]));
         // Rollback forgets what was added after the cut.
         ix.rollback(g as usize);
         b.strings_mut().truncate(g as usize);
@@ -348,7 +349,7 @@ mod tests {
         let i = src.add_int("int", 4, 1).unwrap();
         src.add_ptr(i).unwrap();
         // Out of range for `src`, unchecked by the builder-level push.
-        src.types_mut().push(Type::new(0, crate::btf::TypeKind::Ptr(TypeId(9))));
+        src.types_mut().push(Type::new(StrOff::EMPTY, crate::btf::TypeKind::Ptr(TypeId(9))));
         let mut dst = Btf::new();
         dst.add_int("long", 8, 1).unwrap();
         let before = dst.clone();

@@ -31,7 +31,7 @@ pub use append::{MergeStats, Merger, merge_all};
 
 use std::sync::Arc;
 
-use crate::btf::{Btf, Kind, MAX_TYPE_ID, StringTable, Type, TypeKind};
+use crate::btf::{Btf, Kind, MAX_TYPE_ID, StrOff, StringTable, Type, TypeKind};
 use crate::error::{Error, Result};
 use table::{CandTable, KeyMap};
 
@@ -103,7 +103,7 @@ fn kind_no(t: Option<&Type>) -> u8 {
 }
 #[inline]
 fn name_of(t: Option<&Type>) -> u32 {
-    t.map_or(0, |t| t.name_off)
+    t.map_or(0, |t| t.name_off.get())
 }
 #[inline]
 fn info_of(t: Option<&Type>) -> u32 {
@@ -153,23 +153,23 @@ fn int_tag_extra(t: &Type) -> u32 {
 // ---- signature hashes (over string offsets: strings are deduplicated) ----
 
 fn hash_common(t: &Type) -> u64 {
-    hc(hc(hc(0, t.name_off), info(t)), t.size_or_type())
+    hc(hc(hc(0, t.name_off.get()), info(t)), t.size_or_type())
 }
 fn hash_typedef(t: &Type) -> u64 {
-    hc(hc(0, t.name_off), info(t))
+    hc(hc(0, t.name_off.get()), info(t))
 }
 fn hash_int_tag(t: &Type) -> u64 {
     hc(hash_common(t), int_tag_extra(t))
 }
 fn hash_enum(t: &Type) -> u64 {
     // Only the name, so an enum forward declaration meets the full enum.
-    hc(0, t.name_off)
+    hc(0, t.name_off.get())
 }
 fn hash_struct(t: &Type) -> u64 {
     let mut h = hash_common(t);
     if let Some(c) = t.as_composite() {
         for m in &c.members {
-            h = hc(hc(h, m.name_off), m.offset);
+            h = hc(hc(h, m.name_off.get()), m.offset);
         }
     }
     h
@@ -185,7 +185,7 @@ fn hash_fnproto(t: &Type) -> u64 {
     let mut h = hash_common(t);
     if let TypeKind::FuncProto(p) = &t.kind {
         for p in &p.params {
-            h = hc(hc(h, p.name_off), p.ty.0);
+            h = hc(hc(h, p.name_off.get()), p.ty.0);
         }
     }
     h
@@ -831,7 +831,7 @@ impl<'a> Dedup<'a> {
                 continue;
             }
             // 0 marks a name shared by several canonical structs/unions.
-            names.entry(t.name_off).and_modify(|v| *v = 0).or_insert(id);
+            names.entry(t.name_off.get()).and_modify(|v| *v = 0).or_insert(id);
         }
         for id in self.start..end {
             let Some(t) = self.t(id) else { continue };
@@ -839,7 +839,7 @@ impl<'a> Dedup<'a> {
             if self.map[id as usize] != id {
                 continue;
             }
-            let Some(&c) = names.get(&t.name_off) else { continue };
+            let Some(&c) = names.get(&t.name_off.get()) else { continue };
             if c == 0 {
                 continue;
             }
@@ -981,7 +981,7 @@ impl<'a> Dedup<'a> {
             if self.map[id as usize] != id {
                 continue;
             }
-            let mut t = std::mem::replace(slot, Type::new(0, TypeKind::Ptr(crate::btf::TypeId(0))));
+            let mut t = std::mem::replace(slot, Type::new(StrOff::EMPTY, TypeKind::Ptr(crate::btf::TypeId(0))));
             t.for_each_ref_mut(|r| {
                 if let Some(n) = lookup(self, r.0) {
                     r.0 = n;
@@ -1068,10 +1068,11 @@ fn plan_strings(btf: &Btf) -> Result<Option<StrPlan>> {
     } else {
         StrRemap::Sparse(KeyMap::default())
     };
-    let first_id = btf.start_id();
+    let first_id = btf.start_id().0;
     let mut err = None;
     for (i, t) in btf.types().iter().enumerate() {
         t.for_each_str(|off, _| {
+            let off = off.get();
             if err.is_some() || off == 0 || off < start {
                 return;
             }
@@ -1079,12 +1080,12 @@ fn plan_strings(btf: &Btf) -> Result<Option<StrPlan>> {
             if remap.get(rel).is_some() {
                 return;
             }
-            let Some(s) = btf.strings().get(rel) else {
+            let Some(s) = btf.strings().get(StrOff(rel)) else {
                 err = Some(Error::BadStringOffset { id: first_id + i as u32, what: "string", str_off: off });
                 return;
             };
             let n = match base.and_then(|b| b.find_str(s)) {
-                Some(o) => o,
+                Some(o) => o.get(),
                 None => {
                     let r = *index.entry(s).or_insert_with(|| {
                         let o = out.len() as u32;
@@ -1115,11 +1116,11 @@ fn apply_strings(btf: &mut Btf, plan: StrPlan) {
     let remap = &plan.remap;
     btf.types_mut().par_iter_mut().with_min_len(4096).for_each(|t| {
         t.for_each_str_mut(|off| {
-            if *off != 0
-                && *off >= start
-                && let Some(n) = remap.get(*off - start)
+            if !off.is_empty()
+                && off.get() >= start
+                && let Some(n) = remap.get(off.get() - start)
             {
-                *off = n;
+                *off = StrOff(n);
             }
         })
     });
@@ -1131,7 +1132,7 @@ fn apply_strings(btf: &mut Btf, plan: StrPlan) {
 /// string offsets and type ids out of range, and cycles of reference types (which libbpf
 /// reports as -ELOOP from its reference pass).
 fn precheck(btf: &Btf) -> Result<()> {
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     let count = btf.type_count();
     let own = btf.types();
     let str_start = btf.start_str_off();
@@ -1150,10 +1151,13 @@ fn precheck(btf: &Btf) -> Result<()> {
         t.for_each_str(|off, what| {
             // A string table always ends with a NUL, so an offset inside our
             // own section names a string; base offsets are looked up.
-            let ok =
-                if off >= str_start { ((off - str_start) as usize) < str_len } else { btf.str_bytes(off).is_some() };
+            let ok = if off.get() >= str_start {
+                ((off.get() - str_start) as usize) < str_len
+            } else {
+                btf.str_bytes(off).is_some()
+            };
             if bad_str.is_none() && !ok {
-                bad_str = Some(Error::BadStringOffset { id: start + i as u32, what, str_off: off });
+                bad_str = Some(Error::BadStringOffset { id: start + i as u32, what, str_off: off.get() });
             }
         });
         if let Some(e) = bad_str {
@@ -1216,7 +1220,7 @@ impl Btf {
         }
 
         let base_arc: Option<Arc<Btf>> = self.base().cloned();
-        let start = self.start_id();
+        let start = self.start_id().0;
         let base: Vec<Option<&Type>> = match &base_arc {
             Some(b) => (0..start).map(|id| b.type_by_id(crate::btf::TypeId(id))).collect(),
             None => Vec::new(),

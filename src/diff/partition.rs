@@ -2,7 +2,7 @@
 //! over the labelled reference graph. Iterative throughout.
 
 use super::{FxMap, Universe};
-use crate::btf::{Btf, Type, TypeKind};
+use crate::btf::{Btf, StrOff, Type, TypeKind};
 #[cfg(test)]
 use std::collections::HashMap;
 
@@ -10,8 +10,8 @@ fn put32(buf: &mut Vec<u8>, v: u32) {
     buf.extend_from_slice(&v.to_le_bytes());
 }
 
-fn put_str(buf: &mut Vec<u8>, btf: &Btf, off: u32) {
-    let s = if off == 0 { &b""[..] } else { btf.str_bytes(off).unwrap_or(b"\xff<bad>") };
+fn put_str(buf: &mut Vec<u8>, btf: &Btf, off: StrOff) {
+    let s = if off.is_empty() { &b""[..] } else { btf.str_bytes(off).unwrap_or(b"\xff<bad>") };
     put32(buf, s.len() as u32);
     buf.extend_from_slice(s);
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::change::{Change, MemberRef, Subject, Via, ViaWhat, What};
 use super::partition::Graph;
 use super::{FxMap, FxSet, Side, Universe};
-use crate::btf::{Kind, Type, TypeKind};
+use crate::btf::{Kind, StrOff, Type, TypeKind};
 
 /// A type (or group of structurally equal types) present in only one BTF.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,7 +138,7 @@ impl<'u, 'a> Ctx<'u, 'a> {
         }
     }
 
-    fn str_of(&self, node: u32, off: u32) -> String {
+    fn str_of(&self, node: u32, off: StrOff) -> String {
         match self.u.get(node) {
             Some((btf, _)) => btf.name(off).into_owned(),
             None => String::new(),
@@ -155,7 +155,7 @@ impl<'u, 'a> Ctx<'u, 'a> {
 
     /// Named for reporting: has a name, and is not a TYPE_TAG (a modifier).
     fn is_named(&self, node: u32) -> bool {
-        self.ty(node).is_some_and(|t| t.name_off != 0 && !matches!(t.kind, TypeKind::TypeTag { .. }))
+        self.ty(node).is_some_and(|t| !t.name_off.is_empty() && !matches!(t.kind, TypeKind::TypeTag { .. }))
     }
 
     /// C-like name of a type: `const char *`, `struct foo`, `int [16]`,
@@ -253,7 +253,7 @@ impl<'u, 'a> Ctx<'u, 'a> {
             }
             TypeKind::Enum(_) | TypeKind::Enum64(_) if name.is_empty() => {
                 let mut s = "enum {".to_string();
-                let names: Vec<u32> = match &t.kind {
+                let names: Vec<StrOff> = match &t.kind {
                     TypeKind::Enum(e) => e.values.iter().map(|v| v.name_off).collect(),
                     TypeKind::Enum64(e) => e.values.iter().map(|v| v.name_off).collect(),
                     _ => Vec::new(),
@@ -365,7 +365,7 @@ impl<'u, 'a> Ctx<'u, 'a> {
         if let (Some(tx), Some(ty)) = (self.ty(x), self.ty(y)) {
             let inline =
                 matches!(tx.kind, TypeKind::Struct(_) | TypeKind::Union(_) | TypeKind::Enum(_) | TypeKind::Enum64(_));
-            if inline && tx.name_off == 0 && ty.name_off == 0 && tx.kind() == ty.kind() {
+            if inline && tx.name_off.is_empty() && ty.name_off.is_empty() && tx.kind() == ty.kind() {
                 d.stack.push((x, y, format!("{path}.{label}")));
                 return;
             }

@@ -56,8 +56,8 @@ pub(crate) fn render_chunks<T: Sync>(
 
 /// bpftool's rendering of a string offset: "(anon)" for 0, "(invalid)" when
 /// out of range, else the bytes.
-pub(crate) fn name_or_anon(btf: &crate::Btf, off: u32) -> &[u8] {
-    if off == 0 {
+pub(crate) fn name_or_anon(btf: &crate::Btf, off: crate::btf::StrOff) -> &[u8] {
+    if off.is_empty() {
         return b"(anon)";
     }
     btf.str_bytes(off).unwrap_or(b"(invalid)")

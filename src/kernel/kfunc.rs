@@ -187,10 +187,10 @@ pub fn tag_kfuncs(btf: &mut Btf, kfuncs: &[Kfunc]) -> Result<KfuncReport> {
     if add.is_empty() {
         return Ok(rep);
     }
-    let names: HashMap<&str, u32> =
+    let names: HashMap<&str, crate::btf::StrOff> =
         [KFUNC_TAG, FASTCALL_TAG].into_iter().map(|t| btf.add_str(t).map(|o| (t, o))).collect::<Result<_>>()?;
     // New ids: each own type moves down by the number of tags inserted before it.
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     let old = std::mem::take(btf.types_mut());
     let mut new_id: Vec<u32> = Vec::with_capacity(old.len());
     let mut shift = 0u32;

@@ -343,7 +343,7 @@ pub fn module_btf(elf: &[u8], base: &Arc<Btf>, opts: &ModuleOptions) -> Result<(
         btf.remove_types(&[id], &Default::default())?;
     }
     // pahole: the DATASEC's size is its last entry's end.
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     let percpu_ids: Vec<usize> = btf
         .iter()
         .filter(|(_, t)| {

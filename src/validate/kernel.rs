@@ -11,7 +11,7 @@
 //! modifiers, a 33-deep chain of by-value types, a modifier resolved to a
 //! pointer that loops back); the code and its words are btfkit's own.
 
-use crate::btf::{Btf, Composite, Kind, Member, Type, TypeId, TypeKind};
+use crate::btf::{Btf, Composite, Kind, Member, StrOff, Type, TypeId, TypeKind};
 
 use super::Violation;
 
@@ -75,12 +75,12 @@ pub(crate) fn valid_section_name(s: &[u8]) -> bool {
 
 // ---- the type line ----
 
-fn name_of(btf: &Btf, off: u32) -> String {
-    if off == 0 {
+fn name_of(btf: &Btf, off: StrOff) -> String {
+    if off.is_empty() {
         return "(anon)".into();
     }
     match btf.str_bytes(off) {
-        Some(s) if off <= BTF_MAX_NAME_OFFSET => String::from_utf8_lossy(s).into_owned(),
+        Some(s) if off.get() <= BTF_MAX_NAME_OFFSET => String::from_utf8_lossy(s).into_owned(),
         _ => "(invalid-name-offset)".into(),
     }
 }
@@ -326,7 +326,7 @@ pub(super) fn check(btf: &Btf) -> Vec<Violation> {
 /// it from a header (else it is summed over the types).
 pub(super) fn check_sized(btf: &Btf, type_len: Option<usize>) -> Vec<Violation> {
     let total = btf.type_count();
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     let n = total as usize;
     let mut env = Env::new(btf, 0, n);
     // A split BTF's base was resolved when it was loaded: do the same here,
@@ -365,9 +365,9 @@ pub(super) fn check_sized(btf: &Btf, type_len: Option<usize>) -> Vec<Violation> 
     }
     let mut meta_bad = vec![false; n];
     for v in found {
-        meta_bad[v.id as usize] = true;
-        env.taint(v.id);
-        env.push_violation(v.id, v.type_line, v.detail, v.message);
+        meta_bad[v.id.0 as usize] = true;
+        env.taint(v.id.0);
+        env.push_violation(v.id.0, v.type_line, v.detail, v.message);
     }
     let own = btf.types().len();
     if n_checked < own {
@@ -378,7 +378,7 @@ pub(super) fn check_sized(btf: &Btf, type_len: Option<usize>) -> Vec<Violation> 
             meta_bad[(start as usize) + k] = true;
         }
     }
-    env.out.extend(resolved_out.into_iter().filter(|v| !meta_bad.get(v.id as usize).copied().unwrap_or(false)));
+    env.out.extend(resolved_out.into_iter().filter(|v| !meta_bad.get(v.id.0 as usize).copied().unwrap_or(false)));
     env.type_tag_pass(start);
     // Program BTF whose types pass: the special fields (btf_parse_struct_metas).
     if env.out.is_empty() && btf.base().is_none() {
@@ -492,13 +492,14 @@ impl<'a> Env<'a> {
             strs: btf.strings().as_bytes(),
             str_start: btf.start_str_off(),
             types: btf.types(),
-            first: btf.start_id(),
+            first: btf.start_id().0,
         }
     }
 
     /// What the name at `off` is, by the kernel's rules (offset in range,
     /// `btf_name_valid_identifier`).
-    fn name(&self, off: u32) -> Name {
+    fn name(&self, off: StrOff) -> Name {
+        let off = off.get();
         if off > BTF_MAX_NAME_OFFSET {
             return Name::BadOffset;
         }
@@ -509,10 +510,10 @@ impl<'a> Env<'a> {
             }
             return if ident_prefix(&self.strs[rel..]) { Name::Ident } else { Name::Other };
         }
-        if !self.btf.is_valid_str_off(off) {
+        if !self.btf.is_valid_str_off(StrOff(off)) {
             return Name::BadOffset;
         }
-        if valid_identifier(self.str_at(off)) { Name::Ident } else { Name::Other }
+        if valid_identifier(self.str_at(StrOff(off))) { Name::Ident } else { Name::Other }
     }
 
     #[inline]
@@ -527,13 +528,13 @@ impl<'a> Env<'a> {
         }
     }
 
-    fn str_at(&self, off: u32) -> &'a [u8] {
+    fn str_at(&self, off: StrOff) -> &'a [u8] {
         self.btf.str_bytes(off).unwrap_or(b"")
     }
 
     fn push_violation(&mut self, id: u32, type_line: String, detail: Option<String>, message: String) {
         if !self.quiet {
-            self.out.push(Violation { id, type_line, detail, message });
+            self.out.push(Violation { id: TypeId(id), type_line, detail, message });
         }
     }
 
@@ -562,20 +563,20 @@ impl<'a> Env<'a> {
     }
 
     fn mk_type(&self, id: u32, msg: impl Into<String>) -> Violation {
-        Violation { id, type_line: type_line(self.btf, id), detail: None, message: msg.into() }
+        Violation { id: TypeId(id), type_line: type_line(self.btf, id), detail: None, message: msg.into() }
     }
 
     fn mk_basic(&self, id: u32, msg: impl Into<String>) -> Violation {
-        Violation { id, type_line: basic_line(self.btf, id), detail: None, message: msg.into() }
+        Violation { id: TypeId(id), type_line: basic_line(self.btf, id), detail: None, message: msg.into() }
     }
 
     fn mk_id_only(&self, id: u32, msg: impl Into<String>) -> Violation {
-        Violation { id, type_line: format!("[{id}]"), detail: None, message: msg.into() }
+        Violation { id: TypeId(id), type_line: format!("[{id}]"), detail: None, message: msg.into() }
     }
 
     fn mk_member(&self, id: u32, c: &Composite, m: &Member, msg: &str) -> Violation {
         Violation {
-            id,
+            id: TypeId(id),
             type_line: type_line(self.btf, id),
             detail: Some(member_line(self.btf, c, m)),
             message: msg.into(),
@@ -584,7 +585,7 @@ impl<'a> Env<'a> {
 
     fn mk_vsi(&self, id: u32, v: &crate::btf::VarSecinfo, msg: &str) -> Violation {
         Violation {
-            id,
+            id: TypeId(id),
             type_line: type_line(self.btf, id),
             detail: Some(format!("\t type_id={} offset={} size={}", v.ty.0, v.offset, v.size)),
             message: msg.into(),
@@ -618,7 +619,7 @@ impl<'a> Env<'a> {
         let vlen = (t.vlen() | qinfo) & 0xffff;
         let kflag = t.kflag() || qinfo >> 31 != 0;
         let word = t.size_or_type();
-        let named = t.name_off != 0;
+        let named = !t.name_off.is_empty();
         let ident = |_: &Self| tname == Name::Ident;
         match &t.kind {
             TypeKind::Int(_) => {
@@ -703,7 +704,7 @@ impl<'a> Env<'a> {
                             &format!("Invalid member name_offset:{}", m.name_off),
                         ));
                     }
-                    if m.name_off != 0 && mname != Name::Ident {
+                    if !m.name_off.is_empty() && mname != Name::Ident {
                         return out.push(self.mk_member(id, c, m, "Invalid name"));
                     }
                     if m.ty.0 == 0 || m.ty.0 > BTF_MAX_TYPE {
@@ -729,15 +730,15 @@ impl<'a> Env<'a> {
                 if named && !ident(self) {
                     return out.push(self.mk_type(id, "Invalid name"));
                 }
-                let value = |off: u32| -> Option<Violation> {
+                let value = |off: StrOff| -> Option<Violation> {
                     match self.name(off) {
                         Name::BadOffset => Some(Violation {
-                            id,
+                            id: TypeId(id),
                             type_line: type_line(self.btf, id),
                             detail: Some(String::new()),
                             message: format!("Invalid name_offset:{off}"),
                         }),
-                        Name::Ident if off != 0 => None,
+                        Name::Ident if !off.is_empty() => None,
                         _ => Some(self.mk_type(id, "Invalid name")),
                     }
                 };
@@ -855,7 +856,8 @@ impl<'a> Env<'a> {
 
     /// A valid offset naming an identifier, with a small cache (parameter
     /// names repeat a lot: `ctx`, `skb`, `dev`...).
-    fn param_name_ok(&mut self, off: u32) -> bool {
+    fn param_name_ok(&mut self, off: StrOff) -> bool {
+        let off = off.get();
         const BITS: u32 = 12;
         if self.name_cache.is_empty() {
             self.name_cache = vec![(u32::MAX, false); 1 << BITS];
@@ -865,7 +867,7 @@ impl<'a> Env<'a> {
         if k == off {
             return v;
         }
-        let ok = self.name(off) == Name::Ident;
+        let ok = self.name(StrOff(off)) == Name::Ident;
         self.name_cache[slot] = (off, ok);
         ok
     }
@@ -1312,7 +1314,9 @@ impl<'a> Env<'a> {
     /// Whether `btf_func_check` passes for a FUNC of prototype `proto`.
     fn func_ok(&self, proto: u32) -> bool {
         match self.get(proto).and_then(|n| n.t()) {
-            Some(Type { kind: TypeKind::FuncProto(p), .. }) => p.params.iter().all(|a| a.name_off != 0 || a.ty.0 == 0),
+            Some(Type { kind: TypeKind::FuncProto(p), .. }) => {
+                p.params.iter().all(|a| !a.name_off.is_empty() || a.ty.0 == 0)
+            }
             _ => false,
         }
     }
@@ -1327,7 +1331,7 @@ impl<'a> Env<'a> {
             }
         };
         for (i, a) in p.params.iter().enumerate() {
-            if a.name_off == 0 && a.ty.0 != 0 {
+            if a.name_off.is_empty() && a.ty.0 != 0 {
                 self.log_type(id, format!("Invalid arg#{}", i + 1));
                 return Err(E::Inval);
             }
@@ -1519,7 +1523,7 @@ impl<'a> Env<'a> {
             return Ok(());
         }
         if p.params[n - 1].ty.0 == 0 {
-            if p.params[n - 1].name_off != 0 {
+            if !p.params[n - 1].name_off.is_empty() {
                 self.log_type(id, format!("Invalid arg#{n}"));
                 return Err(E::Inval);
             }
@@ -1534,7 +1538,7 @@ impl<'a> Env<'a> {
                 Some(t) if !t.resolve_source_only() => t,
                 _ => return bad(self),
             };
-            if a.name_off != 0 && !self.param_name_ok(a.name_off) {
+            if !a.name_off.is_empty() && !self.param_name_ok(a.name_off) {
                 return bad(self);
             }
             if at.needs_resolve() && !self.is_resolved(a.ty.0) {

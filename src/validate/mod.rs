@@ -14,7 +14,7 @@
 //!   first one is the one the kernel itself reports.
 //!
 //! Violations name type ids; the parser maps them to byte offsets.
-//! [`find_cycle`] is the one cycle finder of the crate (used here and by the
+//! `find_cycle` is the one cycle finder of the crate (used here and by the
 //! dedup's input check).
 
 mod kernel;
@@ -31,8 +31,8 @@ pub use kernel::{KSYM_NAME_LEN, MAX_RESOLVE_DEPTH};
 /// One reason the kernel (or libbpf) would reject a BTF.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
-    /// The type it concerns; 0 for the header and the sections.
-    pub id: u32,
+    /// The type it concerns; [`TypeId::VOID`] for the header and the sections.
+    pub id: TypeId,
     /// The type as the kernel's verifier log prints it, e.g.
     /// `[12] STRUCT foo size=4 vlen=1` (empty for header problems).
     pub type_line: String,
@@ -125,7 +125,7 @@ impl Btf {
                         _ => (0, e.to_string()),
                     };
                     vec![Violation {
-                        id,
+                        id: TypeId(id),
                         type_line: if id == 0 { String::new() } else { kernel::type_line(self, id) },
                         detail: None,
                         message,
@@ -148,7 +148,7 @@ pub(crate) fn kernel_check_sized(btf: &Btf, type_len: usize) -> Vec<Violation> {
 /// (the 16 MiB limit is checked on the model, by [`Btf::validate`]).
 pub fn header_violations(h: &crate::parse::Header, _data_len: usize, split: bool) -> Vec<Violation> {
     let mut out = Vec::new();
-    let v = |m: &str| Violation { id: 0, type_line: String::new(), detail: None, message: m.to_string() };
+    let v = |m: &str| Violation { id: TypeId::VOID, type_line: String::new(), detail: None, message: m.to_string() };
     if h.hdr_len > crate::btf::HEADER_LEN && (h.layout_off != 0 || h.layout_len != 0) {
         out.push(v("Unsupported btf_header"));
     }
@@ -170,7 +170,7 @@ pub fn verify_bytes(data: &[u8], base: Option<std::sync::Arc<Btf>>) -> Result<Ve
     let total = (h.total_len() as usize).min(data.len());
     let btf = crate::parse::decode(&data[..total], base)?;
     let split = btf.base().is_some();
-    let v = |m: &str| Violation { id: 0, type_line: String::new(), detail: None, message: m.to_string() };
+    let v = |m: &str| Violation { id: TypeId::VOID, type_line: String::new(), detail: None, message: m.to_string() };
     let mut out = Vec::new();
     if h.endian != crate::btf::Endianness::default() {
         // The kernel reads BTF in its own byte order only.
@@ -194,7 +194,7 @@ pub(crate) fn libbpf_checks(btf: &Btf, offs: Option<&[usize]>) -> Result<()> {
     use rayon::prelude::*;
     const PAR_MIN: usize = 8192;
     const PAR_CHUNK: usize = 4096;
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     let check_range = |range: std::ops::Range<usize>| -> Result<()> {
         for i in range {
             let off = offs.and_then(|o| o.get(i).copied()).unwrap_or(0);
@@ -223,7 +223,7 @@ fn libbpf_type(btf: &Btf, id: TypeId, t: &Type, off: usize) -> Result<()> {
     let mut err = None;
     t.for_each_str(|s, what| {
         if err.is_none() && !btf.is_valid_str_off(s) {
-            err = Some(Error::BadStringOffset { id: id.0, what, str_off: s });
+            err = Some(Error::BadStringOffset { id: id.0, what, str_off: s.get() });
         }
     });
     t.for_each_ref(|r| {
@@ -269,12 +269,12 @@ pub(crate) fn value_edge(t: &Type, i: usize) -> Option<u32> {
 /// ignored). Returns the ids of the cycle, starting and ending with the same
 /// id, or None. Iterative depth-first search with an explicit stack: each
 /// type is visited once, memory is two words per stacked type.
-pub fn find_cycle(
+pub(crate) fn find_cycle(
     btf: &Btf,
     include: impl Fn(&Type) -> bool,
     edge: impl Fn(&Type, usize) -> Option<u32>,
 ) -> Option<Vec<u32>> {
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     let types = btf.types();
     // 0 = unvisited, 1 = on the stack, 2 = done
     let mut state = vec![0u8; types.len()];
@@ -323,7 +323,7 @@ pub fn find_cycle(
 
 /// `[1] TYPEDEF -> [2] CONST -> [1]` for a cycle from [`find_cycle`] (at most
 /// 8 types named, then the count).
-pub fn cycle_path(btf: &Btf, cycle: &[u32]) -> String {
+pub(crate) fn cycle_path(btf: &Btf, cycle: &[u32]) -> String {
     let body = &cycle[..cycle.len().saturating_sub(1)];
     let mut path: Vec<String> = body
         .iter()

@@ -21,7 +21,7 @@
 //!
 //! Recursion is bounded by the kernel's own nesting limit (32 levels).
 
-use crate::btf::{Btf, Composite, Kind, Type, TypeId, TypeKind};
+use crate::btf::{Btf, Composite, Kind, StrOff, Type, TypeId, TypeKind};
 
 use super::Violation;
 
@@ -103,7 +103,7 @@ impl<'a> Ctx<'a> {
     fn ty(&self, id: u32) -> Option<&'a Type> {
         self.btf.type_by_id(TypeId(id))
     }
-    fn name(&self, off: u32) -> &'a [u8] {
+    fn name(&self, off: StrOff) -> &'a [u8] {
         self.btf.str_bytes(off).unwrap_or(b"")
     }
     /// `__btf_type_is_struct`: a STRUCT (not a UNION).
@@ -118,7 +118,7 @@ impl<'a> Ctx<'a> {
     }
     /// `btf_find_by_name_kind(.., STRUCT)`: the first STRUCT of that name.
     fn find_struct(&self, name: &[u8]) -> Option<u32> {
-        let start = self.btf.start_id();
+        let start = self.btf.start_id().0;
         self.btf
             .types()
             .iter()
@@ -199,7 +199,7 @@ impl<'a> Ctx<'a> {
 
     /// `btf_find_decl_tag_value(pt, comp_idx, "contains:")`.
     fn contains_tag(&self, pt: u32, comp_idx: i32) -> Result<&'a [u8], Fail> {
-        let start = self.btf.start_id();
+        let start = self.btf.start_id().0;
         let mut found = None;
         for (i, t) in self.btf.types().iter().enumerate() {
             if let TypeKind::DeclTag { ty, component_idx, .. } = &t.kind
@@ -446,7 +446,7 @@ impl<'a> Ctx<'a> {
 #[inline(never)]
 pub(super) fn check(btf: &Btf, out: &mut Vec<Violation>) {
     let cx = Ctx { btf };
-    let start = btf.start_id();
+    let start = btf.start_id().0;
     // One pass: the first STRUCT of each alloc_obj_fields name, and the kptrs.
     const NAMES: [&[u8]; 6] =
         [b"bpf_spin_lock", b"bpf_list_head", b"bpf_list_node", b"bpf_rb_root", b"bpf_rb_node", b"bpf_refcount"];
@@ -458,7 +458,7 @@ pub(super) fn check(btf: &Btf, out: &mut Vec<Violation>) {
         |off: u32| off < str_start || strs.get((off - str_start) as usize..).is_none_or(|s| s.starts_with(b"bpf_"));
     for (i, t) in btf.types().iter().enumerate() {
         match &t.kind {
-            TypeKind::Struct(_) if maybe_bpf(t.name_off) => {
+            TypeKind::Struct(_) if maybe_bpf(t.name_off.get()) => {
                 let name = cx.name(t.name_off);
                 if name.starts_with(b"bpf_")
                     && let Some(k) = NAMES.iter().position(|n| *n == name)
@@ -528,7 +528,7 @@ pub(super) fn check(btf: &Btf, out: &mut Vec<Violation>) {
 
 fn violation(btf: &Btf, id: u32, errno: &str, what: &str) -> Violation {
     Violation {
-        id,
+        id: TypeId(id),
         type_line: super::kernel::type_line(btf, id),
         detail: None,
         message: format!("Special fields: {what} (-{errno}; the kernel logs no message)"),

@@ -130,20 +130,20 @@ pub fn patch_gcc_quirks(f: &Fixture, dir: &Path) -> (PathBuf, Vec<GccQuirk>) {
     }
     let mut quirks = Vec::new();
     for v in btf.validate(btfkit::parse::Validation::Kernel) {
-        let offset = offs[(v.id - btf.start_id()) as usize];
+        let offset = offs[(v.id.0 - btf.start_id().0) as usize];
         let rd = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
-        let kind = btf.type_by_id(btfkit::TypeId(v.id)).unwrap().kind();
+        let kind = btf.type_by_id(v.id).unwrap().kind();
         match (kind, v.message.as_str()) {
             // LE int data: the encoding is the top byte of the u32 after the 12-byte header.
             (btfkit::Kind::Int, "Unsupported encoding") => {
                 assert_eq!(bytes[offset + 15], 3, "{}: no SIGNED|CHAR at offset {offset}", f.name);
                 bytes[offset + 15] = 1;
-                quirks.push(GccQuirk::SignedCharEncoding { id: v.id });
+                quirks.push(GccQuirk::SignedCharEncoding { id: v.id.0 });
             }
             (btfkit::Kind::Fwd, "type != 0") => {
                 assert_ne!(rd(offset + 8), 0);
                 bytes[offset + 8..offset + 12].fill(0);
-                quirks.push(GccQuirk::FwdWithSize { id: v.id });
+                quirks.push(GccQuirk::FwdWithSize { id: v.id.0 });
             }
             _ => {}
         }

@@ -199,7 +199,7 @@ impl<'a> Dumper<'a> {
                 }
                 TypeKind::Struct(_) | TypeKind::Union(_) => {
                     self.emit_mods(&mut decls);
-                    if t.name_off == 0 {
+                    if t.name_off.is_empty() {
                         self.step(id)?;
                         let rest = OutTask::Chain { decls, name, lvl, last_was_ptr: false };
                         push_frame(stack, rest, max, id)?;
@@ -209,7 +209,7 @@ impl<'a> Dumper<'a> {
                 }
                 TypeKind::Enum(_) | TypeKind::Enum64(_) => {
                     self.emit_mods(&mut decls);
-                    if t.name_off == 0 {
+                    if t.name_off.is_empty() {
                         self.emit_enum_def(id, t, lvl);
                     } else {
                         self.p(b"enum ");

@@ -76,7 +76,7 @@ impl<'a> Dumper<'a> {
             }
             match &t.kind {
                 TypeKind::Struct(_) | TypeKind::Union(_) => {
-                    if id == cont_id || t.name_off == 0 {
+                    if id == cont_id || t.name_off.is_empty() {
                         return Ok(Walk::Ret(()));
                     }
                     self.emit_struct_fwd(id, t);
@@ -140,8 +140,8 @@ impl<'a> Dumper<'a> {
             }
             TypeKind::Struct(c) | TypeKind::Union(c) => {
                 self.state(id).emit = ING;
-                if top_level_def || t.name_off == 0 {
-                    let cont = if t.name_off == 0 { cont_id } else { id };
+                if top_level_def || t.name_off.is_empty() {
+                    let cont = if t.name_off.is_empty() { cont_id } else { id };
                     if let Some(m) = c.members.first() {
                         let f = EmitFrame::Composite {
                             id,
@@ -215,7 +215,7 @@ impl<'a> Dumper<'a> {
 
     pub(super) fn emit_struct_fwd(&mut self, id: u32, t: &Type) {
         self.p(if matches!(t.kind, TypeKind::Struct(_)) { b"struct" } else { b"union" });
-        if t.name_off != 0 {
+        if !t.name_off.is_empty() {
             self.p(b" ");
         }
         self.emit_type_name(id);
@@ -244,7 +244,7 @@ impl<'a> Dumper<'a> {
         let align = self.align_of(id)?;
         let packed = if is_struct { self.is_struct_packed(c)? } else { false };
         self.p(if is_struct { b"struct" } else { b"union" });
-        if t.name_off != 0 {
+        if !t.name_off.is_empty() {
             self.p(b" ");
         }
         self.emit_type_name(id);
@@ -305,7 +305,7 @@ impl<'a> Dumper<'a> {
 
     /// An enumerator's line up to its value: newline, indent, name (with
     /// its `___N` suffix when the name was taken).
-    pub(super) fn emit_enumerator_name(&mut self, name_off: u32, lvl: usize) {
+    pub(super) fn emit_enumerator_name(&mut self, name_off: StrOff, lvl: usize) {
         let name = self.name(name_off);
         let dup = Self::name_dups(&mut self.ident_names, name);
         self.out.push(b'\n');
@@ -318,7 +318,7 @@ impl<'a> Dumper<'a> {
 
     pub(super) fn emit_enum_def(&mut self, id: u32, t: &'a Type, lvl: usize) {
         self.p(b"enum");
-        if t.name_off != 0 {
+        if !t.name_off.is_empty() {
             self.p(b" ");
         }
         self.emit_type_name(id);

@@ -21,7 +21,7 @@
 //! reachable through a loop libbpf would follow forever) stops the walk:
 //! cyclic or exponential input yields an [`Error`] naming a type id.
 //!
-//! The files follow libbpf's `btf_dump.c` sections: [`sort`] (bpftool's
+//! The files follow libbpf's `btf_dump.c` sections: `sort` (bpftool's
 //! sorted order), `ordering` (`btf_dump_order_type`), `emission`
 //! (`btf_dump_emit_type` and the definitions), `declarators` (type
 //! declarations, parameter lists, member lines), `layout` (size,
@@ -33,7 +33,7 @@ mod emission;
 mod layout;
 mod names;
 mod ordering;
-pub mod sort;
+mod sort;
 
 pub use sort::{disambig_hash, sort_name, sorted_order, str_hash, type_rank};
 
@@ -43,7 +43,7 @@ use ordering::OrderFrame;
 
 use std::collections::HashMap;
 
-use crate::btf::{Btf, Composite, FuncProto, Layout, Member, Param, Type, TypeId, TypeKind};
+use crate::btf::{Btf, Composite, FuncProto, Layout, Member, Param, StrOff, Type, TypeId, TypeKind};
 use crate::error::{Error, Result};
 
 /// What to dump and in which order.
@@ -128,7 +128,7 @@ pub fn render_here(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
             }
         } else if opts.sort {
             for id in sorted_order(btf) {
-                d.dump_type(id)?;
+                d.dump_type(id.0)?;
             }
         } else {
             for id in 1..btf.type_count() {
@@ -156,7 +156,7 @@ fn ty(btf: &Btf, id: u32) -> Option<&Type> {
     if id == 0 { None } else { btf.type_by_id(TypeId(id)) }
 }
 
-fn name_of(btf: &Btf, off: u32) -> &[u8] {
+fn name_of(btf: &Btf, off: StrOff) -> &[u8] {
     btf.str_bytes(off).unwrap_or(b"")
 }
 
@@ -381,7 +381,7 @@ impl<'a> Dumper<'a> {
         ty(self.btf, id)
     }
 
-    fn name(&self, off: u32) -> &'a [u8] {
+    fn name(&self, off: StrOff) -> &'a [u8] {
         name_of(self.btf, off)
     }
 

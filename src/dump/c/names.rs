@@ -12,7 +12,7 @@ impl<'a> Dumper<'a> {
 
     pub(super) fn resolve_name(&mut self, id: u32, ident: bool) -> Name<'a> {
         let Some(t) = self.t(id) else { return Name::Orig(b"") };
-        if t.name_off == 0 {
+        if t.name_off.is_empty() {
             return Name::Orig(b"");
         }
         let orig = self.name(t.name_off);
@@ -76,7 +76,7 @@ impl<'a> Dumper<'a> {
 
     pub(super) fn is_blacklisted(&self, id: u32) -> bool {
         match self.t(id) {
-            Some(t) if t.name_off != 0 => self.name(t.name_off) == b"__builtin_va_list",
+            Some(t) if !t.name_off.is_empty() => self.name(t.name_off) == b"__builtin_va_list",
             _ => false,
         }
     }

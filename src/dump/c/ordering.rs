@@ -71,7 +71,7 @@ impl<'a> Dumper<'a> {
         }
         let Some(t) = self.t(id) else { return Walk::Ret(-1) };
         if os == ING {
-            if matches!(t.kind, TypeKind::Struct(_) | TypeKind::Union(_)) && through_ptr && t.name_off != 0 {
+            if matches!(t.kind, TypeKind::Struct(_) | TypeKind::Union(_)) && through_ptr && !t.name_off.is_empty() {
                 return Walk::Ret(0);
             }
             return Walk::Ret(-1);
@@ -87,7 +87,7 @@ impl<'a> Dumper<'a> {
             }
             TypeKind::Array(a) => Walk::Visit((a.elem.0, false)),
             TypeKind::Struct(c) | TypeKind::Union(c) => {
-                let named = t.name_off != 0;
+                let named = !t.name_off.is_empty();
                 if through_ptr && named {
                     return Walk::Ret(0);
                 }
@@ -101,7 +101,7 @@ impl<'a> Dumper<'a> {
                 }
             }
             TypeKind::Enum(_) | TypeKind::Enum64(_) | TypeKind::Fwd { .. } => {
-                if t.name_off != 0 || !self.state(id).referenced {
+                if !t.name_off.is_empty() || !self.state(id).referenced {
                     self.queue.push(id);
                 }
                 self.state(id).order = DONE;

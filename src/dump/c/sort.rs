@@ -3,12 +3,13 @@
 //! chain walks.
 
 use super::{name_of, ty};
-use crate::btf::{Btf, Type, TypeKind};
+use crate::btf::{Btf, StrOff, Type, TypeId, TypeKind};
 
 const MAX_RANK: i32 = 10;
 
 /// bpftool's `btf_type_rank` (iterative).
-pub fn type_rank(btf: &Btf, mut id: u32, mut has_name: bool) -> i32 {
+pub fn type_rank(btf: &Btf, id: TypeId, mut has_name: bool) -> i32 {
+    let mut id = id.0;
     let mut steps = 0u32;
     loop {
         steps += 1;
@@ -16,7 +17,7 @@ pub fn type_rank(btf: &Btf, mut id: u32, mut has_name: bool) -> i32 {
             return MAX_RANK;
         }
         let Some(t) = ty(btf, id) else { return MAX_RANK };
-        if t.name_off != 0 {
+        if !t.name_off.is_empty() {
             has_name = true;
         }
         match &t.kind {
@@ -48,7 +49,8 @@ pub fn type_rank(btf: &Btf, mut id: u32, mut has_name: bool) -> i32 {
 }
 
 /// bpftool's `btf_type_sort_name` (iterative).
-pub fn sort_name(btf: &Btf, mut id: u32, mut from_ref: bool) -> &[u8] {
+pub fn sort_name(btf: &Btf, id: TypeId, mut from_ref: bool) -> &[u8] {
+    let mut id = id.0;
     let mut steps = 0u32;
     loop {
         steps += 1;
@@ -59,14 +61,14 @@ pub fn sort_name(btf: &Btf, mut id: u32, mut from_ref: bool) -> &[u8] {
         match &t.kind {
             TypeKind::Enum(e) => {
                 let mut off = t.name_off;
-                if !from_ref && off == 0 && !e.values.is_empty() {
+                if !from_ref && off.is_empty() && !e.values.is_empty() {
                     off = e.values[0].name_off;
                 }
                 return name_of(btf, off);
             }
             TypeKind::Enum64(e) => {
                 let mut off = t.name_off;
-                if !from_ref && off == 0 && !e.values.is_empty() {
+                if !from_ref && off.is_empty() && !e.values.is_empty() {
                     off = e.values[0].name_off;
                 }
                 return name_of(btf, off);
@@ -99,15 +101,15 @@ fn hasher(h: u64, v: u64) -> u64 {
     h.wrapping_mul(31).wrapping_add(v)
 }
 
-fn name_hasher(h: u64, btf: &Btf, off: u32) -> u64 {
-    if off == 0 { h } else { hasher(h, str_hash(name_of(btf, off))) }
+fn name_hasher(h: u64, btf: &Btf, off: StrOff) -> u64 {
+    if off.is_empty() { h } else { hasher(h, str_hash(name_of(btf, off))) }
 }
 
 /// bpftool's `btf_type_disambig_hash`, iterative over modifier chains.
-pub fn disambig_hash(btf: &Btf, id: u32, include_members: bool) -> u64 {
+pub fn disambig_hash(btf: &Btf, id: TypeId, include_members: bool) -> u64 {
     // Each chain step contributes `prefix`, then `hasher(prefix, child)`.
     let mut prefixes: Vec<u64> = Vec::new();
-    let mut id = id;
+    let mut id = id.0;
     let base;
     loop {
         let Some(t) = ty(btf, id) else {
@@ -128,7 +130,7 @@ pub fn disambig_hash(btf: &Btf, id: u32, include_members: bool) -> u64 {
                 base = if include_members {
                     c.members.iter().fold(h, |h, m| {
                         let h = name_hasher(h, btf, m.name_off);
-                        hasher(h, disambig_hash(btf, m.ty.0, false))
+                        hasher(h, disambig_hash(btf, m.ty, false))
                     })
                 } else {
                     h
@@ -247,7 +249,7 @@ impl<T: Copy> ChainMemo<T> {
 /// [`disambig_hash`], computed with memoized chain walks (linear time).
 /// On a reference chain that loops (which bpftool would follow until its
 /// stack overflows) the hash of the loop is taken as 0 where it closes.
-pub fn sorted_order(btf: &Btf) -> Vec<u32> {
+pub fn sorted_order(btf: &Btf) -> Vec<TypeId> {
     struct Datum<'a> {
         index: u32,
         rank: i32,
@@ -310,7 +312,7 @@ pub fn sorted_order(btf: &Btf) -> Vec<u32> {
         let own = t.map(|t| name_of(btf, t.name_off)).unwrap_or(b"");
         let rank = match t {
             None => MAX_RANK,
-            Some(t) if t.name_off != 0 => rank_m.get(i, MAX_RANK, rank_step, |_, r| r),
+            Some(t) if !t.name_off.is_empty() => rank_m.get(i, MAX_RANK, rank_step, |_, r| r),
             Some(t) => match &t.kind {
                 TypeKind::Enum(_) | TypeKind::Enum64(_) => 0,
                 TypeKind::Int(_) | TypeKind::Float { .. } => 2,
@@ -320,8 +322,12 @@ pub fn sorted_order(btf: &Btf) -> Vec<u32> {
         let sort_name = match t {
             None => &b""[..],
             Some(t) => match &t.kind {
-                TypeKind::Enum(e) if t.name_off == 0 && !e.values.is_empty() => name_of(btf, e.values[0].name_off),
-                TypeKind::Enum64(e) if t.name_off == 0 && !e.values.is_empty() => name_of(btf, e.values[0].name_off),
+                TypeKind::Enum(e) if t.name_off.is_empty() && !e.values.is_empty() => {
+                    name_of(btf, e.values[0].name_off)
+                }
+                TypeKind::Enum64(e) if t.name_off.is_empty() && !e.values.is_empty() => {
+                    name_of(btf, e.values[0].name_off)
+                }
                 _ => match chain_next(t) {
                     Some(c) => name_m.get(c, b"", name_step, |_, s| s),
                     None => name_of(btf, t.name_off),
@@ -341,5 +347,5 @@ pub fn sorted_order(btf: &Btf) -> Vec<u32> {
             .then_with(|| a.hash.cmp(&b.hash))
             .then_with(|| a.index.cmp(&b.index))
     });
-    v.iter().skip(1).map(|d| d.index).collect()
+    v.iter().skip(1).map(|d| TypeId(d.index)).collect()
 }
