@@ -63,8 +63,8 @@ find . -name '.*.o.cmd' -print0 | xargs -0 awk 'FNR == 1 && /^savedcmd_/ && / -n
 # per-object BTF too; <module>.mod.o and .module-common.o are compiled by
 # Makefile.modfinal's own cmd_cc_o_c, which has no pahole: no BTF, only the nodwarf strip)
 grep '\.c$' "$d/objects.txt" | awk '{print $1}' | while read -r o; do [ -f "$o" ] && echo "$o"; done > "$d/cc-objects.txt"
-grep -v -E '(\.mod|/\.module-common)\.o$' "$d/cc-objects.txt" > "$d/c-objects.txt" || true
-grep -E '(\.mod|/\.module-common)\.o$' "$d/cc-objects.txt" > "$d/modfinal-objects.txt" || true
+grep -v -E '(\.mod|(^|/)\.module-common)\.o$' "$d/cc-objects.txt" > "$d/c-objects.txt" || true
+grep -E '(\.mod|(^|/)\.module-common)\.o$' "$d/cc-objects.txt" > "$d/modfinal-objects.txt" || true
 grep '\.S$' "$d/objects.txt" | awk '{print $1}' | while read -r o; do [ -f "$o" ] && echo "$o"; done > "$d/asm-objects.txt"
 echo "$(wc -l < "$d/c-objects.txt") C objects ($(grep -c -F -x -f modules.order "$d/c-objects.txt" || true) of them modules themselves), $(wc -l < "$d/asm-objects.txt") asm objects, $(wc -l < "$d/modfinal-objects.txt") Makefile.modfinal objects"
 export flags
