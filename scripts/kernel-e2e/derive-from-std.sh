@@ -92,6 +92,7 @@ find "$k" -name '*.o' ! -path "$k/tools/*" -exec touch {} +
 # order among the objects).  A module of one object is that object (it got its BTF above).
 if [ -s modules.order ]; then
     while read -r m; do
+        m=${m%.ko}; m=${m%.o}.o   # (6.1's modules.order lists .ko files, 6.12's .o)
         [ -f "$m" ] && [ -f "$(dirname "$m")/.$(basename "$m").cmd" ] || continue
         head -1 "$(dirname "$m")/.$(basename "$m").cmd" | grep -q -e ' -c -o ' || rm -f "$m"
     done < modules.order
