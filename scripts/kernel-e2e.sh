@@ -103,6 +103,10 @@ SRC_TAR=/usr/src/linux-source-$KVER.tar.xz
 PATCH=$E2E/btfkit-kbuild.patch
 GEN_BTF_END='^kallsymso=""$'   # (measurement) the line after gen_btf's block in link-vmlinux.sh
 KVER_APT=""
+# (bench_modules) the module BTF steps outside kbuild use the flags that the version's
+# Makefile.modfinal gives them: pahole's (PAHOLE_FLAGS) and btfkit's (the patch)
+MOD_PAHOLE_FLAGS=""
+MOD_BTFKIT_FLAGS=""
 kver_tools() { :; }
 if [ "$KVER" != 6.1 ]; then
     [ -f "$E2E/kver-$KVER.sh" ] || { echo "kernel-e2e: ERROR: no scripts/kernel-e2e/kver-$KVER.sh" >&2; exit 1; }
@@ -258,9 +262,11 @@ prepare() {   # $1 variant
             # keep the .ko as it was before it (<module>.ko.prebtf: with its .BTF archive in
             # the btfkit variants), for the batch benchmarks and for btfkit diff
             if [ "$v" != std ]; then
-                sed -i 's|^\(\t*\)$${BTFKIT:-btfkit} dedup --kernel -B vmlinux --in-place $@;|\1cp $@ $@.prebtf; /usr/bin/time -v -o $@.btf-step.time $${BTFKIT:-btfkit} dedup --kernel -B vmlinux --in-place $@;|' scripts/Makefile.modfinal
+                # (6.12's has more flags between --kernel and -B: MOD_BTFKIT_FLAGS)
+                sed -i 's|^\(\t*\)$${BTFKIT:-btfkit} dedup --kernel \([^;]*\)-B vmlinux --in-place $@;|\1cp $@ $@.prebtf; /usr/bin/time -v -o $@.btf-step.time $${BTFKIT:-btfkit} dedup --kernel \2-B vmlinux --in-place $@;|' scripts/Makefile.modfinal
             else
-                sed -i 's|^\(\t*\)LLVM_OBJCOPY="$(OBJCOPY)" $(PAHOLE) -J $(PAHOLE_FLAGS) --btf_base vmlinux $@;|\1cp $@ $@.prebtf; LLVM_OBJCOPY="$(OBJCOPY)" /usr/bin/time -v -o $@.btf-step.time $(PAHOLE) -J $(PAHOLE_FLAGS) --btf_base vmlinux $@;|' scripts/Makefile.modfinal
+                # (6.12 has $(MODULE_PAHOLE_FLAGS) before --btf_base: distilled_base, for external modules only)
+                sed -i 's|^\(\t*\)LLVM_OBJCOPY="$(OBJCOPY)" $(PAHOLE) -J $(PAHOLE_FLAGS) \($(MODULE_PAHOLE_FLAGS) \)\{0,1\}--btf_base vmlinux $@;|\1cp $@ $@.prebtf; LLVM_OBJCOPY="$(OBJCOPY)" /usr/bin/time -v -o $@.btf-step.time $(PAHOLE) -J $(PAHOLE_FLAGS) \2--btf_base vmlinux $@;|' scripts/Makefile.modfinal
             fi
             grep -q 'time -v -o $@.btf-step.time' scripts/Makefile.modfinal || die "$v: module timing sed did not apply"
             # measurement only: wall time of the whole gen_btf step (link + BTF + objcopy)
@@ -830,13 +836,13 @@ bench_modules() {
         for f in $(find "$W/$v/linux" -name '*.ko.prebtf'); do cp "$f" "$b/$(basename "$f" .prebtf)"; done
         n=$(ls "$b" | wc -l)
         if [ "$v" = std ]; then
-            /usr/bin/time -v -o "$b.time" bash -c 'for k in "$1"/*.ko; do LLVM_OBJCOPY=objcopy pahole -J --btf_base "$2" "$k" || exit 1; done' \
-                - "$b" "$W/$v/linux/vmlinux" > "$b.log" 2>&1 || { echo "| $v | pahole failed: $(tail -1 "$b.log") | | | | |"; continue; }
-            echo "| $v | \`pahole -J --btf_base vmlinux\` per module, sequential | $n | $(wall_s "$b.time") | $(f_cpu "$b.time") | $(( $(tv "$b.time" 'Maximum resident set size') / 1024 )) MiB |"
+            /usr/bin/time -v -o "$b.time" bash -c 'for k in "$1"/*.ko; do LLVM_OBJCOPY=objcopy pahole -J $3 --btf_base "$2" "$k" || exit 1; done' \
+                - "$b" "$W/$v/linux/vmlinux" "$MOD_PAHOLE_FLAGS" > "$b.log" 2>&1 || { echo "| $v | pahole failed: $(tail -1 "$b.log") | | | | |"; continue; }
+            echo "| $v | \`pahole -J${MOD_PAHOLE_FLAGS:+ $MOD_PAHOLE_FLAGS} --btf_base vmlinux\` per module, sequential | $n | $(wall_s "$b.time") | $(f_cpu "$b.time") | $(( $(tv "$b.time" 'Maximum resident set size') / 1024 )) MiB |"
         else
-            /usr/bin/time -v -o "$b.time" "$BTFKIT" dedup --kernel -B "$W/$v/linux/vmlinux" --in-place --each "$b"/*.ko > "$b.log" 2>&1 \
+            /usr/bin/time -v -o "$b.time" "$BTFKIT" dedup --kernel $MOD_BTFKIT_FLAGS -B "$W/$v/linux/vmlinux" --in-place --each "$b"/*.ko > "$b.log" 2>&1 \
                 || { echo "| $v | btfkit --each failed: $(tail -1 "$b.log") | | | | |"; continue; }
-            echo "| $v | \`btfkit dedup --kernel -B vmlinux --in-place --each\` ($(nproc) threads) | $n | $(wall_s "$b.time") | $(f_cpu "$b.time") | $(( $(tv "$b.time" 'Maximum resident set size') / 1024 )) MiB |"
+            echo "| $v | \`btfkit dedup --kernel${MOD_BTFKIT_FLAGS:+ $MOD_BTFKIT_FLAGS} -B vmlinux --in-place --each\` ($(nproc) threads) | $n | $(wall_s "$b.time") | $(f_cpu "$b.time") | $(( $(tv "$b.time" 'Maximum resident set size') / 1024 )) MiB |"
             # the same bytes as kbuild's per-module steps?
             local same=0 k
             for k in "$b"/*.ko; do
@@ -929,7 +935,7 @@ R=$W/results.md
     f_mcpu()   { if mods "$1"; then f_cpu "$W/$1/modules.time"; else echo -; fi; }
     f_allcpu() { if mods "$1" && [ -e "$W/$1/build.time" ]; then cat "$W/$1/build.time" "$W/$1/modules.time" > "$W/$1/all.time"; f_cpu "$W/$1/all.time"; else echo -; fi; }
     f_mrelink() { if mods "$1" && [ -e "$W/$1/modules-relink.secs" ]; then cat "$W/$1/modules-relink.secs"; else echo -; fi; }
-    f_mtool()  { if ! mods "$1"; then echo -; elif [ "$1" = std ]; then echo "pahole -J --btf_base vmlinux, per .ko"; else echo "btfkit dedup --kernel -B vmlinux --in-place, per .ko"; fi; }
+    f_mtool()  { if ! mods "$1"; then echo -; elif [ "$1" = std ]; then echo "pahole -J --btf_base vmlinux, per .ko"; else echo "btfkit dedup --kernel${MOD_BTFKIT_FLAGS:+ $MOD_BTFKIT_FLAGS} -B vmlinux --in-place, per .ko"; fi; }
     f_mwall()  { mods "$1" || { echo -; return; }; for f in $(msteps "$1"); do wall_s "$f"; echo; done | awk '{s+=$1} END {printf "%.1f", s}'; }
     f_mscpu()  { mods "$1" || { echo -; return; }; for f in $(msteps "$1"); do f_cpu "$f"; echo; done | awk '{s+=$1} END {printf "%.1f", s}'; }
     f_mrss()   { mods "$1" || { echo -; return; }; for f in $(msteps "$1"); do tv "$f" 'Maximum resident set size'; done | sort -n | tail -1 | awk '{printf "%d MiB", $1/1024}'; }

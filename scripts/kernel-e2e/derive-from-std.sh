@@ -85,9 +85,14 @@ find . -name '.*.o.cmd' -print0 | xargs -0 awk 'FNR == 1 && /^(saved)?cmd_/ && /
         print w[3], w[4]
     }
 }' > "$d/objects.txt"
-grep '\.c$' "$d/objects.txt" | awk '{print $1}' | while read -r o; do [ -f "$o" ] && echo "$o"; done > "$d/c-objects.txt"
+# (modules, issue #15: their objects are compiled by the same cmd_cc_o_c and get their
+# per-object BTF too; <module>.mod.o and .module-common.o are compiled by
+# Makefile.modfinal's own cmd_cc_o_c, which has no pahole: no BTF, only the nodwarf strip)
+grep '\.c$' "$d/objects.txt" | awk '{print $1}' | while read -r o; do [ -f "$o" ] && echo "$o"; done > "$d/cc-objects.txt"
+grep -v -E '(\.mod|(^|/)\.module-common)\.o$' "$d/cc-objects.txt" > "$d/c-objects.txt" || true
+grep -E '(\.mod|(^|/)\.module-common)\.o$' "$d/cc-objects.txt" > "$d/modfinal-objects.txt" || true
 grep '\.S$' "$d/objects.txt" | awk '{print $1}' | while read -r o; do [ -f "$o" ] && echo "$o"; done > "$d/asm-objects.txt"
-echo "$(wc -l < "$d/c-objects.txt") C objects, $(wc -l < "$d/asm-objects.txt") asm objects"
+echo "$(wc -l < "$d/c-objects.txt") C objects ($(grep -c -F -x -f modules.order "$d/c-objects.txt" || true) of them modules themselves), $(wc -l < "$d/asm-objects.txt") asm objects, $(wc -l < "$d/modfinal-objects.txt") Makefile.modfinal objects"
 export flags
 t0=$(date +%s.%N)
 # shellcheck disable=SC2016
@@ -100,10 +105,13 @@ if [ "$FROM" = std ]; then
         done' sh
 fi
 if [ "$v" = nodwarf ]; then
-    # (and each module's ld -r object, which a nodwarf build links from stripped objects)
-    { cat "$d/c-objects.txt" "$d/asm-objects.txt"
-      [ -f modules.order ] && sed -n 's/\.ko$/.o/p' modules.order | while read -r o; do [ -f "$o" ] && echo "$o"; done
-    } | /usr/bin/time -v -o "$d/strip.time" xargs -P "$JOBS" -n 1 objcopy --strip-debug
+    # (and each module's ld -r object, which a nodwarf build links from stripped objects;
+    # 6.1's modules.order lists .ko files, 6.12's .o)
+    { cat "$d/c-objects.txt" "$d/asm-objects.txt" "$d/modfinal-objects.txt"
+      if [ -f modules.order ]; then
+          sed 's/\.ko$//; s/\.o$//; s/$/.o/' modules.order | while read -r o; do [ -f "$o" ] && echo "$o"; done
+      fi
+    } | sort -u | /usr/bin/time -v -o "$d/strip.time" xargs -P "$JOBS" -n 1 objcopy --strip-debug
 fi
 t1=$(date +%s.%N)
 echo "$t0 $t1" | awk '{printf "%.1f\n", $2-$1}' > "$d/encode.secs"
@@ -115,6 +123,17 @@ echo "== $(date -u +%T) $v: per-object step in $(cat "$d/encode.secs") s wall; C
 make -C "$k" -j"$JOBS" KBUILD_NOCMDDEP=1 prepare > "$d/derive-prepare.log" 2>&1 \
     || { tail -20 "$d/derive-prepare.log"; echo "derive-from-std.sh: make prepare failed" >&2; exit 1; }
 find "$k" -name '*.o' ! -path "$k/tools/*" -exec touch {} +
+# A module of several objects (<module>.o = ld -r of them, e.g. fs/ext4/ext4.o) must be
+# linked again from its objects, now with their .BTF: remove it (the touch above gives no
+# order among the objects).  A module of one object is that object (it got its BTF above).
+if [ -s modules.order ]; then
+    while read -r m; do
+        m=${m%.ko}; m=${m%.o}.o   # (6.1's modules.order lists .ko files, 6.12's .o)
+        [ -f "$m" ] && [ -f "$(dirname "$m")/.$(basename "$m").cmd" ] || continue
+        head -1 "$(dirname "$m")/.$(basename "$m").cmd" | grep -q -e ' -c -o ' || rm -f "$m"
+    done < modules.order
+    rm -f $(find . -name '*.ko' ! -path './tools/*')
+fi
 # marked as built by another tool: kernel-e2e.sh patches the tree and relinks it
 cp "$s/build.secs" "$d/build.secs"; cp "$s/build.time" "$d/build.time"
 if [ -f "$s/modules.time" ]; then cp "$s/modules.time" "$d/modules.time"; cp "$s/modules.secs" "$d/modules.secs"; fi

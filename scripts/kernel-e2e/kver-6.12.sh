@@ -18,11 +18,14 @@ PATCH=$E2E/btfkit-kbuild-6.12.patch
 # the measurement's gen_btf end mark goes before the kallsyms passes.
 GEN_BTF_END='^\t# kallsyms support$'
 KVER_APT="cmake libdw-dev"
-# No modules on 6.12 yet (issue #15, left to do): MODULES stays off as in the 6.12 run,
-# and the module stages, checks and programs are skipped.
-E2E_MODULES=0
-MODULE_CONFIG=""
-MODULES_M=""
+# Modules (issue #15): the 6.1 lists of kernel-e2e.sh (MODULE_CONFIG, MODULES_M) as they are;
+# every one of those options has the same name in 6.12.
+E2E_MODULES=1
+# the module BTF step's flags (bench_modules, outside kbuild): 6.12's PAHOLE_FLAGS with
+# pahole 1.30 (scripts/Makefile.btf; MODULE_PAHOLE_FLAGS' distilled_base is for external
+# modules only), and what btfkit-kbuild-6.12.patch's Makefile.modfinal passes
+MOD_PAHOLE_FLAGS="-j --btf_features=encode_force,var,float,enum64,decl_tag,type_tag,optimized_func,consistent_func,decl_tag_kfuncs --lang_exclude=rust"
+MOD_BTFKIT_FLAGS="--skip-inconsistent-proto --optimized-func --kfunc-tags"
 # config options on top of the 6.1 ones (scripts/kernel-e2e/config-6.12.fragment)
 BPF_CONFIG="$BPF_CONFIG $(sed 's/#.*//' "$E2E/config-6.12.fragment" | tr '\n' ' ')"
 
