@@ -144,11 +144,12 @@ enum ArchiveCmd {
     #[command(
         after_help = "Example:\n  btfkit archive build --base-member /sys/kernel/btf/vmlinux ext4.ko xfs.ko.zst -o kernel.btfa\n\n\
 Layout: member 0 is the base BTF, every other member is a split BTF over it, back to back.\n\
-(--base-member was spelled --base before; that spelling still works.)"
+(--base-member was spelled --base before; --base, like -B, now means a split base only, which\n\
+archive build has none of.)"
     )]
     Build {
         /// The base BTF, written as member 0; the children are split BTF over it
-        #[arg(long, alias = "base", value_name = "BASE")]
+        #[arg(long, value_name = "BASE")]
         base_member: PathBuf,
         /// Split BTFs over the base (raw or ELF, e.g. .ko files)
         children: Vec<PathBuf>,

@@ -453,43 +453,6 @@ fn cli_split_btf_with_bases() {
     }
 }
 
-/// Timing on two vmlinux-sized BTFs: `cargo test --release --test diff -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn timing_vmlinux_pairs() {
-    let Some(p) = common::host_vmlinux() else {
-        return common::skip_soft("/sys/kernel/btf/vmlinux not readable");
-    };
-    let t = std::time::Instant::now();
-    let a = input::load(&p, None).unwrap();
-    eprintln!("load vmlinux ({} types): {:?}", a.types().len(), t.elapsed());
-    let b = permute(&a, 7);
-    // For timing the CLI: target/tmp-diff-tests/vmlinux.permuted.btf
-    let out = common::root().join("target/tmp-diff-tests");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("vmlinux.permuted.btf"), btfkit::write::to_bytes(&b)).unwrap();
-    let t = std::time::Instant::now();
-    let r = diff(&a, &b);
-    eprintln!("vmlinux vs permuted vmlinux: {:?} ({})", t.elapsed(), r.summary());
-    let mut c = permute(&a, 8);
-    // A few changes: drop the last member of every 1000th struct.
-    for t in btfkit::btf::unchecked::types_mut(&mut c).iter_mut().step_by(1000) {
-        if let btfkit::TypeKind::Struct(s) = &mut t.kind {
-            s.members.pop();
-        }
-    }
-    std::fs::write(out.join("vmlinux.changed.btf"), btfkit::write::to_bytes(&c)).unwrap();
-    let t = std::time::Instant::now();
-    let r = diff(&a, &c);
-    eprintln!("vmlinux vs permuted+changed vmlinux: {:?} ({})", t.elapsed(), r.summary());
-    if let Some(shared) = common::shared() {
-        let k = input::load(&shared.join("fixtures/kernel-archive/standard.btf"), None).unwrap();
-        let t = std::time::Instant::now();
-        let r = diff(&a, &k);
-        eprintln!("host vmlinux vs 6.1 standard.btf: {:?} ({})", t.elapsed(), r.summary());
-    }
-}
-
 #[test]
 fn malformed_builder_input_does_not_panic() {
     // Dangling ids, a modifier loop without a pointer, a self-containing
