@@ -15,6 +15,8 @@
 
 use std::path::PathBuf;
 
+use crate::btf::{StrOff, TypeId};
+
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -90,7 +92,7 @@ pub enum Error {
         /// Byte offset of the type in the input.
         offset: usize,
         /// The type's id.
-        id: u32,
+        id: TypeId,
         /// Bytes the type needs, from its start.
         need: usize,
         /// Bytes left in the type section from its start.
@@ -102,7 +104,7 @@ pub enum Error {
         /// Byte offset of the type in the input.
         offset: usize,
         /// The type's id.
-        id: u32,
+        id: TypeId,
         /// The kind number found.
         kind: u32,
     },
@@ -113,7 +115,7 @@ pub enum Error {
         /// Byte offset of the type in the input (0 if the type was built in memory).
         offset: usize,
         /// The type's id.
-        id: u32,
+        id: TypeId,
         /// The kind's name, e.g. `"STRUCT"`.
         kind: &'static str,
         /// Which rule it breaks.
@@ -124,19 +126,19 @@ pub enum Error {
     #[error("type [{id}]: invalid {what} string offset {str_off}")]
     BadStringOffset {
         /// The type's id.
-        id: u32,
+        id: TypeId,
         /// Which kind of name is bad, e.g. `"string"`.
         what: &'static str,
         /// The offending offset into the string section.
-        str_off: u32,
+        str_off: StrOff,
     },
     /// A type refers to a type id that does not exist.
     #[error("type [{id}]: referenced type id {target} out of range (last valid id is {max})")]
     BadTypeId {
         /// The referring type's id.
-        id: u32,
+        id: TypeId,
         /// The id it refers to.
-        target: u32,
+        target: TypeId,
         /// The largest valid id (including the base BTF's ids for split BTF).
         max: u32,
     },
@@ -145,7 +147,7 @@ pub enum Error {
     #[error("type [{id}]: reference loop through {path} that does not go through a pointer")]
     RefLoop {
         /// A type id on the loop.
-        id: u32,
+        id: TypeId,
         /// The loop's ids, for the message.
         path: String,
     },
@@ -157,7 +159,7 @@ pub enum Error {
     )]
     DedupLoop {
         /// A type id on the loop.
-        id: u32,
+        id: TypeId,
         /// The loop's ids, for the message.
         path: String,
     },
@@ -179,7 +181,7 @@ pub enum Error {
         /// The type being built or extended: the id the new type would get,
         /// or the last type's id for the methods that extend it (`add_field`,
         /// `add_param`, ...), or the referenced id that is too large.
-        id: u32,
+        id: TypeId,
         /// What is wrong.
         why: String,
     },
@@ -194,16 +196,16 @@ pub enum Error {
     #[error("cannot remove type [{id}]: not an own type of this BTF")]
     NotOwnType {
         /// The type id given.
-        id: u32,
+        id: TypeId,
     },
     /// `Btf::remove_types` would leave a kept type referring to a removed
     /// type that has no replacement.
     #[error("type [{id}] refers to type [{target}], which is removed without a replacement")]
     RemovedTarget {
         /// The kept type.
-        id: u32,
+        id: TypeId,
         /// The removed type it refers to.
-        target: u32,
+        target: TypeId,
     },
 
     // ---- Archives, merging and dedup ----
@@ -263,7 +265,7 @@ pub enum Error {
     #[error("dedup: type [{id}]: {why}")]
     Dedup {
         /// The type where the walk stopped.
-        id: u32,
+        id: TypeId,
         /// What is inconsistent.
         why: String,
     },
@@ -274,7 +276,7 @@ pub enum Error {
     #[error("root type id {id} out of range (1..{count})")]
     BadRoot {
         /// The id given.
-        id: u32,
+        id: TypeId,
         /// The number of type ids, void included (valid ids are below it).
         count: u32,
     },
@@ -288,20 +290,20 @@ pub enum Error {
     #[error("unsatisfiable type cycle, id:[{id}]")]
     TypeCycle {
         /// A type on the cycle.
-        id: u32,
+        id: TypeId,
     },
     /// A type declaration's chain of modifiers, arrays and prototypes loops.
     #[error("type [{id}]: declaration chain loops")]
     DeclarationLoop {
         /// The type where the loop was noticed.
-        id: u32,
+        id: TypeId,
     },
     /// A walk over the type graph got deeper than its bound (a loop the
     /// validation allows, or a graph too deep to print).
     #[error("type [{id}]: {walk} deeper than {max} frames (type graph loops)")]
     WalkTooDeep {
         /// The type being walked.
-        id: u32,
+        id: TypeId,
         /// Which walk, e.g. `"C dump walk"`.
         walk: &'static str,
         /// The bound, in frames.
@@ -311,7 +313,7 @@ pub enum Error {
     #[error("type [{id}]: C dump needs more than {limit} steps (type graph blows up)")]
     WorkLimit {
         /// The type being dumped.
-        id: u32,
+        id: TypeId,
         /// The bound, in steps.
         limit: u64,
     },
@@ -319,7 +321,7 @@ pub enum Error {
     #[error("type [{id}]: C output exceeds {limit} bytes ({why})")]
     OutputLimit {
         /// The type being dumped.
-        id: u32,
+        id: TypeId,
         /// The bound, in bytes.
         limit: usize,
         /// Where it happened.

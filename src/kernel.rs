@@ -529,12 +529,12 @@ pub fn finish(btf: &mut Btf, syms: &ImageSymbols, opts: &KernelOptions) -> Resul
         let mut m = Member { id, section: section.to_vec(), vars: Vec::new(), extent: 0 };
         for v in d.vars.iter() {
             let Some(vt) = btf.type_by_id(v.ty) else {
-                return Err(Error::BadTypeId { id: id.0, target: v.ty.0, max: btf.type_count() - 1 });
+                return Err(Error::BadTypeId { id, target: v.ty, max: btf.type_count() - 1 });
             };
             if !matches!(vt.kind, TypeKind::Var { .. }) {
                 return Err(Error::BadType {
                     offset: 0,
-                    id: id.0,
+                    id,
                     kind: "DATASEC",
                     why: format!("entry [{}] is not a VAR", v.ty.0),
                 });

@@ -383,7 +383,7 @@ fn validate(btf: &Btf, h: &Header, opts: &ParseOptions, total: usize) -> Result<
     match btf.type_by_id(v.id).filter(|_| v.id.0 >= start) {
         Some(t) => Err(Error::BadType {
             offset: offs.get((v.id.0 - start) as usize).copied().unwrap_or(first),
-            id: v.id.0,
+            id: v.id,
             kind: t.kind().name(),
             why,
         }),
@@ -508,7 +508,7 @@ fn encoded_len_at<E: Endian>(e: E, d: &[u8]) -> Option<usize> {
 
 fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
     if d.len() < 12 {
-        return Err(Error::TruncatedType { offset: off, id, need: 12, have: d.len() });
+        return Err(Error::TruncatedType { offset: off, id: TypeId(id), need: 12, have: d.len() });
     }
     let name_off = rd32(e, d, 0);
     let info = rd32(e, d, 4);
@@ -517,7 +517,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
     let kflag = info >> 31 != 0;
     let kind_no = (info >> 24) & 0x1f;
     let Some(kind) = Kind::from_u32(kind_no) else {
-        return Err(Error::UnknownKind { offset: off, id, kind: kind_no });
+        return Err(Error::UnknownKind { offset: off, id: TypeId(id), kind: kind_no });
     };
     let elem = match kind {
         Kind::Int | Kind::Var | Kind::DeclTag => 4,
@@ -529,7 +529,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
     };
     let need = 12 + elem;
     if d.len() < need {
-        return Err(Error::TruncatedType { offset: off, id, need, have: d.len() });
+        return Err(Error::TruncatedType { offset: off, id: TypeId(id), need, have: d.len() });
     }
     let x = &d[12..need];
     let r = |i: usize| rd32(e, x, i);
@@ -592,7 +592,7 @@ fn parse_type<E: Endian>(e: E, d: &[u8], id: u32, off: usize) -> Result<Type> {
         Kind::Float => TypeKind::Float { size: st },
         Kind::DeclTag => TypeKind::DeclTag { ty: tid(st), component_idx: r(0) as i32, attr: kflag },
         Kind::TypeTag => TypeKind::TypeTag { ty: tid(st), attr: kflag },
-        Kind::Unknown => return Err(Error::UnknownKind { offset: off, id, kind: 0 }),
+        Kind::Unknown => return Err(Error::UnknownKind { offset: off, id: TypeId(id), kind: 0 }),
     };
     let mut t = Type::new(StrOff(name_off), kind);
     // Whatever the model does not reproduce from the kind data is kept as is

@@ -77,5 +77,5 @@ fn huge_counts_are_checked_before_allocation() {
     let info = (4u32 << 24) | 0xffff;
     bytes[24 + 4..24 + 8].copy_from_slice(&info.to_le_bytes());
     let err = parse::parse(&bytes).unwrap_err();
-    assert!(matches!(err, btfkit::Error::TruncatedType { id: 1, .. }), "{err}");
+    assert!(matches!(err, btfkit::Error::TruncatedType { id: TypeId(1), .. }), "{err}");
 }

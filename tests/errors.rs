@@ -21,18 +21,21 @@ fn builder_misuse_names_the_method_and_the_type() {
     let mut b = int_and_struct();
     // Type [3] would be the next one.
     let e = b.add_int("", 4, 0).unwrap_err();
-    assert!(matches!(&e, Error::Build { op: "add_int", id: 3, why } if why.contains("name")), "{e:?}");
+    assert!(matches!(&e, Error::Build { op: "add_int", id: TypeId(3), why } if why.contains("name")), "{e:?}");
     assert_eq!(e.to_string(), "add_int: type [3]: INT needs a name");
     let e = b.add_int("i", 3, 0).unwrap_err();
-    assert!(matches!(e, Error::Build { op: "add_int", id: 3, .. }), "{e:?}");
+    assert!(matches!(e, Error::Build { op: "add_int", id: TypeId(3), .. }), "{e:?}");
     // Extending the last type: its id, [2] is a STRUCT, not an ENUM.
     let e = b.add_enum_value("A", 1).unwrap_err();
-    assert!(matches!(&e, Error::Build { op: "add_enum_value", id: 2, why } if why.contains("not an ENUM")), "{e:?}");
+    assert!(
+        matches!(&e, Error::Build { op: "add_enum_value", id: TypeId(2), why } if why.contains("not an ENUM")),
+        "{e:?}"
+    );
     b.add_ptr(TypeId(2)).unwrap();
     let e = b.add_field("y", TypeId(1), 32, 0).unwrap_err();
-    assert!(matches!(e, Error::Build { op: "add_field", id: 3, .. }), "{e:?}");
+    assert!(matches!(e, Error::Build { op: "add_field", id: TypeId(3), .. }), "{e:?}");
     let e = b.add_ptr(TypeId(u32::MAX)).unwrap_err();
-    assert!(matches!(&e, Error::Build { op: "add_ptr", id: 4, why } if why.contains("4294967295")), "{e:?}");
+    assert!(matches!(&e, Error::Build { op: "add_ptr", id: TypeId(4), why } if why.contains("4294967295")), "{e:?}");
     // Nothing was added by the failed calls.
     assert_eq!(b.type_count(), 4);
     let e = b.add_str("a\0b").unwrap_err();
@@ -43,9 +46,9 @@ fn builder_misuse_names_the_method_and_the_type() {
 fn remove_types_errors_name_the_types() {
     let mut b = int_and_struct();
     let e = b.remove_types(&[TypeId(0)], &HashMap::new()).unwrap_err();
-    assert!(matches!(e, Error::NotOwnType { id: 0 }), "{e:?}");
+    assert!(matches!(e, Error::NotOwnType { id: TypeId(0) }), "{e:?}");
     let e = b.remove_types(&[TypeId(1)], &HashMap::new()).unwrap_err();
-    assert!(matches!(e, Error::RemovedTarget { id: 2, target: 1 }), "{e:?}");
+    assert!(matches!(e, Error::RemovedTarget { id: TypeId(2), target: TypeId(1) }), "{e:?}");
     assert_eq!(b.type_count(), 3, "unchanged on error");
 }
 
@@ -92,7 +95,7 @@ fn merging_nothing_and_a_foreign_base() {
 fn c_dump_roots_and_a_closed_pipe() {
     let b = int_and_struct();
     let e = dump::c::resolve_root(&b, "7").unwrap_err();
-    assert!(matches!(e, Error::BadRoot { id: 7, count: 3 }), "{e:?}");
+    assert!(matches!(e, Error::BadRoot { id: TypeId(7), count: 3 }), "{e:?}");
     let e = dump::c::resolve_root(&b, "nope").unwrap_err();
     assert!(matches!(&e, Error::NoTypeNamed { name } if name == "nope"), "{e:?}");
     struct Closed;

@@ -242,7 +242,7 @@ fn string_offset_out_of_range() {
     wr(&mut d, T_INT, str_len + 100);
     let (e, m) = err(&d);
     assert!(
-        matches!(e, Error::BadStringOffset { id: 1, what: "type name", str_off } if str_off == str_len + 100),
+        matches!(e, Error::BadStringOffset { id: TypeId(1), what: "type name", str_off } if str_off.get() == str_len + 100),
         "{e:?}"
     );
     has(&m, "type [1]");
@@ -250,12 +250,12 @@ fn string_offset_out_of_range() {
     // Exactly one past the end.
     let mut d = d0.clone();
     wr(&mut d, T_INT, str_len);
-    assert!(matches!(err(&d).0, Error::BadStringOffset { id: 1, .. }));
+    assert!(matches!(err(&d).0, Error::BadStringOffset { id: TypeId(1), .. }));
     // Second member name of the struct [3].
     let mut d = d0.clone();
     wr(&mut d, T_STRUCT + 12 + 12, 0xffff_fff0);
     let (e, m) = err(&d);
-    assert!(matches!(e, Error::BadStringOffset { id: 3, what: "member name", .. }), "{e:?}");
+    assert!(matches!(e, Error::BadStringOffset { id: TypeId(3), what: "member name", .. }), "{e:?}");
     has(&m, "type [3]");
 }
 
@@ -295,13 +295,13 @@ fn type_id_out_of_range() {
     let mut d = small_bytes();
     wr(&mut d, T_PTR + 8, 999);
     let (e, m) = err(&d);
-    assert!(matches!(e, Error::BadTypeId { id: 2, target: 999, max: 7 }), "{e:?}");
+    assert!(matches!(e, Error::BadTypeId { id: TypeId(2), target: TypeId(999), max: 7 }), "{e:?}");
     has(&m, "type [2]");
     has(&m, "999");
     // One past the last id.
     let mut d = small_bytes();
     wr(&mut d, T_STRUCT + 12 + 4, 8);
-    assert!(matches!(err(&d).0, Error::BadTypeId { id: 3, target: 8, max: 7 }));
+    assert!(matches!(err(&d).0, Error::BadTypeId { id: TypeId(3), target: TypeId(8), max: 7 }));
 }
 
 #[test]
@@ -315,7 +315,7 @@ fn vlen_overruns_the_section() {
         let (e, m) = err(&d);
         let have = TYPES_END - T_STRUCT;
         assert!(
-            matches!(e, Error::TruncatedType { offset: T_STRUCT, id: 3, need, have: h }
+            matches!(e, Error::TruncatedType { offset: T_STRUCT, id: TypeId(3), need, have: h }
                 if need == 12 + 12 * vlen as usize && h == have),
             "vlen {vlen}: {e:?}"
         );
@@ -329,7 +329,7 @@ fn vlen_overruns_the_section() {
     assert_eq!(info & 0xffff, 1);
     wr(&mut d, t_enum + 4, info + 1);
     let (e, m) = err(&d);
-    assert!(matches!(e, Error::TruncatedType { offset: 132, id: 7, need: 28, have: 20 }), "{e:?}");
+    assert!(matches!(e, Error::TruncatedType { offset: 132, id: TypeId(7), need: 28, have: 20 }), "{e:?}");
     has(&m, "type [7]");
 }
 
@@ -339,7 +339,7 @@ fn unknown_kind() {
         let mut d = small_bytes();
         wr(&mut d, T_PTR + 4, kind << 24);
         let (e, m) = err(&d);
-        assert!(matches!(e, Error::UnknownKind { offset: T_PTR, id: 2, kind: k } if k == kind), "{e:?}");
+        assert!(matches!(e, Error::UnknownKind { offset: T_PTR, id: TypeId(2), kind: k } if k == kind), "{e:?}");
         has(&m, &format!("offset {T_PTR}"));
         has(&m, "type [2]");
     }
@@ -358,15 +358,12 @@ fn typedef_cycle() {
     let bb = b.add_typedef("b", a).unwrap();
     assert_eq!(bb.0, int.0 + 2);
     let (e, m) = built_err(&b);
-    assert!(
-        matches!(&e, Error::RefLoop { id, path } if (*id == a.0 || *id == bb.0) && path.contains("TYPEDEF")),
-        "{e:?}"
-    );
+    assert!(matches!(&e, Error::RefLoop { id, path } if (*id == a || *id == bb) && path.contains("TYPEDEF")), "{e:?}");
     has(&m, &format!("[{}]", a.0));
     // Self-referencing typedef and a const/volatile/typedef triangle.
     let mut b = Btf::new();
     b.add_typedef("self", TypeId(1)).unwrap();
-    assert!(matches!(built_err(&b).0, Error::RefLoop { id: 1, .. }));
+    assert!(matches!(built_err(&b).0, Error::RefLoop { id: TypeId(1), .. }));
     let mut b = Btf::new();
     b.add_const(TypeId(2)).unwrap();
     b.add_volatile(TypeId(3)).unwrap();
@@ -384,7 +381,7 @@ fn struct_containing_itself_by_value() {
     b.add_field("x", int, 0, 0).unwrap();
     b.add_field("me", s, 32, 0).unwrap();
     let (e, m) = built_err(&b);
-    assert!(matches!(&e, Error::RefLoop { id, path } if *id == s.0 && path.contains("STRUCT")), "{e:?}");
+    assert!(matches!(&e, Error::RefLoop { id, path } if *id == s && path.contains("STRUCT")), "{e:?}");
     has(&m, &format!("type [{}]", s.0));
     // Through an array of itself.
     let mut b = Btf::new();
@@ -408,7 +405,7 @@ fn func_pointing_to_non_func_proto() {
     let f = b.add_func("f", func_linkage::GLOBAL, int).unwrap();
     let (e, m) = built_err(&b);
     assert!(
-        matches!(&e, Error::BadType { id, kind: "FUNC", why, .. } if *id == f.0 && why.contains("not FUNC_PROTO")),
+        matches!(&e, Error::BadType { id, kind: "FUNC", why, .. } if *id == f && why.contains("not FUNC_PROTO")),
         "{e:?}"
     );
     has(&m, &format!("type [{}]", f.0));
@@ -416,7 +413,7 @@ fn func_pointing_to_non_func_proto() {
     // FUNC -> void.
     let mut b = Btf::new();
     b.add_func("g", func_linkage::STATIC, TypeId::VOID).unwrap();
-    assert!(matches!(built_err(&b).0, Error::BadType { id: 1, kind: "FUNC", .. }));
+    assert!(matches!(built_err(&b).0, Error::BadType { id: TypeId(1), kind: "FUNC", .. }));
 }
 
 #[test]
@@ -442,7 +439,7 @@ fn errors_name_the_file_offset() {
     wr(&mut d, T_PTR + 4, 25 << 24);
     let opts = ParseOptions::new().with_file_offset(1000);
     let e = parse::parse_with(&d, &opts).unwrap_err();
-    assert!(matches!(e, Error::UnknownKind { offset, id: 2, .. } if offset == 1000 + T_PTR), "{e:?}");
+    assert!(matches!(e, Error::UnknownKind { offset, id: TypeId(2), .. } if offset == 1000 + T_PTR), "{e:?}");
 }
 
 #[test]
@@ -596,7 +593,7 @@ fn unused_size_field_must_be_zero() {
         wr(&mut d, off + 8, 1);
         let (e, m) = err(&d);
         assert!(
-            matches!(&e, Error::BadType { offset, id: i, kind: k, why } if *offset == off && *i == id && *k == kind && why.contains(" != 0")),
+            matches!(&e, Error::BadType { offset, id: i, kind: k, why } if *offset == off && *i == TypeId(id) && *k == kind && why.contains(" != 0")),
             "{e:?}"
         );
         has(&m, &format!("offset {off}"));
@@ -611,16 +608,16 @@ fn unused_bits_rejected() {
     let mut d = small_bytes();
     wr(&mut d, T_PTR + 4, (2 << 24) | (1 << 16)); // PTR with a bit in info's unused byte
     let (e, m) = err(&d);
-    assert!(matches!(e, Error::BadType { offset: T_PTR, id: 2, kind: "PTR", .. }), "{e:?}");
+    assert!(matches!(e, Error::BadType { offset: T_PTR, id: TypeId(2), kind: "PTR", .. }), "{e:?}");
     has(&m, "type [2]");
     let mut d = small_bytes();
     wr(&mut d, T_PTR + 4, (2 << 24) | (1 << 31)); // kind_flag on a PTR
-    assert!(matches!(err(&d).0, Error::BadType { id: 2, kind: "PTR", .. }));
+    assert!(matches!(err(&d).0, Error::BadType { id: TypeId(2), kind: "PTR", .. }));
     let mut d = small_bytes();
     let v = rd(&d, T_INT + 12);
     wr(&mut d, T_INT + 12, v | 1 << 28); // INT data: a bit above the encoding
     let (e, _) = err(&d);
-    assert!(matches!(e, Error::BadType { offset: T_INT, id: 1, kind: "INT", .. }), "{e:?}");
+    assert!(matches!(e, Error::BadType { offset: T_INT, id: TypeId(1), kind: "INT", .. }), "{e:?}");
 }
 
 /// A DECL_TAG whose value is an empty string at a non-zero offset is rejected
@@ -636,7 +633,7 @@ fn empty_decl_tag_value_anywhere_is_rejected() {
     b.push_type(btfkit::Type::new(empty_off, btfkit::TypeKind::DeclTag { ty: int, component_idx: -1, attr: false }))
         .unwrap();
     let (err, _) = err(&btfkit::write::to_bytes(&b));
-    assert!(matches!(err, btfkit::Error::BadType { id: 2, .. }), "{err}");
+    assert!(matches!(err, btfkit::Error::BadType { id: TypeId(2), .. }), "{err}");
     assert!(err.to_string().contains("Invalid value"), "{err}");
 }
 
@@ -692,9 +689,9 @@ fn push_type_checks_strings_and_ids_unchecked_does_not() {
     let int = b.add_int("int", 4, 0).unwrap();
     let bad_name = Type::new(StrOff(1000), TypeKind::Ptr(int));
     let e = b.push_type(bad_name.clone()).unwrap_err();
-    assert!(matches!(e, btfkit::Error::BadStringOffset { id: 2, str_off: 1000, .. }), "{e:?}");
+    assert!(matches!(e, btfkit::Error::BadStringOffset { id: TypeId(2), str_off: StrOff(1000), .. }), "{e:?}");
     let too_big = Type::new(StrOff::EMPTY, TypeKind::Ptr(TypeId(u32::MAX)));
-    assert!(matches!(b.push_type(too_big).unwrap_err(), btfkit::Error::BadTypeId { id: 2, .. }));
+    assert!(matches!(b.push_type(too_big).unwrap_err(), btfkit::Error::BadTypeId { id: TypeId(2), .. }));
     assert_eq!(b.type_count(), 2, "nothing appended");
     let fwd = b.push_type(Type::new(StrOff::EMPTY, TypeKind::Ptr(TypeId(3)))).unwrap();
     assert_eq!(b.add_ptr(int).unwrap(), TypeId(fwd.0 + 1), "a forward reference, as the builder allows");

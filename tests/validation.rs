@@ -55,8 +55,8 @@ fn known_disagreement(e: &Error, lib: &LBtf) -> Option<&'static str> {
         // but not its return type; every btfkit consumer may look any
         // referenced id up, so btfkit checks every id.
         Error::BadTypeId { id, target, .. } => {
-            let (kind, st) = lib.type_words(*id)?;
-            (kind == btfkit::Kind::FuncProto as u32 && st == *target)
+            let (kind, st) = lib.type_words(id.0)?;
+            (kind == btfkit::Kind::FuncProto as u32 && st == target.0)
                 .then_some("FUNC_PROTO return type id out of range")
         }
         _ => None,

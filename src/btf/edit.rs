@@ -34,7 +34,7 @@ impl Btf {
             match own(id) {
                 Some(i) => removed[i] = true,
                 None => {
-                    return Err(Error::NotOwnType { id: id.0 });
+                    return Err(Error::NotOwnType { id });
                 }
             }
         }
@@ -73,7 +73,7 @@ impl Btf {
                 }
             });
             if let Some(r) = bad {
-                return Err(Error::RemovedTarget { id: start + i as u32, target: r.0 });
+                return Err(Error::RemovedTarget { id: TypeId(start + i as u32), target: r });
             }
         }
         let old = std::mem::take(self.types_mut());

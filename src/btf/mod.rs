@@ -367,13 +367,13 @@ impl Btf {
         let mut bad_str = None;
         t.for_each_str(|off, what| {
             if bad_str.is_none() && !self.is_valid_str_off(off) {
-                bad_str = Some(Error::BadStringOffset { id, what, str_off: off.get() });
+                bad_str = Some(Error::BadStringOffset { id: TypeId(id), what, str_off: off });
             }
         });
         let mut bad_id = None;
         t.for_each_ref(|r| {
             if bad_id.is_none() && r.0 > MAX_TYPE_ID {
-                bad_id = Some(Error::BadTypeId { id, target: r.0, max: MAX_TYPE_ID });
+                bad_id = Some(Error::BadTypeId { id: TypeId(id), target: r, max: MAX_TYPE_ID });
             }
         });
         if let Some(e) = bad_str.or(bad_id) {
@@ -415,7 +415,7 @@ impl Btf {
 
     /// A builder error about the type the call would add (the next id).
     fn build_err(&self, op: &'static str, why: impl Into<String>) -> Error {
-        Error::Build { op, id: self.type_count(), why: why.into() }
+        Error::Build { op, id: TypeId(self.type_count()), why: why.into() }
     }
 
     fn add_named(&mut self, name: &str, kind: TypeKind) -> Result<TypeId> {
@@ -502,12 +502,12 @@ impl Btf {
     /// The last own type, which `op` extends.
     fn last_mut(&mut self, op: &'static str) -> Result<&mut Type> {
         let id = self.type_count();
-        self.types.last_mut().ok_or_else(|| Error::Build { op, id, why: "no type to add to".into() })
+        self.types.last_mut().ok_or_else(|| Error::Build { op, id: TypeId(id), why: "no type to add to".into() })
     }
 
     /// A builder error about the last type (which `op` extends).
     fn last_err(&self, op: &'static str, why: impl Into<String>) -> Error {
-        Error::Build { op, id: self.type_count().saturating_sub(1), why: why.into() }
+        Error::Build { op, id: TypeId(self.type_count().saturating_sub(1)), why: why.into() }
     }
 
     /// Adds a member to the last added STRUCT/UNION. A non-zero
@@ -525,19 +525,19 @@ impl Btf {
             _ => {
                 return Err(Error::Build {
                     op: "add_field",
-                    id: last,
+                    id: TypeId(last),
                     why: "the last type is not a struct or union".into(),
                 });
             }
         };
         if c.members.len() >= 0xffff {
-            return Err(Error::Build { op: "add_field", id: last, why: "too many members".into() });
+            return Err(Error::Build { op: "add_field", id: TypeId(last), why: "too many members".into() });
         }
         if bitfield_size != 0 && !c.kflag {
             if c.members.iter().any(|m| m.offset > 0x00ff_ffff) {
                 return Err(Error::Build {
                     op: "add_field",
-                    id: last,
+                    id: TypeId(last),
                     why: "member offset too large for bitfield encoding".into(),
                 });
             }
@@ -568,10 +568,14 @@ impl Btf {
         let last = self.type_count().saturating_sub(1);
         let t = self.last_mut("add_enum_value")?;
         let TypeKind::Enum(e) = &mut t.kind else {
-            return Err(Error::Build { op: "add_enum_value", id: last, why: "the last type is not an ENUM".into() });
+            return Err(Error::Build {
+                op: "add_enum_value",
+                id: TypeId(last),
+                why: "the last type is not an ENUM".into(),
+            });
         };
         if e.values.len() >= 0xffff {
-            return Err(Error::Build { op: "add_enum_value", id: last, why: "too many enum values".into() });
+            return Err(Error::Build { op: "add_enum_value", id: TypeId(last), why: "too many enum values".into() });
         }
         if value < 0 {
             e.signed = true;
@@ -596,12 +600,12 @@ impl Btf {
         let TypeKind::Enum64(e) = &mut t.kind else {
             return Err(Error::Build {
                 op: "add_enum64_value",
-                id: last,
+                id: TypeId(last),
                 why: "the last type is not an ENUM64".into(),
             });
         };
         if e.values.len() >= 0xffff {
-            return Err(Error::Build { op: "add_enum64_value", id: last, why: "too many enum values".into() });
+            return Err(Error::Build { op: "add_enum64_value", id: TypeId(last), why: "too many enum values".into() });
         }
         e.values.push(Enum64Value { name_off, val: value });
         Ok(())
@@ -628,10 +632,14 @@ impl Btf {
         let last = self.type_count().saturating_sub(1);
         let t = self.last_mut("add_param")?;
         let TypeKind::FuncProto(p) = &mut t.kind else {
-            return Err(Error::Build { op: "add_param", id: last, why: "the last type is not a FUNC_PROTO".into() });
+            return Err(Error::Build {
+                op: "add_param",
+                id: TypeId(last),
+                why: "the last type is not a FUNC_PROTO".into(),
+            });
         };
         if p.params.len() >= 0xffff {
-            return Err(Error::Build { op: "add_param", id: last, why: "too many params".into() });
+            return Err(Error::Build { op: "add_param", id: TypeId(last), why: "too many params".into() });
         }
         p.params.push(Param { name_off, ty });
         Ok(())
@@ -669,7 +677,11 @@ impl Btf {
         let last = self.type_count().saturating_sub(1);
         let t = self.last_mut("add_datasec_var")?;
         let TypeKind::Datasec(d) = &mut t.kind else {
-            return Err(Error::Build { op: "add_datasec_var", id: last, why: "the last type is not a DATASEC".into() });
+            return Err(Error::Build {
+                op: "add_datasec_var",
+                id: TypeId(last),
+                why: "the last type is not a DATASEC".into(),
+            });
         };
         d.vars.push(VarSecinfo { ty, offset, size });
         Ok(())

@@ -392,7 +392,7 @@ impl<'a> Layout<'a> {
                     step(sid)?;
                     stack.push(AlignFrame { id: sid, req, c, next: 0, pending: None, max_align: 1 });
                     if stack.len() > max_frames {
-                        return Err(Error::WalkTooDeep { id: sid, walk: "alignment walk", max: max_frames });
+                        return Err(Error::WalkTooDeep { id: TypeId(sid), walk: "alignment walk", max: max_frames });
                     }
                     -1
                 }

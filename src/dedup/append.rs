@@ -264,7 +264,11 @@ impl Btf {
                     return;
                 }
                 let Some(s) = other.str_bytes(StrOff(*off)) else {
-                    err = Some(Error::BadStringOffset { id: src_start + i as u32, what: "string", str_off: *off });
+                    err = Some(Error::BadStringOffset {
+                        id: TypeId(src_start + i as u32),
+                        what: "string",
+                        str_off: StrOff(*off),
+                    });
                     return;
                 };
                 match interner.intern(self, s) {
@@ -306,7 +310,7 @@ impl Btf {
                 self.strings_mut().truncate(old_strs);
                 interner.rollback(old_strs);
                 let max = (src_end - 1) as u32;
-                return Err(Error::BadTypeId { id: src_start + i as u32, target, max });
+                return Err(Error::BadTypeId { id: TypeId(src_start + i as u32), target: TypeId(target), max });
             }
             self.types_mut().push(t);
         }
@@ -354,7 +358,7 @@ mod tests {
         dst.add_int("long", 8, 1).unwrap();
         let before = dst.clone();
         let e = dst.append(&src).unwrap_err();
-        assert!(matches!(e, Error::BadTypeId { id: 3, target: 9, max: 3 }), "{e:?}");
+        assert!(matches!(e, Error::BadTypeId { id: TypeId(3), target: TypeId(9), max: 3 }), "{e:?}");
         assert_eq!(dst, before, "a failed append leaves the target unchanged");
         let mut m = Merger::new(before.clone());
         assert!(m.append(src).is_err());

@@ -31,7 +31,7 @@ pub use append::{MergeStats, Merger, merge_all};
 
 use std::sync::Arc;
 
-use crate::btf::{Btf, Kind, MAX_TYPE_ID, StrOff, StringTable, Type, TypeKind};
+use crate::btf::{Btf, Kind, MAX_TYPE_ID, StrOff, StringTable, Type, TypeId, TypeKind};
 use crate::error::{Error, Result};
 use table::{CandTable, KeyMap};
 
@@ -593,7 +593,7 @@ impl<'a> Dedup<'a> {
         }
         let canon_id = self.resolve_fwd(canon_id);
         let Some(&hyp) = self.hypot.get(canon_id as usize) else {
-            return Err(Error::Dedup { id: canon_id, why: "type id out of range".into() });
+            return Err(Error::Dedup { id: TypeId(canon_id), why: "type id out of range".into() });
         };
         if is_mapped_val(hyp) {
             if hyp == cand_id {
@@ -631,7 +631,7 @@ impl<'a> Dedup<'a> {
             return Ok(false);
         }
         let (Some(c), Some(n)) = (ct, nt) else {
-            return Err(Error::Dedup { id: cand_id, why: "VOID met in the equivalence check".into() });
+            return Err(Error::Dedup { id: TypeId(cand_id), why: "VOID met in the equivalence check".into() });
         };
         Ok(match (&c.kind, &n.kind) {
             (TypeKind::Int(_), _) => equal_int_tag(c, n),
@@ -686,7 +686,7 @@ impl<'a> Dedup<'a> {
             }
             _ => {
                 return Err(Error::Dedup {
-                    id: cand_id,
+                    id: TypeId(cand_id),
                     why: format!("cannot compare a {} inside a type graph", c.kind().name()),
                 });
             }
@@ -852,14 +852,14 @@ impl<'a> Dedup<'a> {
     }
 
     fn loop_error(&self, id: u32) -> Error {
-        Error::DedupLoop { id, path: format!("[{id}]") }
+        Error::DedupLoop { id: TypeId(id), path: format!("[{id}]") }
     }
 
     /// Dedups a reference type after its referenced types (libbpf
     /// `btf_dedup_ref_type`, with an explicit stack). Returns its canonical id.
     fn ref_type(&mut self, root: u32) -> Result<u32> {
         match self.map.get(root as usize) {
-            None => return Err(Error::Dedup { id: root, why: "type id out of range".into() }),
+            None => return Err(Error::Dedup { id: TypeId(root), why: "type id out of range".into() }),
             Some(&IN_PROGRESS) => return Err(self.loop_error(root)),
             Some(&m) if is_mapped_val(m) => return Ok(self.resolve(root)),
             _ => {}
@@ -868,18 +868,21 @@ impl<'a> Dedup<'a> {
         self.map[root as usize] = IN_PROGRESS;
         loop {
             let Some(&(id, k)) = frames.last() else {
-                return Err(Error::Dedup { id: root, why: "empty reference stack".into() });
+                return Err(Error::Dedup { id: TypeId(root), why: "empty reference stack".into() });
             };
             let idx = (id - self.start) as usize;
             let Some(t) = self.own.get(idx) else {
-                return Err(Error::Dedup { id, why: "type id out of range".into() });
+                return Err(Error::Dedup { id: TypeId(id), why: "type id out of range".into() });
             };
             if !is_ref_kind(t) {
-                return Err(Error::Dedup { id, why: format!("unexpected {} in a reference chain", t.kind().name()) });
+                return Err(Error::Dedup {
+                    id: TypeId(id),
+                    why: format!("unexpected {} in a reference chain", t.kind().name()),
+                });
             }
             if let Some(child) = ref_slot(t, k) {
                 match self.map.get(child as usize) {
-                    None => return Err(Error::Dedup { id: child, why: "type id out of range".into() }),
+                    None => return Err(Error::Dedup { id: TypeId(child), why: "type id out of range".into() }),
                     Some(&IN_PROGRESS) => return Err(self.loop_error(child)),
                     Some(&m) if is_mapped_val(m) => {
                         let r = self.resolve(child);
@@ -971,7 +974,7 @@ impl<'a> Dedup<'a> {
                 }
             });
             if let Some(r) = bad {
-                return Err(Error::Dedup { id: r, why: "no canonical type after dedup".into() });
+                return Err(Error::Dedup { id: TypeId(r), why: "no canonical type after dedup".into() });
             }
         }
         let mut own = std::mem::take(&mut self.own);
@@ -1081,7 +1084,11 @@ fn plan_strings(btf: &Btf) -> Result<Option<StrPlan>> {
                 return;
             }
             let Some(s) = btf.strings().get(StrOff(rel)) else {
-                err = Some(Error::BadStringOffset { id: first_id + i as u32, what: "string", str_off: off });
+                err = Some(Error::BadStringOffset {
+                    id: TypeId(first_id + i as u32),
+                    what: "string",
+                    str_off: StrOff(off),
+                });
                 return;
             };
             let n = match base.and_then(|b| b.find_str(s)) {
@@ -1141,11 +1148,11 @@ fn precheck(btf: &Btf) -> Result<()> {
         let mut bad = None;
         t.for_each_ref(|r| {
             if r.0 >= count {
-                bad.get_or_insert(r.0);
+                bad.get_or_insert(r);
             }
         });
         if let Some(r) = bad {
-            return Err(Error::BadTypeId { id: start + i as u32, target: r, max: count - 1 });
+            return Err(Error::BadTypeId { id: TypeId(start + i as u32), target: r, max: count - 1 });
         }
         let mut bad_str = None;
         t.for_each_str(|off, what| {
@@ -1157,7 +1164,7 @@ fn precheck(btf: &Btf) -> Result<()> {
                 btf.str_bytes(off).is_some()
             };
             if bad_str.is_none() && !ok {
-                bad_str = Some(Error::BadStringOffset { id: start + i as u32, what, str_off: off.get() });
+                bad_str = Some(Error::BadStringOffset { id: TypeId(start + i as u32), what, str_off: off });
             }
         });
         if let Some(e) = bad_str {
@@ -1167,7 +1174,7 @@ fn precheck(btf: &Btf) -> Result<()> {
     // Cycles among reference-kind types only (the crate's one cycle finder).
     match crate::validate::find_cycle(btf, is_ref_kind, ref_slot) {
         Some(cycle) => {
-            Err(Error::DedupLoop { id: cycle[cycle.len() - 1], path: crate::validate::cycle_path(btf, &cycle) })
+            Err(Error::DedupLoop { id: TypeId(cycle[cycle.len() - 1]), path: crate::validate::cycle_path(btf, &cycle) })
         }
         None => Ok(()),
     }

@@ -121,7 +121,7 @@ impl Btf {
                         Error::BadStringOffset { id, .. }
                         | Error::BadTypeId { id, .. }
                         | Error::RefLoop { id, .. }
-                        | Error::BadType { id, .. } => (*id, e.to_string()),
+                        | Error::BadType { id, .. } => (id.0, e.to_string()),
                         _ => (0, e.to_string()),
                     };
                     vec![Violation {
@@ -213,7 +213,7 @@ pub(crate) fn libbpf_checks(btf: &Btf, offs: Option<&[usize]>) -> Result<()> {
         results.into_iter().collect::<Result<()>>()?;
     }
     match find_cycle(btf, |_| true, value_edge) {
-        Some(cycle) => Err(Error::RefLoop { id: cycle[cycle.len() - 1], path: cycle_path(btf, &cycle) }),
+        Some(cycle) => Err(Error::RefLoop { id: TypeId(cycle[cycle.len() - 1]), path: cycle_path(btf, &cycle) }),
         None => Ok(()),
     }
 }
@@ -223,12 +223,12 @@ fn libbpf_type(btf: &Btf, id: TypeId, t: &Type, off: usize) -> Result<()> {
     let mut err = None;
     t.for_each_str(|s, what| {
         if err.is_none() && !btf.is_valid_str_off(s) {
-            err = Some(Error::BadStringOffset { id: id.0, what, str_off: s.get() });
+            err = Some(Error::BadStringOffset { id, what, str_off: s });
         }
     });
     t.for_each_ref(|r| {
         if err.is_none() && r.0 > max {
-            err = Some(Error::BadTypeId { id: id.0, target: r.0, max });
+            err = Some(Error::BadTypeId { id, target: r, max });
         }
     });
     if let Some(e) = err {
@@ -239,7 +239,7 @@ fn libbpf_type(btf: &Btf, id: TypeId, t: &Type, off: usize) -> Result<()> {
     {
         return Err(Error::BadType {
             offset: off,
-            id: id.0,
+            id,
             kind: t.kind().name(),
             why: format!("referenced type [{}] is not FUNC_PROTO", proto.0),
         });

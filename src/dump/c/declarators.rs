@@ -114,7 +114,7 @@ impl<'a> Dumper<'a> {
                 break;
             }
             if decls.len() > limit {
-                return Err(Error::DeclarationLoop { id });
+                return Err(Error::DeclarationLoop { id: TypeId(id) });
             }
             let Some(t) = self.t(id) else { break };
             match &t.kind {

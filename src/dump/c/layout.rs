@@ -80,7 +80,7 @@ impl<'a> Dumper<'a> {
         while cur_off != next_off {
             if self.out.len() > self.out_limit {
                 return Err(Error::OutputLimit {
-                    id,
+                    id: TypeId(id),
                     limit: self.out_limit,
                     why: format!("padding up to bit {next_off}"),
                 });

@@ -95,7 +95,7 @@ const FOOTER: &str =
 pub fn resolve_root(btf: &Btf, arg: &str) -> Result<TypeId> {
     if let Ok(n) = arg.parse::<u32>() {
         if n == 0 || n >= btf.type_count() {
-            return Err(Error::BadRoot { id: n, count: btf.type_count() });
+            return Err(Error::BadRoot { id: TypeId(n), count: btf.type_count() });
         }
         return Ok(TypeId(n));
     }
@@ -115,7 +115,7 @@ pub fn render(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
 pub fn render_here(btf: &Btf, opts: &Options, buf: &mut Vec<u8>) -> Result<()> {
     for r in &opts.roots {
         if r.0 >= btf.type_count() {
-            return Err(Error::BadRoot { id: r.0, count: btf.type_count() });
+            return Err(Error::BadRoot { id: *r, count: btf.type_count() });
         }
     }
     let mut d = Dumper::new(btf);
@@ -229,7 +229,7 @@ fn push_frame<T>(stack: &mut Vec<T>, frame: T, max: usize, id: u32) -> Result<()
 #[inline]
 fn check_depth<T>(stack: &[T], max: usize, id: u32) -> Result<()> {
     if stack.len() > max {
-        return Err(Error::WalkTooDeep { id, walk: "C dump walk", max });
+        return Err(Error::WalkTooDeep { id: TypeId(id), walk: "C dump walk", max });
     }
     Ok(())
 }
@@ -313,10 +313,10 @@ fn work_limit(btf: &Btf) -> u64 {
 fn check_step(work: &mut u64, work_limit: u64, out_len: usize, out_limit: usize, id: u32) -> Result<()> {
     *work += 1;
     if *work > work_limit {
-        return Err(Error::WorkLimit { id, limit: work_limit });
+        return Err(Error::WorkLimit { id: TypeId(id), limit: work_limit });
     }
     if out_len > out_limit {
-        return Err(Error::OutputLimit { id, limit: out_limit, why: "type graph blows up".into() });
+        return Err(Error::OutputLimit { id: TypeId(id), limit: out_limit, why: "type graph blows up".into() });
     }
     Ok(())
 }
@@ -410,7 +410,7 @@ impl<'a> Dumper<'a> {
         self.queue.clear();
         let r = self.order_type(id, false)?;
         if r < 0 {
-            return Err(Error::TypeCycle { id });
+            return Err(Error::TypeCycle { id: TypeId(id) });
         }
         let q = std::mem::take(&mut self.queue);
         for &qid in &q {
