@@ -74,49 +74,34 @@ pub fn kfuncs_from_elf(data: &[u8]) -> Result<Vec<Kfunc>> {
         let w: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
         Some(if little { u32::from_le_bytes(w) } else { u32::from_be_bytes(w) })
     };
+    // The section's named symbols: name, section-relative offset, size.
+    let syms: Vec<(&str, u64, u64)> = file
+        .symbols()
+        .filter(|sym| sym.section_index() == Some(idx))
+        .filter_map(|sym| Some((sym.name().ok()?, sym.address().wrapping_sub(addr), sym.size())))
+        .collect();
+    // The flags word after a set's count or a pair's id.
+    let flags_at = |name: &str, off: u64| -> Result<u32> {
+        off.checked_add(4).and_then(word).ok_or_else(|| Error::SymbolOutsideSection {
+            section: BTF_IDS_SECTION,
+            symbol: name.to_string(),
+            offset: off,
+            size: bytes.len(),
+        })
+    };
     // Kfunc set ranges (section-relative, half open).
     let mut ranges: Vec<(u64, u64)> = Vec::new();
-    for sym in file.symbols() {
-        if sym.section_index() != Some(idx) {
-            continue;
-        }
-        let Ok(name) = sym.name() else { continue };
-        if !name.starts_with(SET8_PREFIX) {
-            continue;
-        }
-        let off = sym.address().wrapping_sub(addr);
-        let Some(flags) = off.checked_add(4).and_then(word) else {
-            return Err(Error::SymbolOutsideSection {
-                section: BTF_IDS_SECTION,
-                symbol: name.to_string(),
-                offset: off,
-                size: bytes.len(),
-            });
-        };
-        if flags & BTF_SET8_KFUNCS != 0 {
-            ranges.push((off, off.saturating_add(sym.size())));
+    for &(name, off, size) in &syms {
+        if name.starts_with(SET8_PREFIX) && flags_at(name, off)? & BTF_SET8_KFUNCS != 0 {
+            ranges.push((off, off.saturating_add(size)));
         }
     }
     let mut found: HashMap<String, u32> = HashMap::new();
-    for sym in file.symbols() {
-        if sym.section_index() != Some(idx) {
-            continue;
-        }
-        let Ok(name) = sym.name() else { continue };
+    for &(name, off, _) in &syms {
         let Some(func) = func_name(name) else { continue };
-        let off = sym.address().wrapping_sub(addr);
-        if !ranges.iter().any(|&(a, b)| a <= off && off < b) {
-            continue;
+        if ranges.iter().any(|&(a, b)| a <= off && off < b) {
+            found.insert(func.to_string(), flags_at(name, off)?);
         }
-        let Some(flags) = off.checked_add(4).and_then(word) else {
-            return Err(Error::SymbolOutsideSection {
-                section: BTF_IDS_SECTION,
-                symbol: name.to_string(),
-                offset: off,
-                size: bytes.len(),
-            });
-        };
-        found.insert(func.to_string(), flags);
     }
     let mut out: Vec<Kfunc> = found.into_iter().map(|(name, flags)| Kfunc { name, flags }).collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
