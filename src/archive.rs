@@ -10,6 +10,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::btf::{Btf, Endianness};
+use crate::dedup::{Digest, Fed, Seen};
 use crate::error::{Error, Result};
 use crate::parse::{self, Header, ParseOptions};
 
@@ -55,10 +56,31 @@ impl Layout {
 /// zero padding nor a BTF header are an error, unless `lenient` (then the
 /// walk stops there and records why).
 pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
+    walk_releasing(data, file_offset, lenient, |_| {})
+}
+
+/// Bytes walked between two calls of `walk_releasing`'s `done`.
+const WALK_RELEASE: usize = 32 << 20;
+
+/// [`walk`], handing `done` every range of `data` it has walked past (in
+/// pieces of a few MiB), which it does not read again: reading a header
+/// faults in the pages around it, so a caller with a mapped file releases
+/// them (see [`crate::input::Source::release`]).
+pub fn walk_releasing(
+    data: &[u8],
+    file_offset: usize,
+    lenient: bool,
+    done: impl Fn(std::ops::Range<usize>),
+) -> Result<Layout> {
     let mut layout = Layout::default();
     let mut pos = 0usize;
     let mut pad = 0usize;
+    let mut released = 0usize;
     while pos < data.len() {
+        if pos - released >= WALK_RELEASE {
+            done(released..pos);
+            released = pos;
+        }
         let header = match parse::parse_header(&data[pos..], file_offset + pos) {
             Ok(h) => h,
             Err(e) if layout.members.is_empty() => return Err(e),
@@ -94,6 +116,7 @@ pub fn walk(data: &[u8], file_offset: usize, lenient: bool) -> Result<Layout> {
         pad = zeros;
         pos += zeros;
     }
+    done(released..data.len());
     layout.pad_after = pad;
     Ok(layout)
 }
@@ -140,21 +163,32 @@ pub fn for_each_member(
     data: &[u8],
     layout: &Layout,
     opts: &ParseOptions,
-    mut f: impl FnMut(Btf) -> Result<()> + Send,
+    f: impl FnMut(Btf) -> Result<()> + Send,
+    done: impl Fn(std::ops::Range<usize>),
+) -> Result<()> {
+    let parse_window =
+        |w: &[Member]| -> Result<Vec<Btf>> { w.par_iter().map(|m| parse_member(data, m, opts)).collect() };
+    windowed(layout, parse_window, f, done)
+}
+
+/// The window loop of [`for_each_member`]: `parse_window` makes the items
+/// of a window (in parallel with `f` consuming the previous window's).
+fn windowed<T: Send>(
+    layout: &Layout,
+    parse_window: impl Fn(&[Member]) -> Result<Vec<T>> + Sync,
+    mut f: impl FnMut(T) -> Result<()> + Send,
     done: impl Fn(std::ops::Range<usize>),
 ) -> Result<()> {
     let span = |w: &[Member]| match (w.first(), w.last()) {
         (Some(a), Some(b)) => a.offset..b.offset + b.size,
         _ => 0..0,
     };
-    let parse_window =
-        |w: &[Member]| -> Result<Vec<Btf>> { w.par_iter().map(|m| parse_member(data, m, opts)).collect() };
     let mut windows = layout.members.chunks(WINDOW);
     let Some(mut window) = windows.next() else { return Ok(()) };
     let mut current = parse_window(window)?;
     loop {
         let next = windows.next();
-        let (consumed, parsed) = rayon::join(|| current.drain(..).try_for_each(&mut f), || next.map(parse_window));
+        let (consumed, parsed) = rayon::join(|| current.drain(..).try_for_each(&mut f), || next.map(&parse_window));
         consumed?;
         done(span(window));
         match (parsed, next) {
@@ -165,6 +199,38 @@ pub fn for_each_member(
             _ => return Ok(()),
         }
     }
+}
+
+/// [`for_each_member`] for [`crate::dedup::dedup_fed`]: a member whose
+/// bytes are a copy of a member met before (in this archive or earlier in
+/// the feed, by `seen`) is handed over as [`Fed::Copy`] without being
+/// parsed; the others are parsed and handed over with their digest.
+pub fn for_each_member_fed(
+    data: &[u8],
+    layout: &Layout,
+    opts: &ParseOptions,
+    seen: &mut Seen,
+    f: impl FnMut(Fed) -> Result<()> + Send,
+    done: impl Fn(std::ops::Range<usize>),
+) -> Result<()> {
+    // Windows are made one at a time, in order: the digest set sees the
+    // members in order.
+    let seen = std::sync::Mutex::new(seen);
+    let parse_window = |w: &[Member]| -> Result<Vec<Fed>> {
+        let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        if !seen.enabled() {
+            return w.par_iter().map(|m| Ok(Fed::New(parse_member(data, m, opts)?, None))).collect();
+        }
+        let digests: Vec<Digest> = w.par_iter().map(|m| Digest::of(m.bytes(data))).collect();
+        let copy: Vec<bool> = digests.iter().map(|d| seen.is_copy(d)).collect();
+        drop(seen);
+        w.par_iter()
+            .zip(digests)
+            .zip(copy)
+            .map(|((m, d), c)| if c { Ok(Fed::Copy(d)) } else { Ok(Fed::New(parse_member(data, m, opts)?, Some(d))) })
+            .collect()
+    };
+    windowed(layout, parse_window, f, done)
 }
 
 /// Parses a base+children archive: member 0 is the base, every other

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::btf::Btf;
-use crate::dedup::{self, DedupOptions};
+use crate::dedup::{self, DedupOptions, Digest, Fed, Seen};
 use crate::error::{Error, Result};
 use crate::parse::{self, ParseOptions, Validation};
 use crate::{archive, elf};
@@ -365,7 +365,7 @@ impl Loader {
             let (btf, kernel_problems) = self.parse_one(data, &opts)?;
             return Ok(Loaded { btf, members: 1, merged: false, padding: 0, warnings: Vec::new(), kernel_problems });
         }
-        let layout = archive::walk(data, src.btf_offset, self.lenient)?;
+        let layout = archive::walk_releasing(data, src.btf_offset, self.lenient, |r| src.release(r))?;
         let padding = layout.members.iter().map(|m| m.pad_before).sum::<usize>() + layout.pad_after;
         let warnings = Self::stopped(src, &layout);
         let members = layout.members.len();
@@ -389,7 +389,7 @@ impl Loader {
         let src = open(path)?;
         let res = (|| -> Result<SplitLoaded> {
             let data = src.btf_data();
-            let layout = archive::walk(data, src.btf_offset, self.lenient)?;
+            let layout = archive::walk_releasing(data, src.btf_offset, self.lenient, |r| src.release(r))?;
             let opts = self.parse_options(&src).with_base(None);
             let (base, children) = archive::parse_split_members(data, &layout, &opts)?;
             Ok(SplitLoaded { base, children, warnings: Self::stopped(&src, &layout) })
@@ -413,12 +413,45 @@ impl Loader {
             if self.archive == ArchiveMode::Reject {
                 return f(parse::parse_with(data, &opts)?.0).map(|()| Vec::new());
             }
-            let mut layout = archive::walk(data, src.btf_offset, self.lenient)?;
+            let mut layout = archive::walk_releasing(data, src.btf_offset, self.lenient, |r| src.release(r))?;
             if self.archive == ArchiveMode::First {
                 layout.members.truncate(1);
             }
             let warnings = Self::stopped(&src, &layout);
             archive::for_each_member(data, &layout, &opts, f, |r| src.release(r))?;
+            Ok(warnings)
+        })();
+        res.map_err(|e| e.in_file(path))
+    }
+
+    /// [`Loader::for_each_member`] for [`crate::dedup::dedup_fed`]: a BTF
+    /// byte-identical to one met before (by `seen`, across calls) is handed
+    /// over as [`Fed::Copy`] without being parsed.
+    pub fn for_each_member_fed(
+        &self,
+        path: &Path,
+        seen: &mut Seen,
+        f: impl FnMut(Fed) -> Result<()> + Send,
+    ) -> Result<Vec<Warning>> {
+        let src = open(path)?;
+        let data = src.btf_data();
+        let res = (|| {
+            let opts = self.parse_options(&src);
+            let mut f = f;
+            if self.archive == ArchiveMode::Reject {
+                let d = seen.enabled().then(|| Digest::of(data));
+                return match d {
+                    Some(d) if seen.is_copy(&d) => f(Fed::Copy(d)),
+                    _ => f(Fed::New(parse::parse_with(data, &opts)?.0, d)),
+                }
+                .map(|()| Vec::new());
+            }
+            let mut layout = archive::walk_releasing(data, src.btf_offset, self.lenient, |r| src.release(r))?;
+            if self.archive == ArchiveMode::First {
+                layout.members.truncate(1);
+            }
+            let warnings = Self::stopped(&src, &layout);
+            archive::for_each_member_fed(data, &layout, &opts, seen, f, |r| src.release(r))?;
             Ok(warnings)
         })();
         res.map_err(|e| e.in_file(path))

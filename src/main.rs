@@ -786,17 +786,29 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     }
     // Every input's BTFs (--archive first: an archive's first member only), merged in order.
     let loader = loader(base, a.archive, a.lenient, a.validate);
-    let (mut btf, merged) = btfkit::dedup::merge_all(|add| {
-        for p in &a.inputs {
-            warn_all(&loader.for_each_member(p, &mut *add)?);
-        }
-        Ok(())
-    })?;
+    let opts = btfkit::dedup::DedupOptions::new().with_force_collisions(a.force_collisions);
+    // Members fed in the current round (the feed runs again when copies
+    // cannot be left out), for naming the merge in an error.
+    let fed = std::sync::atomic::AtomicUsize::new(0);
+    let (mut btf, merged, stats) = btfkit::dedup::dedup_fed(
+        |seen, add| {
+            fed.store(0, std::sync::atomic::Ordering::Relaxed);
+            for p in &a.inputs {
+                let count = |m| {
+                    fed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    add(m)
+                };
+                warn_all(&loader.for_each_member_fed(p, seen, count)?);
+            }
+            Ok(())
+        },
+        &opts,
+    )
+    // Type ids in a dedup error are ids of the merged BTF: name what was
+    // merged (errors reading an input name their file already).
+    .map_err(|e| e.in_file(merged_label(&a.inputs, fed.load(std::sync::atomic::Ordering::Relaxed))))?;
     let (types_in, str_in, members) = (merged.types_in, merged.str_bytes_in, merged.members);
     let t_merge = t0.elapsed();
-    let opts = btfkit::dedup::DedupOptions::new().with_force_collisions(a.force_collisions);
-    // Type ids in a dedup error are ids of the merged BTF: name what was merged.
-    let stats = btf.dedup(&opts).map_err(|e| e.in_file(merged_label(&a.inputs, members)))?;
     if a.kernel.kernel {
         kernel_finish(&mut btf, &a)?;
     }
@@ -819,8 +831,12 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
         (None, None) => {}
     }
     eprintln!(
-        "btfkit dedup: {} inputs ({members} BTFs), types {types_in} -> {}, string bytes {str_in} -> {}, {:.3} s (load+merge {:.3} s)",
+        "btfkit dedup: {} inputs ({members} BTFs{}), types {types_in} -> {}, string bytes {str_in} -> {}, {:.3} s (load+merge+dedup {:.3} s)",
         a.inputs.len(),
+        match merged.copies_left_out {
+            0 => String::new(),
+            n => format!(", {n} copies of earlier ones not merged again"),
+        },
         stats.types_out,
         stats.str_bytes_out,
         t0.elapsed().as_secs_f64(),

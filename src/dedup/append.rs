@@ -137,6 +137,22 @@ impl Merger {
         self.btf.append_from(&other, n, types.into_iter(), &mut self.index)
     }
 
+    /// The BTF merged so far.
+    pub(super) fn btf(&self) -> &Btf {
+        &self.btf
+    }
+
+    /// The BTF merged so far.
+    pub(super) fn btf_mut(&mut self) -> &mut Btf {
+        &mut self.btf
+    }
+
+    /// Whether appending a string `s` would give it offset `off` (relative
+    /// to this BTF's own section): the first copy of `s` is there.
+    pub(super) fn interns_at(&self, s: &[u8], off: u32) -> bool {
+        self.index.get(self.btf.strings().as_bytes(), s, str_hash(s)) == Some(off)
+    }
+
     /// The merged BTF.
     pub fn finish(self) -> Btf {
         self.btf
@@ -153,6 +169,9 @@ pub struct MergeStats {
     pub types_in: usize,
     /// Their string sections' bytes, in all.
     pub str_bytes_in: usize,
+    /// Of the members, copies of earlier ones that [`super::dedup_fed`]
+    /// left out of the dedup (0 elsewhere, and when it merged everything).
+    pub copies_left_out: usize,
 }
 
 /// Merges BTFs in order into one, as libbpf's `btf__add_btf` of each into

@@ -25,9 +25,11 @@
 //! recurses at most 16 levels, as in libbpf.
 
 mod append;
+mod copies;
 mod table;
 
 pub use append::{MergeStats, Merger, merge_all};
+pub use copies::{Digest, Fed, Seen, dedup_fed};
 
 use std::sync::Arc;
 
@@ -338,6 +340,18 @@ struct Dedup<'a> {
     /// Scratch buffers.
     cands: Vec<u32>,
     stack: Vec<(u32, u32)>,
+    /// Set while a copy plan's first copy of a member is processed.
+    watch: Option<Watch>,
+}
+
+/// What processing one watched segment (the first copy of a member that
+/// later copies repeat, see `copies`) changed below the segment: the old
+/// map value of every id it wrote there.
+#[derive(Default)]
+struct Watch {
+    seg_start: u32,
+    old: KeyMap<u32, u32>,
+    table_len: usize,
 }
 
 impl<'a> Dedup<'a> {
@@ -377,6 +391,44 @@ impl<'a> Dedup<'a> {
         }
         let r = self.resolve(id);
         if kind_no(self.t(r)) != Kind::Fwd as u8 { r } else { id }
+    }
+
+    /// `map[id] = v`, remembering the old value when a watched segment
+    /// writes below itself.
+    #[inline]
+    fn set_map(&mut self, id: u32, v: u32) {
+        if let Some(w) = &mut self.watch
+            && id < w.seg_start
+        {
+            let old = self.map[id as usize];
+            w.old.entry(id).or_insert(old);
+        }
+        self.map[id as usize] = v;
+    }
+
+    fn begin_segment(&mut self, seg_start: u32) {
+        self.watch = Some(Watch { seg_start, old: KeyMap::default(), table_len: self.table.len() });
+    }
+
+    /// Ends a watched segment: true when it left every id below it resolving
+    /// as before (and mapped as before) and added no canonical type.
+    fn end_segment(&mut self) -> bool {
+        let Some(w) = self.watch.take() else { return true };
+        if self.table.len() != w.table_len {
+            return false;
+        }
+        let old_resolve = |mut id: u32| {
+            let mut steps = self.map.len();
+            loop {
+                let m = w.old.get(&id).copied().unwrap_or(self.map[id as usize]);
+                if !is_mapped_val(m) || m == id || steps == 0 {
+                    return id;
+                }
+                id = m;
+                steps -= 1;
+            }
+        };
+        w.old.iter().all(|(&id, &old)| is_mapped_val(old) && old_resolve(id) == self.resolve(id))
     }
 
     fn candidates(&mut self, h: u64) -> Vec<u32> {
@@ -445,7 +497,7 @@ impl<'a> Dedup<'a> {
                         }
                         // A canonical forward declaration now points to us
                         // (and keeps being re-pointed by later full enums).
-                        self.map[c as usize] = id;
+                        self.set_map(c, id);
                     }
                 }
                 _ => {
@@ -705,20 +757,20 @@ impl<'a> Dedup<'a> {
             let tk = kind_no(self.t(t_id));
             let ck = kind_no(self.t(c_id));
             if tk != fwd && ck == fwd {
-                self.map[c_id as usize] = t_id;
+                self.set_map(c_id, t_id);
             }
             if self.hypot_adjust_canon {
                 continue;
             }
             if tk == fwd && ck != fwd {
-                self.map[t_id as usize] = c_id;
+                self.set_map(t_id, c_id);
             }
             if (tk == Kind::Struct as u8 || tk == Kind::Union as u8)
                 && ck != fwd
                 && self.is_mapped(c_id)
                 && !self.is_mapped(t_id)
             {
-                self.map[t_id as usize] = c_id;
+                self.set_map(t_id, c_id);
             }
         }
     }
@@ -892,7 +944,7 @@ impl<'a> Dedup<'a> {
                         }
                     }
                     _ => {
-                        self.map[child as usize] = IN_PROGRESS;
+                        self.set_map(child, IN_PROGRESS);
                         frames.push((child, 0));
                     }
                 }
@@ -933,7 +985,7 @@ impl<'a> Dedup<'a> {
             }
         }
         self.cands = cands;
-        self.map[id as usize] = new_id;
+        self.set_map(id, new_id);
         if new_id == id {
             self.table.append(h, id);
         }
@@ -1201,7 +1253,10 @@ impl Btf {
     /// still valid and describes the same types, but its strings may have
     /// been compacted and some references replaced by equivalent ones.
     pub fn dedup(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
-        self.dedup_inner(opts)
+        match self.dedup_inner(opts, None)? {
+            Some(stats) => Ok(stats),
+            None => Err(Error::Dedup { id: TypeId(0), why: "internal: a copy check without a copy plan".into() }),
+        }
     }
 
     /// Only the dedup's string pass: rebuilds the string section in
@@ -1216,14 +1271,22 @@ impl Btf {
         Ok(())
     }
 
-    fn dedup_inner(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
+    /// The dedup; with a copy plan (`copies`), of the merge with later
+    /// copies left out, giving the result of the whole merge. `Ok(None)`:
+    /// the first copies did not leave everything as it was, so the plan
+    /// cannot stand for the whole merge (this BTF is then unusable).
+    pub(crate) fn dedup_inner(
+        &mut self,
+        opts: &DedupOptions,
+        plan: Option<&copies::CopyPlan>,
+    ) -> Result<Option<DedupStats>> {
         let mut stats =
             DedupStats { types_in: self.types().len(), str_bytes_in: self.strings().len(), ..Default::default() };
         // Both only read: the checks run alongside the string plan.
-        let (checked, plan) = rayon::join(|| precheck(self), || plan_strings(self));
+        let (checked, strs) = rayon::join(|| precheck(self), || plan_strings(self));
         checked?;
-        if let Some(plan) = plan? {
-            apply_strings(self, plan);
+        if let Some(strs) = strs? {
+            apply_strings(self, strs);
         }
 
         let base_arc: Option<Arc<Btf>> = self.base().cloned();
@@ -1252,28 +1315,67 @@ impl Btf {
             table: CandTable::new(opts.force_collisions),
             cands: Vec::new(),
             stack: Vec::new(),
+            watch: None,
         };
         let end = total as u32;
-        let result = (|| -> Result<Vec<Type>> {
+        // The id ranges each pass walks in order; watched ones are the first
+        // copies of a copy plan.
+        let mut segs: Vec<(u32, u32, bool)> = Vec::new();
+        match plan {
+            None => segs.push((start, end, false)),
+            Some(p) => {
+                segs.push((start, p.q_start, false));
+                segs.extend(p.q1.iter().map(|&(a, n)| (a, a + n, true)));
+            }
+        }
+        let result = (|| -> Result<Option<Vec<Type>>> {
             if base_arc.is_some() {
                 d.prep(opts);
             }
-            for id in start..end {
-                d.prim_type(id);
+            for &(a, b, w) in &segs {
+                if w {
+                    d.begin_segment(a);
+                }
+                for id in a..b {
+                    d.prim_type(id);
+                }
+                if w && !d.end_segment() {
+                    return Ok(None);
+                }
             }
-            for id in start..end {
-                d.struct_type(id)?;
+            for &(a, b, w) in &segs {
+                if w {
+                    d.begin_segment(a);
+                }
+                for id in a..b {
+                    d.struct_type(id)?;
+                }
+                if w && !d.end_segment() {
+                    return Ok(None);
+                }
             }
             d.resolve_fwds();
-            for id in start..end {
-                d.ref_type(id)?;
+            for &(a, b, w) in &segs {
+                if w {
+                    d.begin_segment(a);
+                }
+                for id in a..b {
+                    d.ref_type(id)?;
+                }
+                if w && !d.end_segment() {
+                    return Ok(None);
+                }
             }
-            d.compact_and_remap()
+            match plan {
+                None => d.compact_and_remap().map(Some),
+                Some(p) => copies::compact_planned(&mut d, p),
+            }
         })();
         match result {
-            Ok(types) => {
+            Ok(Some(types)) => {
                 *self.types_mut() = types;
             }
+            Ok(None) => return Ok(None),
             Err(e) => {
                 *self.types_mut() = std::mem::take(&mut d.own);
                 return Err(e);
@@ -1281,7 +1383,7 @@ impl Btf {
         }
         stats.types_out = self.types().len();
         stats.str_bytes_out = self.strings().len();
-        Ok(stats)
+        Ok(Some(stats))
     }
 }
 

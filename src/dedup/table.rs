@@ -82,6 +82,11 @@ impl CandTable {
         }
     }
 
+    /// Number of entries (canonical types) so far.
+    pub(crate) fn len(&self) -> usize {
+        self.size
+    }
+
     /// libbpf `hashmap__append`.
     pub(crate) fn append(&mut self, key: u64, id: u32) {
         if self.cap == 0 || (self.size + 1) * 4 / 3 > self.cap {

@@ -1,0 +1,376 @@
+//! Merging and deduplicating inputs where later members are byte-for-byte
+//! copies of earlier ones (an archive given twice, the same file passed
+//! several times), with the result of the whole merge but without the work
+//! and memory of every copy.
+//!
+//! libbpf's dedup is not idempotent on copies: a copy's VARs and DATASECs
+//! are never deduplicated, and processing a copy can re-point a canonical
+//! forward declaration (`tests/dedup_unit.rs`,
+//! `a_copy_of_a_unit_can_change_the_result`). So copies are not simply
+//! dropped. The merge is split as `P ++ Q`, where every member of `Q` is a
+//! copy of a member of `P` (copies inside `P` are merged as they are). The
+//! dedup runs on `P ++ Q1`, where `Q1` keeps the first copy in `Q` of each
+//! distinct member, and watches each of those first copies, pass by pass:
+//!
+//! - it must leave every type id below it resolving to the same canonical
+//!   type as before (and mapped where it was), and
+//! - it must add no canonical type (VAR and DATASEC are always their own).
+//!
+//! Each pass decides from the resolved map, the candidate table and the
+//! types' contents only. When every first copy passes its checks, a later
+//! copy of the same member starts its turn in a state that resolves alike
+//! with an identical candidate table, so it takes the same decisions with
+//! its own ids, also changes nothing, and maps every type where its first
+//! copy's twin maps. The whole merge's result is then `P`'s canonical types
+//! followed by every `Q` member's VARs and DATASECs in order: the first
+//! copies' ones, repeated with their references to each other shifted. When
+//! a check fails, the caller merges everything and deduplicates that.
+//!
+//! Copies are recognised by a BLAKE3 digest of their raw bytes, before they
+//! are parsed; a copy is materialised from the merged types of its
+//! original (type ids shifted; the strings are those already interned).
+
+use std::collections::HashMap;
+
+use super::append::Merger;
+use super::{Dedup, DedupOptions, DedupStats, MergeStats};
+use crate::btf::{Btf, MAX_TYPE_ID, Type, TypeId, TypeKind};
+use crate::error::{Error, Result};
+
+/// A BLAKE3 digest of a BTF's raw bytes: equal digests mean byte-identical
+/// BTFs (for [`dedup_fed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Digest([u8; 32]);
+
+impl Digest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Digest {
+        Digest(*blake3::hash(bytes).as_bytes())
+    }
+}
+
+/// What a feed of [`dedup_fed`] hands over, one BTF at a time, in order.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Fed {
+    /// A parsed BTF, with the digest of its raw bytes when the feed's
+    /// [`Seen`] is enabled.
+    New(Btf, Option<Digest>),
+    /// A byte-for-byte copy of an earlier BTF of the same feed, which the
+    /// feed did not parse ([`Seen::is_copy`] said so).
+    Copy(Digest),
+}
+
+/// The digests a feed has met, for it to skip parsing copies.
+#[derive(Debug, Default)]
+pub struct Seen {
+    seen: std::collections::HashSet<Digest>,
+    disabled: bool,
+}
+
+impl Seen {
+    /// Copies are recognised.
+    pub fn new() -> Seen {
+        Seen::default()
+    }
+
+    /// Copies are not looked for: every BTF is parsed and fed as new.
+    pub fn disabled() -> Seen {
+        Seen { seen: Default::default(), disabled: true }
+    }
+
+    /// Whether digests are wanted at all.
+    pub fn enabled(&self) -> bool {
+        !self.disabled
+    }
+
+    /// Whether a BTF with digest `d` was met before; records it.
+    pub fn is_copy(&mut self, d: &Digest) -> bool {
+        !self.disabled && !self.seen.insert(*d)
+    }
+}
+
+/// Where a member's types landed in the merge.
+#[derive(Clone, Copy)]
+struct Orig {
+    first: u32,
+    len: u32,
+    str_bytes: usize,
+}
+
+/// The part of a merge left out of the dedup: `q_start` is the first id
+/// of `Q1` (see the module documentation), `q1` the id ranges (first id,
+/// count) of its members, `order` every `Q` member in order as an index
+/// into `q1`.
+pub(crate) struct CopyPlan {
+    pub(crate) q_start: u32,
+    pub(crate) q1: Vec<(u32, u32)>,
+    pub(crate) order: Vec<u32>,
+}
+
+/// A [`Merger`] that takes [`Fed`] members and holds back trailing copies.
+#[derive(Default)]
+struct CopyMerger {
+    merger: Option<Merger>,
+    origs: HashMap<Digest, Orig>,
+    /// Copies not followed (yet) by a new member.
+    pending: Vec<Digest>,
+    stats: MergeStats,
+    /// Whether member 0 (kept as parsed, not re-interned) may be cloned.
+    member0_ok: Option<bool>,
+    /// A copy could not be materialised exactly: merge everything instead.
+    need_full: bool,
+}
+
+impl CopyMerger {
+    fn add(&mut self, m: Fed) -> Result<()> {
+        if self.need_full {
+            return Ok(());
+        }
+        self.stats.members += 1;
+        match m {
+            Fed::Copy(d) => {
+                let Some(o) = self.origs.get(&d) else {
+                    return Err(Error::Dedup { id: TypeId(0), why: "a copy of a BTF not fed before".into() });
+                };
+                self.stats.types_in += o.len as usize;
+                self.stats.str_bytes_in += o.str_bytes;
+                self.pending.push(d);
+            }
+            Fed::New(b, d) => {
+                for p in std::mem::take(&mut self.pending) {
+                    if self.materialize(&p)?.is_none() {
+                        self.need_full = true;
+                        return Ok(());
+                    }
+                }
+                self.stats.types_in += b.types().len();
+                self.stats.str_bytes_in += b.strings().len();
+                let (len, str_bytes) = (b.types().len() as u32, b.strings().len());
+                let first = match &mut self.merger {
+                    None => {
+                        let first = b.start_id().0;
+                        self.merger = Some(Merger::new(b));
+                        first
+                    }
+                    Some(m) => m.append(b)?.0,
+                };
+                if let Some(d) = d {
+                    self.origs.entry(d).or_insert(Orig { first, len, str_bytes });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a copy of the member with digest `d`, as appending its
+    /// parsed self would; `None` when that cannot be done exactly.
+    fn materialize(&mut self, d: &Digest) -> Result<Option<(u32, u32)>> {
+        let (Some(o), Some(m)) = (self.origs.get(d).copied(), self.merger.as_mut()) else { return Ok(None) };
+        let start = m.btf_mut().start_id().0;
+        if o.first == start && o.len > 0 {
+            // Member 0 keeps its parsed string offsets; a copy appended
+            // would re-intern them. Alike only when each offset is where
+            // interning its string lands.
+            let ok = *self.member0_ok.get_or_insert_with(|| member0_interns_alike(m, o));
+            if !ok {
+                return Ok(None);
+            }
+        }
+        let btf = m.btf_mut();
+        let lo = (o.first - start) as usize;
+        let Some(src) = btf.types().get(lo..lo + o.len as usize) else { return Ok(None) };
+        // libbpf shifts a FWD's size/type word unchecked; only 0 is copied alike here.
+        if src.iter().any(|t| matches!(t.kind, TypeKind::Fwd { .. }) && t.quirks().size_or_type != 0) {
+            return Ok(None);
+        }
+        let first = btf.type_count();
+        if o.len > 0 && first as u64 + o.len as u64 - 1 > MAX_TYPE_ID as u64 {
+            return Err(Error::TooManyTypes((first as u64 + o.len as u64 - 1) as usize));
+        }
+        let delta = first - o.first;
+        let copied: Vec<Type> = src
+            .iter()
+            .map(|t| {
+                let mut t = t.clone();
+                t.for_each_ref_mut(|r| {
+                    if r.0 >= start {
+                        r.0 += delta;
+                    }
+                });
+                t
+            })
+            .collect();
+        crate::btf::unchecked::types_mut(btf).extend(copied);
+        Ok(Some((first, o.len)))
+    }
+
+    /// The merge of `P ++ Q1` and the plan for `Q` (`None`: no trailing
+    /// copies, or a base, so the merge is the whole merge); `Ok(None)`
+    /// when everything must be merged instead.
+    fn finish(mut self) -> Result<Option<(Btf, Option<CopyPlan>, MergeStats)>> {
+        if self.need_full {
+            return Ok(None);
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let has_base = self.merger.as_mut().is_some_and(|m| m.btf_mut().base().is_some());
+        let plan = if pending.is_empty() {
+            None
+        } else if has_base {
+            for p in &pending {
+                if self.materialize(p)?.is_none() {
+                    return Ok(None);
+                }
+            }
+            None
+        } else {
+            let q_start = self.merger.as_mut().map_or(1, |m| m.btf_mut().type_count());
+            let mut index: HashMap<Digest, u32> = HashMap::new();
+            let mut q1 = Vec::new();
+            let mut order = Vec::with_capacity(pending.len());
+            for p in &pending {
+                let k = match index.get(p) {
+                    Some(&k) => k,
+                    None => {
+                        let Some(range) = self.materialize(p)? else { return Ok(None) };
+                        q1.push(range);
+                        index.insert(*p, q1.len() as u32 - 1);
+                        q1.len() as u32 - 1
+                    }
+                };
+                order.push(k);
+            }
+            self.stats.copies_left_out = order.len() - q1.len();
+            Some(CopyPlan { q_start, q1, order })
+        };
+        let merger = self.merger.ok_or(Error::NothingToMerge)?;
+        Ok(Some((merger.finish(), plan, self.stats)))
+    }
+}
+
+fn member0_interns_alike(m: &Merger, o: Orig) -> bool {
+    let btf = m.btf();
+    let str_start = btf.start_str_off();
+    let lo = (o.first - btf.start_id().0) as usize;
+    let Some(types) = btf.types().get(lo..lo + o.len as usize) else { return false };
+    let mut ok = true;
+    for t in types {
+        t.for_each_str(|off, _| {
+            if !ok || off.get() == 0 {
+                return;
+            }
+            let Some(s) = btf.str_bytes(off) else {
+                ok = false;
+                return;
+            };
+            ok = match btf.base().and_then(|b| b.find_str(s)) {
+                Some(b) => b == off,
+                None => off.get() >= str_start && m.interns_at(s, off.get() - str_start),
+            };
+        });
+        if !ok {
+            break;
+        }
+    }
+    ok
+}
+
+/// The compaction of a planned dedup (see the module documentation):
+/// checks that no first copy has a canonical type besides VARs and
+/// DATASECs, compacts, then lays out every `Q` member's VARs and DATASECs.
+/// `Ok(None)`: a first copy kept a type of its own.
+pub(super) fn compact_planned(d: &mut Dedup, p: &CopyPlan) -> Result<Option<Vec<Type>>> {
+    let is_vd = |t: &Type| matches!(t.kind, TypeKind::Var { .. } | TypeKind::Datasec(_));
+    let canonical = |d: &Dedup, id: u32| d.map.get(id as usize) == Some(&id);
+    let mut blocks = Vec::with_capacity(p.q1.len());
+    for &(a, n) in &p.q1 {
+        let mut kept = 0u32;
+        for id in a..a + n {
+            if canonical(d, id) {
+                if !d.t(id).is_some_and(is_vd) {
+                    return Ok(None);
+                }
+                kept += 1;
+            }
+        }
+        blocks.push(kept);
+    }
+    let p_out = (d.start..p.q_start).filter(|&id| canonical(d, id)).count();
+    let start = d.start;
+    let out = d.compact_and_remap()?;
+    // Where each first copy's block starts in `out`.
+    let mut at = Vec::with_capacity(blocks.len());
+    let mut pos = p_out;
+    for &n in &blocks {
+        at.push(pos);
+        pos += n as usize;
+    }
+    let mut out = out;
+    let mut tail: Vec<Type> = Vec::new();
+    for &k in &p.order {
+        let (from, n) = (at[k as usize], blocks[k as usize] as usize);
+        let Some(block) = out.get(from..from + n) else {
+            return Err(Error::Dedup { id: TypeId(start + from as u32), why: "copy plan block out of range".into() });
+        };
+        let old_first = start + from as u32;
+        let new_first = start + (p_out + tail.len()) as u32;
+        for t in block {
+            let mut t = t.clone();
+            t.for_each_ref_mut(|r| {
+                if r.0 >= old_first && r.0 < old_first + n as u32 {
+                    r.0 = r.0 - old_first + new_first;
+                }
+            });
+            tail.push(t);
+        }
+    }
+    out.truncate(p_out);
+    out.append(&mut tail);
+    Ok(Some(out))
+}
+
+/// Merges the BTFs that `feed` hands over and deduplicates the merge: the
+/// result of [`super::merge_all`] followed by [`Btf::dedup`] with `opts`,
+/// byte for byte, but trailing members that are copies of earlier ones are
+/// neither parsed nor kept (see the module documentation).
+///
+/// `feed` gets a [`Seen`] and the sink: it computes each BTF's
+/// [`Digest`] (when [`Seen::enabled`]), asks [`Seen::is_copy`] and hands
+/// over [`Fed::Copy`] or the parsed [`Fed::New`], in order (what
+/// [`crate::input::Loader::for_each_member_fed`] does for a file). It is
+/// called a second time, with copies disabled, when the copies' checks fail
+/// or the dedup of the shortened merge fails (so that an error names the
+/// ids of the whole merge).
+pub fn dedup_fed<F>(feed: F, opts: &DedupOptions) -> Result<(Btf, MergeStats, DedupStats)>
+where
+    F: Fn(&mut Seen, &mut (dyn FnMut(Fed) -> Result<()> + Send)) -> Result<()>,
+{
+    let fast = {
+        let mut cm = CopyMerger::default();
+        feed(&mut Seen::new(), &mut |m| cm.add(m))?;
+        match cm.finish()? {
+            None => None,
+            Some((mut btf, None, mstats)) => {
+                let stats = btf.dedup(opts)?;
+                return Ok((btf, mstats, stats));
+            }
+            Some((mut btf, Some(plan), mstats)) => match btf.dedup_inner(opts, Some(&plan)) {
+                Ok(Some(mut stats)) => {
+                    stats.types_in = mstats.types_in;
+                    Some((btf, mstats, stats))
+                }
+                Ok(None) | Err(_) => None,
+            },
+        }
+    };
+    if let Some(done) = fast {
+        return Ok(done);
+    }
+    let mut cm = CopyMerger::default();
+    feed(&mut Seen::disabled(), &mut |m| cm.add(m))?;
+    let Some((mut btf, _, mstats)) = cm.finish()? else {
+        return Err(Error::Dedup { id: TypeId(0), why: "a copy fed with copies disabled".into() });
+    };
+    let stats = btf.dedup(opts)?;
+    Ok((btf, mstats, stats))
+}

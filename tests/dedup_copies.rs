@@ -1,0 +1,371 @@
+//! `dedup::dedup_fed` (merge + dedup that leaves later copies of members
+//! out) against libbpf 1.7's `btf__add_btf` of every member + `btf__dedup`,
+//! byte for byte: random member sets with trailing copies (both the
+//! shortened dedup and its fallback must be taken), the known case where a
+//! copy changes libbpf's result, and real inputs.
+
+mod common;
+mod dedup_common;
+#[path = "common/graph_spec.rs"]
+mod graph_spec;
+
+use btfkit::btf::int_encoding::SIGNED;
+use btfkit::dedup::{DedupOptions, DedupStats, Digest, Fed, MergeStats, dedup_fed};
+use btfkit::{Btf, TypeId, parse, write};
+use dedup_common::LBtf;
+use graph_spec::{NAMES, Spec, spec};
+use std::cell::Cell;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+/// `dedup_fed` over raw BTFs, fed the way the loader feeds files.
+fn ours(raws: &[&[u8]]) -> btfkit::Result<(Btf, MergeStats, DedupStats)> {
+    dedup_fed(
+        |seen, add| {
+            for r in raws {
+                let d = seen.enabled().then(|| Digest::of(r));
+                match d {
+                    Some(d) if seen.is_copy(&d) => add(Fed::Copy(d))?,
+                    _ => add(Fed::New(parse::parse(r)?, d))?,
+                }
+            }
+            Ok(())
+        },
+        &DedupOptions::default(),
+    )
+}
+
+/// libbpf: the first raw BTF, every other appended, deduplicated; `None`
+/// when libbpf fails.
+fn theirs(raws: &[&[u8]]) -> Option<Vec<u8>> {
+    let mut lb = LBtf::new(raws[0]);
+    for r in &raws[1..] {
+        assert!(lb.add_btf(&LBtf::new(r)) > 0, "btf__add_btf");
+    }
+    (lb.dedup(false) == 0).then(|| lb.raw())
+}
+
+/// Both ways; returns how many copies ours left out.
+fn check(raws: &[&[u8]], what: &str) -> usize {
+    let (btf, merged, stats) = ours(raws).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let out = write::to_bytes(&btf);
+    let lb = theirs(raws).unwrap_or_else(|| panic!("{what}: libbpf failed"));
+    dedup_common::assert_same(&out, &lb, what);
+    assert_eq!(stats.types_out, btf.types().len());
+    assert_eq!(merged.members, raws.len());
+    merged.copies_left_out
+}
+
+/// One standalone unit BTF from a graph spec (see `dedup_prop.rs`, which
+/// builds the same shapes inside one BTF).
+fn unit(specs: &[Spec], fwd_mask: u64) -> Vec<u8> {
+    let mut b = Btf::new();
+    let int = b.add_int("int", 4, SIGNED).unwrap();
+    let n = specs.len() as u32;
+    // FWDs by value and VARs as types stand for the int instead.
+    let is_fwd = |k: usize| {
+        specs[k].sel >= 9 || specs[k].sel == 6 || (matches!(specs[k].sel, 4 | 5) && fwd_mask >> (k % 64) & 1 == 1)
+    };
+    // Backwards (never a FWD by value, never a VAR), or void.
+    let back = |i: usize, v: u8| -> TypeId {
+        let k = v as u32 % (i as u32 + 2);
+        if k == i as u32 + 1 {
+            TypeId(0)
+        } else if k > 0 && is_fwd(k as usize - 1) {
+            int
+        } else {
+            TypeId(int.0 + k)
+        }
+    };
+    for (i, s) in specs.iter().enumerate() {
+        let name = NAMES[s.name as usize];
+        let named = if name.is_empty() { "n" } else { name };
+        match s.sel {
+            0 => {
+                // Forwards (or to itself) only to a struct, union, FWD or
+                // enum: a loop of reference types alone fails both ways.
+                let p = s.x as u32 % (n + 1);
+                let k = p as usize;
+                let t = if k > 0 && (specs[k - 1].sel >= 9 || (k > i && !(4..=7).contains(&specs[k - 1].sel))) {
+                    int
+                } else {
+                    TypeId(int.0 + p)
+                };
+                b.add_ptr(t).unwrap();
+            }
+            1 => {
+                b.add_const(back(i, s.x)).unwrap();
+            }
+            2 => {
+                b.add_typedef(named, back(i, s.x)).unwrap();
+            }
+            3 => {
+                b.add_array(back(i, s.x), int, s.y as u32 % 4).unwrap();
+            }
+            4 | 5 if fwd_mask >> (i % 64) & 1 == 1 => {
+                b.add_fwd(named, s.sel == 5).unwrap();
+            }
+            4 | 5 => {
+                let m = s.members.len() as u32;
+                if s.sel == 4 { b.add_struct(name, 8 * m) } else { b.add_union(name, 8 * m) }.unwrap();
+                for (j, (mn, mt)) in s.members.iter().enumerate() {
+                    // By value backwards, or through a PTR anywhere.
+                    let p = TypeId(int.0 + (mt >> 1) as u32 % (n + 1));
+                    let t = if mt & 1 == 1 && p.0 > int.0 && specs[(p.0 - int.0 - 1) as usize].sel == 0 {
+                        p
+                    } else {
+                        back(i, mt >> 1)
+                    };
+                    let off = if s.sel == 4 { 64 * j as u32 } else { 0 };
+                    b.add_field(NAMES[*mn as usize], t, off, 0).unwrap();
+                }
+            }
+            6 => {
+                b.add_fwd(named, s.x & 1 == 1).unwrap();
+            }
+            7 => {
+                // No values: an enum forward declaration.
+                b.add_enum(named, if s.y & 1 == 0 { 4 } else { 8 }).unwrap();
+                for v in 0..(s.x % 3) {
+                    b.add_enum_value(&format!("{named}{v}"), v as i64).unwrap();
+                }
+            }
+            8 => {
+                b.add_func_proto(back(i, s.x)).unwrap();
+                for (mn, mt) in &s.members {
+                    b.add_param(NAMES[*mn as usize], back(i, *mt)).unwrap();
+                }
+            }
+            _ => {
+                let t = match back(i, s.x) {
+                    TypeId(0) => int,
+                    t => t,
+                };
+                b.add_var(named, 1, t).unwrap();
+            }
+        }
+    }
+    write::to_bytes(&b)
+}
+
+/// What a successful shortened dedup leaves out: the members after the
+/// last one that is not a copy, but the first copy of each.
+fn left_out_if_shortened(seq: &[&[u8]]) -> usize {
+    let is_copy = |k: usize| seq[..k].contains(&seq[k]);
+    let q = (0..seq.len()).rev().take_while(|&k| is_copy(k)).count();
+    let tail = &seq[seq.len() - q..];
+    q - (0..q).filter(|&k| !tail[..k].contains(&tail[k])).count()
+}
+
+/// Random units, merged as `units ++ tail` where `tail` picks units again
+/// (so every tail member is a copy): the shortened dedup must give
+/// libbpf's bytes, and over the run both it and its fallback must happen.
+#[test]
+fn random_members_with_trailing_copies() {
+    let mut runner = TestRunner::new(Config { cases: 1500, ..Config::default() });
+    let (shortened, fallback, failed_both) = (Cell::new(0usize), Cell::new(0usize), Cell::new(0usize));
+    let strategy = (
+        prop::collection::vec((prop::collection::vec(spec(10), 1..10), any::<u64>()), 1..5),
+        prop::collection::vec(any::<u8>(), 1..7),
+        prop::collection::vec(any::<u8>(), 0..3),
+    );
+    runner
+        .run(&strategy, |(units, tail, mid)| {
+            let raws: Vec<Vec<u8>> = units.iter().map(|(s, m)| unit(s, *m)).collect();
+            let mut seq: Vec<&[u8]> = raws.iter().map(|r| r.as_slice()).collect();
+            // Some copies inside the prefix too (merged as they are).
+            for &m in &mid {
+                seq.insert(1 + m as usize % seq.len(), &raws[m as usize % raws.len()]);
+            }
+            seq.extend(tail.iter().map(|&t| raws[t as usize % raws.len()].as_slice()));
+            let expect = left_out_if_shortened(&seq);
+            let lb = theirs(&seq);
+            match (ours(&seq), lb) {
+                (Err(_), None) => failed_both.set(failed_both.get() + 1),
+                (Ok((btf, merged, _)), Some(lb)) => {
+                    prop_assert!(write::to_bytes(&btf) == lb, "bytes differ from libbpf");
+                    prop_assert!(merged.copies_left_out == expect || merged.copies_left_out == 0);
+                    if expect > 0 {
+                        let c = if merged.copies_left_out > 0 { &shortened } else { &fallback };
+                        c.set(c.get() + 1);
+                    }
+                }
+                (Err(e), Some(_)) => prop_assert!(false, "we failed ({e}) but libbpf succeeded"),
+                (Ok(_), None) => prop_assert!(false, "libbpf failed but we succeeded"),
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (shortened, fallback, failed_both) = (shortened.get(), fallback.get(), failed_both.get());
+    eprintln!(
+        "of the cases with copies to leave out: left out in {shortened}, merged after a failed check in {fallback}; both failed in {failed_both}"
+    );
+    assert!(shortened > 300, "the shortened dedup ran in only {shortened} of 1500 cases");
+}
+
+/// A unit made of forward declarations and rival definitions of the same
+/// few names (what makes a copy matter): `picks` chooses the items.
+fn rival_unit(picks: &[u8]) -> Vec<u8> {
+    let mut b = Btf::new();
+    let int = b.add_int("int", 4, SIGNED).unwrap();
+    let long = b.add_int("long", 8, SIGNED).unwrap();
+    let mut last = int;
+    for &p in picks {
+        last = match p % 9 {
+            0 => b.add_enum("e", 4).unwrap(),
+            1 | 2 => {
+                let e = b.add_enum("e", 4).unwrap();
+                b.add_enum_value(if p % 9 == 1 { "A" } else { "B" }, 0).unwrap();
+                e
+            }
+            3 => b.add_fwd("s", false).unwrap(),
+            4 | 5 => {
+                let s = b.add_struct("s", 8).unwrap();
+                b.add_field("x", if p % 9 == 4 { int } else { long }, 0, 0).unwrap();
+                s
+            }
+            6 => b.add_ptr(last).unwrap(),
+            7 => {
+                let t = b.add_struct("t", 8).unwrap();
+                b.add_field("p", TypeId(b.type_count() - 2), 0, 0).unwrap();
+                t
+            }
+            _ => b.add_typedef("td", last).unwrap(),
+        };
+    }
+    write::to_bytes(&b)
+}
+
+/// Units of rival definitions with trailing copies: the bytes must always
+/// be libbpf's, whether the copies were left out or (after a failed check)
+/// merged.
+#[test]
+fn rival_definitions_with_trailing_copies() {
+    let mut runner = TestRunner::new(Config { cases: 1000, ..Config::default() });
+    let (shortened, fallback) = (Cell::new(0usize), Cell::new(0usize));
+    let strategy = (
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 1..6), 1..6),
+        prop::collection::vec(any::<u8>(), 2..6),
+    );
+    runner
+        .run(&strategy, |(units, tail)| {
+            let raws: Vec<Vec<u8>> = units.iter().map(|u| rival_unit(u)).collect();
+            let mut seq: Vec<&[u8]> = raws.iter().map(|r| r.as_slice()).collect();
+            seq.extend(tail.iter().map(|&t| raws[t as usize % raws.len()].as_slice()));
+            let expect = left_out_if_shortened(&seq);
+            match (ours(&seq), theirs(&seq)) {
+                (Ok((btf, merged, _)), Some(lb)) => {
+                    prop_assert!(write::to_bytes(&btf) == lb, "bytes differ from libbpf");
+                    prop_assert!(merged.copies_left_out == expect || merged.copies_left_out == 0);
+                    if expect > 0 {
+                        let c = if merged.copies_left_out > 0 { &shortened } else { &fallback };
+                        c.set(c.get() + 1);
+                    }
+                }
+                (Err(_), None) => {}
+                (a, b) => prop_assert!(false, "ours {:?}, libbpf succeeded: {}", a.map(|_| ()), b.is_some()),
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (shortened, fallback) = (shortened.get(), fallback.get());
+    eprintln!(
+        "rival definitions, cases with copies to leave out: left out in {shortened}, merged after a failed check in {fallback}"
+    );
+    // Copies that change the result are rare even here (the explicit cases
+    // below and in `a_copy_that_changes_the_result_is_merged` have them).
+    assert!(shortened > 100, "left out in only {shortened} of 1000 cases");
+}
+
+/// `dedup_unit::a_copy_of_a_unit_can_change_the_result` with members: a
+/// later full enum re-points the canonical enum forward declaration, so
+/// its copies cannot be left out.
+#[test]
+fn a_copy_that_changes_the_result_is_merged() {
+    let build = |f: &dyn Fn(&mut Btf)| {
+        let mut b = Btf::new();
+        f(&mut b);
+        write::to_bytes(&b)
+    };
+    let fwd = build(&|b| {
+        let f = b.add_enum("e", 4).unwrap();
+        b.add_ptr(f).unwrap();
+    });
+    let enum_a = build(&|b| {
+        b.add_enum("e", 4).unwrap();
+        b.add_enum_value("A", 0).unwrap();
+    });
+    let enum_b = build(&|b| {
+        b.add_enum("e", 4).unwrap();
+        b.add_enum_value("B", 0).unwrap();
+    });
+    let int = build(&|b| {
+        b.add_int("int", 4, SIGNED).unwrap();
+    });
+    let seq: Vec<&[u8]> = vec![&fwd, &enum_a, &enum_b, &int, &enum_a, &enum_a];
+    assert_eq!(check(&seq, "enum forward re-pointed by copies"), 0, "the copies must be merged");
+    // Without the forward declaration nothing depends on them.
+    let seq: Vec<&[u8]> = vec![&enum_a, &enum_b, &int, &enum_a, &enum_a];
+    assert_eq!(check(&seq, "enums without a forward declaration"), 1);
+}
+
+/// Each VAR and DATASEC of every copy stays (libbpf never merges them),
+/// after the canonical types, with the DATASECs pointing at their own
+/// copy's VARs.
+#[test]
+fn vars_and_datasecs_of_left_out_copies() {
+    let mut b = Btf::new();
+    let i = b.add_int("int", 4, SIGNED).unwrap();
+    let v1 = b.add_var("a", 1, i).unwrap();
+    let v2 = b.add_var("b", 1, i).unwrap();
+    let s = b.add_struct("s", 4).unwrap();
+    b.add_field("x", i, 0, 0).unwrap();
+    let v3 = b.add_var("c", 1, s).unwrap();
+    b.add_datasec(".data", 12).unwrap();
+    b.add_datasec_var(v1, 0, 4).unwrap();
+    b.add_datasec_var(v3, 4, 4).unwrap();
+    b.add_datasec_var(v2, 8, 4).unwrap();
+    let raw = write::to_bytes(&b);
+    let seq: Vec<&[u8]> = vec![&raw; 5];
+    assert_eq!(check(&seq, "vars and datasecs x5"), 3);
+}
+
+/// The host kernel's BTF four times: three copies, two left out.
+#[test]
+fn host_vmlinux_4x() {
+    let Some(p) = common::host_vmlinux() else {
+        common::skip("host vmlinux BTF (/sys/kernel/btf/vmlinux) not readable");
+        return;
+    };
+    let v = std::fs::read(p).expect("read vmlinux");
+    assert_eq!(check(&[&v, &v, &v, &v], "host vmlinux x4"), 2);
+}
+
+/// The kernel archive three times over, through the archive reader the CLI
+/// uses: every member of the second and third round is a copy.
+#[test]
+fn kernel_archive_x3() {
+    let Some(path) = common::kernel_archive_file("archive.btf.xz") else {
+        common::skip_data("kernel archive fixture missing");
+        return;
+    };
+    let data = std::fs::read(&path).expect("read archive");
+    let mut rep = Vec::with_capacity(data.len() * 3);
+    for _ in 0..3 {
+        rep.extend_from_slice(&data);
+    }
+    let layout = btfkit::archive::walk(&rep, 0, false).expect("walk");
+    let kernel = parse::ParseOptions::new().with_validation(parse::Validation::Kernel);
+    let (btf, merged, _) = dedup_fed(
+        |seen, add| btfkit::archive::for_each_member_fed(&rep, &layout, &kernel, seen, add, |_| {}),
+        &DedupOptions::default(),
+    )
+    .expect("dedup_fed");
+    let raws: Vec<&[u8]> = layout.members.iter().map(|m| m.bytes(&rep)).collect();
+    let lb = theirs(&raws).expect("libbpf");
+    dedup_common::assert_same(&write::to_bytes(&btf), &lb, "kernel archive x3");
+    assert_eq!(merged.members, 837 * 3);
+    assert!(merged.copies_left_out > 837, "left out {}", merged.copies_left_out);
+    eprintln!("kernel archive x3: {} copies left out, same as libbpf", merged.copies_left_out);
+}
