@@ -9,15 +9,21 @@
 //! `a_copy_of_a_unit_can_change_the_result`). So copies are not simply
 //! dropped. The merge is split as `P ++ Q`, where every member of `Q` is a
 //! copy of a member of `P` (copies inside `P` are merged as they are). The
-//! dedup runs on `P ++ Q1`, where `Q1` keeps the first copy in `Q` of each
-//! distinct member, and watches each of those first copies, pass by pass:
+//! dedup runs on `P` plus `Q1`, the first copy in `Q` of each distinct
+//! member, and watches each of those first copies, pass by pass:
 //!
 //! - it must leave every type id below it resolving to the same canonical
 //!   type as before (and mapped where it was), and
 //! - it must add no canonical type (VAR and DATASEC are always their own).
 //!
+//! `Q1`'s types get ids after `P`'s but are not kept: for its turn in a
+//! pass, a first copy's types are made from its original's (a window), with
+//! the original reference slots saved before the reference pass rewrites
+//! them. So memory follows `P`, not the input.
+//!
 //! Each pass decides from the resolved map, the candidate table and the
-//! types' contents only. When every first copy passes its checks, a later
+//! types' contents only (a first copy's turn reads only its own types and
+//! `P`'s; asking for any other type fails its check). When every first copy passes its checks, a later
 //! copy of the same member starts its turn in a state that resolves alike
 //! with an identical candidate table, so it takes the same decisions with
 //! its own ids, also changes nothing, and maps every type where its first
@@ -27,8 +33,9 @@
 //! a check fails, the caller merges everything and deduplicates that.
 //!
 //! Copies are recognised by a BLAKE3 digest of their raw bytes, before they
-//! are parsed; a copy is materialised from the merged types of its
-//! original (type ids shifted; the strings are those already interned).
+//! are parsed. A copy inside `P` is made from the merged types of its
+//! original (type ids shifted; the strings are those already interned),
+//! as appending it would have made it.
 
 use std::collections::HashMap;
 
@@ -99,9 +106,9 @@ struct Orig {
 }
 
 /// The part of a merge left out of the dedup: `q_start` is the first id
-/// of `Q1` (see the module documentation), `q1` the id ranges (first id,
-/// count) of its members, `order` every `Q` member in order as an index
-/// into `q1`.
+/// of `Q1` (see the module documentation; its members' ids follow one
+/// another), `q1` its members as their originals' id ranges in `P` (first
+/// id, count), `order` every `Q` member in order as an index into `q1`.
 pub(crate) struct CopyPlan {
     pub(crate) q_start: u32,
     pub(crate) q1: Vec<(u32, u32)>,
@@ -166,48 +173,45 @@ impl CopyMerger {
     /// Appends a copy of the member with digest `d`, as appending its
     /// parsed self would; `None` when that cannot be done exactly.
     fn materialize(&mut self, d: &Digest) -> Result<Option<(u32, u32)>> {
-        let (Some(o), Some(m)) = (self.origs.get(d).copied(), self.merger.as_mut()) else { return Ok(None) };
-        let start = m.btf_mut().start_id().0;
-        if o.first == start && o.len > 0 {
-            // Member 0 keeps its parsed string offsets; a copy appended
-            // would re-intern them. Alike only when each offset is where
-            // interning its string lands.
-            let ok = *self.member0_ok.get_or_insert_with(|| member0_interns_alike(m, o));
-            if !ok {
-                return Ok(None);
-            }
-        }
-        let btf = m.btf_mut();
-        let lo = (o.first - start) as usize;
-        let Some(src) = btf.types().get(lo..lo + o.len as usize) else { return Ok(None) };
-        // libbpf shifts a FWD's size/type word unchecked; only 0 is copied alike here.
-        if src.iter().any(|t| matches!(t.kind, TypeKind::Fwd { .. }) && t.quirks().size_or_type != 0) {
+        let Some(o) = self.origs.get(d).copied() else { return Ok(None) };
+        if !self.cloneable(o) {
             return Ok(None);
         }
+        let Some(m) = self.merger.as_mut() else { return Ok(None) };
+        let btf = m.btf_mut();
+        let start = btf.start_id().0;
+        let lo = (o.first - start) as usize;
+        let Some(src) = btf.types().get(lo..lo + o.len as usize) else { return Ok(None) };
         let first = btf.type_count();
         if o.len > 0 && first as u64 + o.len as u64 - 1 > MAX_TYPE_ID as u64 {
             return Err(Error::TooManyTypes((first as u64 + o.len as u64 - 1) as usize));
         }
-        let delta = first - o.first;
-        let copied: Vec<Type> = src
-            .iter()
-            .map(|t| {
-                let mut t = t.clone();
-                t.for_each_ref_mut(|r| {
-                    if r.0 >= start {
-                        r.0 += delta;
-                    }
-                });
-                t
-            })
-            .collect();
+        let copied: Vec<Type> = src.iter().map(|t| shifted(t, start, first - o.first)).collect();
         crate::btf::unchecked::types_mut(btf).extend(copied);
         Ok(Some((first, o.len)))
     }
 
-    /// The merge of `P ++ Q1` and the plan for `Q` (`None`: no trailing
-    /// copies, or a base, so the merge is the whole merge); `Ok(None)`
-    /// when everything must be merged instead.
+    /// Whether a copy of `o` made from its merged types is what appending
+    /// the copy parsed would give.
+    fn cloneable(&mut self, o: Orig) -> bool {
+        let Some(m) = self.merger.as_ref() else { return false };
+        let btf = m.btf();
+        let start = btf.start_id().0;
+        let lo = (o.first - start) as usize;
+        let Some(src) = btf.types().get(lo..lo + o.len as usize) else { return false };
+        // libbpf shifts a FWD's size/type word unchecked; only 0 is copied alike here.
+        if src.iter().any(|t| matches!(t.kind, TypeKind::Fwd { .. }) && t.quirks().size_or_type != 0) {
+            return false;
+        }
+        // Member 0 keeps its parsed string offsets; a copy appended would
+        // re-intern them. Alike only when each offset is where interning
+        // its string lands.
+        o.first != start || o.len == 0 || *self.member0_ok.get_or_insert_with(|| member0_interns_alike(m, o))
+    }
+
+    /// The merge of `P` and the plan for `Q` (`None`: no trailing copies,
+    /// or a base, so the merge is the whole merge); `Ok(None)` when
+    /// everything must be merged instead.
     fn finish(mut self) -> Result<Option<(Btf, Option<CopyPlan>, MergeStats)>> {
         if self.need_full {
             return Ok(None);
@@ -228,17 +232,26 @@ impl CopyMerger {
             let mut index: HashMap<Digest, u32> = HashMap::new();
             let mut q1 = Vec::new();
             let mut order = Vec::with_capacity(pending.len());
+            let mut q_len = 0u64;
             for p in &pending {
                 let k = match index.get(p) {
                     Some(&k) => k,
                     None => {
-                        let Some(range) = self.materialize(p)? else { return Ok(None) };
-                        q1.push(range);
+                        let Some(o) = self.origs.get(p).copied() else { return Ok(None) };
+                        if !self.cloneable(o) {
+                            return Ok(None);
+                        }
+                        q_len += o.len as u64;
+                        q1.push((o.first, o.len));
                         index.insert(*p, q1.len() as u32 - 1);
                         q1.len() as u32 - 1
                     }
                 };
                 order.push(k);
+            }
+            // The first copies' ids must exist, as in the whole merge.
+            if q_start as u64 + q_len > MAX_TYPE_ID as u64 + 1 {
+                return Err(Error::TooManyTypes((q_start as u64 + q_len - 1) as usize));
             }
             self.stats.copies_left_out = order.len() - q1.len();
             Some(CopyPlan { q_start, q1, order })
@@ -275,57 +288,129 @@ fn member0_interns_alike(m: &Merger, o: Orig) -> bool {
     ok
 }
 
-/// The compaction of a planned dedup (see the module documentation):
-/// checks that no first copy has a canonical type besides VARs and
-/// DATASECs, compacts, then lays out every `Q` member's VARs and DATASECs.
-/// `Ok(None)`: a first copy kept a type of its own.
-pub(super) fn compact_planned(d: &mut Dedup, p: &CopyPlan) -> Result<Option<Vec<Type>>> {
-    let is_vd = |t: &Type| matches!(t.kind, TypeKind::Var { .. } | TypeKind::Datasec(_));
-    let canonical = |d: &Dedup, id: u32| d.map.get(id as usize) == Some(&id);
-    let mut blocks = Vec::with_capacity(p.q1.len());
-    for &(a, n) in &p.q1 {
-        let mut kept = 0u32;
-        for id in a..a + n {
-            if canonical(d, id) {
-                if !d.t(id).is_some_and(is_vd) {
-                    return Ok(None);
+/// `t` with every own type id (`>= start`, not VOID) moved by `delta`.
+fn shifted(t: &Type, start: u32, delta: u32) -> Type {
+    let mut t = t.clone();
+    t.for_each_ref_mut(|r| {
+        if r.0 >= start {
+            r.0 = r.0.wrapping_add(delta);
+        }
+    });
+    t
+}
+
+/// The reference slots of the reference types of every first copy's
+/// original, in order, before the reference pass rewrites them.
+pub(super) fn save_ref_slots(d: &Dedup, p: &CopyPlan) -> Vec<Vec<u32>> {
+    p.q1.iter()
+        .map(|&(orig, n)| {
+            let mut v = Vec::new();
+            for id in orig..orig + n {
+                let Some(t) = d.t(id) else { continue };
+                if super::is_ref_kind(t) {
+                    v.extend((0..).map_while(|k| super::ref_slot(t, k)));
                 }
-                kept += 1;
+            }
+            v
+        })
+        .collect()
+}
+
+/// Makes the window of the first copy `p.q1[k]` (ids from `first`) from
+/// its original's types; `saved`: the original reference slots, in the
+/// reference pass.
+pub(super) fn load_window(d: &mut Dedup, p: &CopyPlan, k: usize, first: u32, saved: Option<&Vec<Vec<u32>>>) {
+    let (orig, n) = p.q1[k];
+    let lo = (orig - d.start) as usize;
+    let mut win = std::mem::take(&mut d.win);
+    win.clear();
+    let delta = first.wrapping_sub(orig);
+    let mut slots = saved.and_then(|s| s.get(k)).map(|v| v.iter().copied());
+    for t in d.own.get(lo..lo + n as usize).unwrap_or_default() {
+        let mut t = t.clone();
+        if let Some(slots) = &mut slots
+            && super::is_ref_kind(&t)
+        {
+            let mut k = 0;
+            while super::ref_slot(&t, k).is_some() {
+                if let Some(v) = slots.next() {
+                    super::set_ref_slot(&mut t, k, v);
+                }
+                k += 1;
             }
         }
-        blocks.push(kept);
+        win.push(shifted(&t, d.start, delta));
     }
-    let p_out = (d.start..p.q_start).filter(|&id| canonical(d, id)).count();
+    d.win = win;
+    d.win_first = first;
+}
+
+/// The compaction of a planned dedup (see the module documentation):
+/// checks that no first copy has a canonical type besides VARs and
+/// DATASECs, compacts `P`, then lays out every `Q` member's VARs and
+/// DATASECs. `Ok(None)`: a first copy kept a type of its own.
+pub(super) fn compact_planned(d: &mut Dedup, p: &CopyPlan) -> Result<Option<Vec<Type>>> {
+    let is_vd = |t: &Type| matches!(t.kind, TypeKind::Var { .. } | TypeKind::Datasec(_));
+    // Each first copy's VARs and DATASECs (canonical by definition): the
+    // ids of its window.
+    let mut kept: Vec<Vec<u32>> = Vec::with_capacity(p.q1.len());
+    let mut first = p.q_start;
+    for &(orig, n) in &p.q1 {
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let id = first + i;
+            if d.map.get(id as usize) == Some(&id) {
+                if !d.t(orig + i).is_some_and(is_vd) {
+                    return Ok(None);
+                }
+                ids.push(id);
+            }
+        }
+        kept.push(ids);
+        first += n;
+    }
     let start = d.start;
-    let out = d.compact_and_remap()?;
-    // Where each first copy's block starts in `out`.
-    let mut at = Vec::with_capacity(blocks.len());
-    let mut pos = p_out;
-    for &n in &blocks {
-        at.push(pos);
-        pos += n as usize;
+    // Their types, made from the originals before the compaction takes
+    // `own` (VARs and DATASECs are not rewritten by the passes).
+    let mut first = p.q_start;
+    let mut vd: Vec<Vec<Type>> = Vec::with_capacity(p.q1.len());
+    for (&(orig, n), ids) in p.q1.iter().zip(&kept) {
+        let mut v = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let Some(t) = d.t(orig + (id - first)) else {
+                return Err(Error::Dedup { id: TypeId(id), why: "copy plan: type out of range".into() });
+            };
+            v.push(shifted(t, start, first.wrapping_sub(orig)));
+        }
+        vd.push(v);
+        first += n;
     }
-    let mut out = out;
-    let mut tail: Vec<Type> = Vec::new();
+    let mut out = d.compact_and_remap()?;
+    // `d.hypot` is now old id -> new id for the canonical types of `P`.
     for &k in &p.order {
-        let (from, n) = (at[k as usize], blocks[k as usize] as usize);
-        let Some(block) = out.get(from..from + n) else {
-            return Err(Error::Dedup { id: TypeId(start + from as u32), why: "copy plan block out of range".into() });
-        };
-        let old_first = start + from as u32;
-        let new_first = start + (p_out + tail.len()) as u32;
-        for t in block {
+        let (ids, types) = (&kept[k as usize], &vd[k as usize]);
+        let block = start + out.len() as u32;
+        for t in types {
             let mut t = t.clone();
+            let mut bad = None;
             t.for_each_ref_mut(|r| {
-                if r.0 >= old_first && r.0 < old_first + n as u32 {
-                    r.0 = r.0 - old_first + new_first;
+                if let Ok(j) = ids.binary_search(&r.0) {
+                    r.0 = block + j as u32;
+                } else {
+                    match d.hypot.get(d.resolve(r.0) as usize).copied().filter(|&n| super::is_mapped_val(n)) {
+                        Some(n) => r.0 = n,
+                        None => {
+                            bad.get_or_insert(r.0);
+                        }
+                    }
                 }
             });
-            tail.push(t);
+            if let Some(r) = bad {
+                return Err(Error::Dedup { id: TypeId(r), why: "no canonical type after dedup".into() });
+            }
+            out.push(t);
         }
     }
-    out.truncate(p_out);
-    out.append(&mut tail);
     Ok(Some(out))
 }
 

@@ -342,6 +342,14 @@ struct Dedup<'a> {
     stack: Vec<(u32, u32)>,
     /// Set while a copy plan's first copy of a member is processed.
     watch: Option<Watch>,
+    /// That first copy's types (ids from `win_first`), made from its
+    /// original for the pass at hand: a copy plan's first copies are not
+    /// kept in `own`.
+    win: Vec<Type>,
+    win_first: u32,
+    /// Set when a type that is neither in `own` nor in `win` was asked
+    /// for (the segment's checks then fail).
+    stray: std::cell::Cell<bool>,
 }
 
 /// What processing one watched segment (the first copy of a member that
@@ -358,10 +366,37 @@ impl<'a> Dedup<'a> {
     #[inline]
     fn t(&self, id: u32) -> Option<&Type> {
         if id >= self.start {
-            self.own.get((id - self.start) as usize)
+            match self.own.get((id - self.start) as usize) {
+                Some(t) => Some(t),
+                None => self.win_t(id),
+            }
         } else {
             self.base.get(id as usize).copied().flatten()
         }
+    }
+
+    #[cold]
+    fn win_t(&self, id: u32) -> Option<&Type> {
+        let t = id.checked_sub(self.win_first).and_then(|i| self.win.get(i as usize));
+        if t.is_none() && (id as usize) < self.map.len() {
+            self.stray.set(true);
+        }
+        t
+    }
+
+    /// An own type (or one of the window) to rewrite in the reference pass.
+    #[inline]
+    fn own_mut(&mut self, id: u32) -> Option<&mut Type> {
+        let i = id.checked_sub(self.start)? as usize;
+        if i < self.own.len() {
+            return self.own.get_mut(i);
+        }
+        let w = id.checked_sub(self.win_first)? as usize;
+        let t = self.win.get_mut(w);
+        if t.is_none() {
+            self.stray.set(true);
+        }
+        t
     }
 
     #[inline]
@@ -414,7 +449,7 @@ impl<'a> Dedup<'a> {
     /// as before (and mapped as before) and added no canonical type.
     fn end_segment(&mut self) -> bool {
         let Some(w) = self.watch.take() else { return true };
-        if self.table.len() != w.table_len {
+        if self.table.len() != w.table_len || self.stray.get() {
             return false;
         }
         let old_resolve = |mut id: u32| {
@@ -922,8 +957,7 @@ impl<'a> Dedup<'a> {
             let Some(&(id, k)) = frames.last() else {
                 return Err(Error::Dedup { id: TypeId(root), why: "empty reference stack".into() });
             };
-            let idx = (id - self.start) as usize;
-            let Some(t) = self.own.get(idx) else {
+            let Some(t) = (if id >= self.start { self.t(id) } else { None }) else {
                 return Err(Error::Dedup { id: TypeId(id), why: "type id out of range".into() });
             };
             if !is_ref_kind(t) {
@@ -938,7 +972,9 @@ impl<'a> Dedup<'a> {
                     Some(&IN_PROGRESS) => return Err(self.loop_error(child)),
                     Some(&m) if is_mapped_val(m) => {
                         let r = self.resolve(child);
-                        set_ref_slot(&mut self.own[idx], k, r);
+                        if let Some(t) = self.own_mut(id) {
+                            set_ref_slot(t, k, r);
+                        }
                         if let Some(f) = frames.last_mut() {
                             f.1 += 1;
                         }
@@ -954,8 +990,9 @@ impl<'a> Dedup<'a> {
             frames.pop();
             match frames.last_mut() {
                 Some(f) => {
-                    let pidx = (f.0 - self.start) as usize;
-                    set_ref_slot(&mut self.own[pidx], f.1, new_id);
+                    if let Some(t) = self.own_mut(f.0) {
+                        set_ref_slot(t, f.1, new_id);
+                    }
                     f.1 += 1;
                 }
                 None => return Ok(new_id),
@@ -966,8 +1003,8 @@ impl<'a> Dedup<'a> {
     /// Hashes a reference type whose references are canonical and looks
     /// for an equal canonical type.
     fn finish_ref(&mut self, id: u32) -> u32 {
-        let idx = (id - self.start) as usize;
-        let t = &self.own[idx];
+        // `ref_type` found this type (in `own` or the window) before.
+        let Some(t) = self.t(id) else { return id };
         type Eq = fn(&Type, &Type) -> bool;
         let (h, eq): (u64, Eq) = match &t.kind {
             TypeKind::DeclTag { .. } => (hash_int_tag(t), equal_int_tag),
@@ -977,7 +1014,7 @@ impl<'a> Dedup<'a> {
         };
         let cands = self.candidates(h);
         let mut new_id = id;
-        let t = &self.own[idx];
+        let Some(t) = self.t(id) else { return id };
         for &c in &cands {
             if self.t(c).is_some_and(|ct| eq(t, ct)) {
                 new_id = c;
@@ -1055,6 +1092,8 @@ impl<'a> Dedup<'a> {
         // The dropped types (most of a merged input, each with its member
         // array) are freed on another thread, while the caller goes on.
         rayon::spawn(move || drop(own));
+        // Old id -> new id, for a copy plan's layout.
+        self.hypot = newid;
         Ok(out)
     }
 }
@@ -1296,12 +1335,36 @@ impl Btf {
             None => Vec::new(),
         };
         let own = std::mem::take(self.types_mut());
-        let total = start as usize + own.len();
+        // A copy plan's first copies get ids after `own` (see `copies`).
+        let q1_len: usize = plan.map_or(0, |p| p.q1.iter().map(|&(_, n)| n as usize).sum());
+        let total = start as usize + own.len() + q1_len;
         let mut map = vec![UNPROCESSED; total];
         map[0] = 0;
         for (i, t) in own.iter().enumerate() {
             if matches!(t.kind, TypeKind::Var { .. } | TypeKind::Datasec(_)) {
                 map[start as usize + i] = start + i as u32;
+            }
+        }
+        // The id ranges each pass walks in order; `Some(k)`: the first copy
+        // `plan.q1[k]`, watched.
+        let mut segs: Vec<(u32, u32, Option<usize>)> = Vec::new();
+        match plan {
+            None => segs.push((start, total as u32, None)),
+            Some(p) => {
+                segs.push((start, p.q_start, None));
+                let mut a = p.q_start;
+                for (k, &(orig, n)) in p.q1.iter().enumerate() {
+                    for i in 0..n {
+                        let is_vd = own
+                            .get((orig - start + i) as usize)
+                            .is_some_and(|t| matches!(t.kind, TypeKind::Var { .. } | TypeKind::Datasec(_)));
+                        if is_vd {
+                            map[(a + i) as usize] = a + i;
+                        }
+                    }
+                    segs.push((a, a + n, Some(k)));
+                    a += n;
+                }
             }
         }
         let mut d = Dedup {
@@ -1316,56 +1379,44 @@ impl Btf {
             cands: Vec::new(),
             stack: Vec::new(),
             watch: None,
+            win: Vec::new(),
+            win_first: 0,
+            stray: std::cell::Cell::new(false),
         };
-        let end = total as u32;
-        // The id ranges each pass walks in order; watched ones are the first
-        // copies of a copy plan.
-        let mut segs: Vec<(u32, u32, bool)> = Vec::new();
-        match plan {
-            None => segs.push((start, end, false)),
-            Some(p) => {
-                segs.push((start, p.q_start, false));
-                segs.extend(p.q1.iter().map(|&(a, n)| (a, a + n, true)));
-            }
-        }
+        // The original reference slots of the first copies' originals,
+        // saved before the reference pass rewrites them.
+        let mut saved: Option<Vec<Vec<u32>>> = None;
         let result = (|| -> Result<Option<Vec<Type>>> {
             if base_arc.is_some() {
                 d.prep(opts);
             }
-            for &(a, b, w) in &segs {
-                if w {
-                    d.begin_segment(a);
+            for pass in 0..3 {
+                if pass == 2 {
+                    d.resolve_fwds();
+                    if let Some(p) = plan {
+                        saved = Some(copies::save_ref_slots(&d, p));
+                    }
                 }
-                for id in a..b {
-                    d.prim_type(id);
-                }
-                if w && !d.end_segment() {
-                    return Ok(None);
-                }
-            }
-            for &(a, b, w) in &segs {
-                if w {
-                    d.begin_segment(a);
-                }
-                for id in a..b {
-                    d.struct_type(id)?;
-                }
-                if w && !d.end_segment() {
-                    return Ok(None);
-                }
-            }
-            d.resolve_fwds();
-            for &(a, b, w) in &segs {
-                if w {
-                    d.begin_segment(a);
-                }
-                for id in a..b {
-                    d.ref_type(id)?;
-                }
-                if w && !d.end_segment() {
-                    return Ok(None);
+                for &(a, b, k) in &segs {
+                    if let (Some(k), Some(p)) = (k, plan) {
+                        copies::load_window(&mut d, p, k, a, saved.as_ref());
+                        d.begin_segment(a);
+                    }
+                    for id in a..b {
+                        match pass {
+                            0 => d.prim_type(id),
+                            1 => d.struct_type(id)?,
+                            _ => {
+                                d.ref_type(id)?;
+                            }
+                        }
+                    }
+                    if k.is_some() && !d.end_segment() {
+                        return Ok(None);
+                    }
                 }
             }
+            d.win = Vec::new();
             match plan {
                 None => d.compact_and_remap().map(Some),
                 Some(p) => copies::compact_planned(&mut d, p),
