@@ -374,9 +374,10 @@ impl Loader {
             let (btf, kernel_problems) = self.parse_one(&data[..first], &opts)?;
             return Ok(Loaded { btf, members, merged: false, padding, warnings, kernel_problems });
         }
-        let (mut btf, _) =
-            dedup::merge_all(|add| archive::for_each_member(data, &layout, &opts, add, |r| src.release(r)))?;
-        btf.dedup(&DedupOptions::default())?;
+        let (btf, _, _) = dedup::dedup_fed(
+            |seen, add| archive::for_each_member_fed(data, &layout, &opts, seen, add, |r| src.release(r)),
+            &DedupOptions::default(),
+        )?;
         let kernel_problems = self.kernel_verdict.then(|| btf.validate(Validation::Kernel).len());
         Ok(Loaded { btf, members, merged: true, padding, warnings, kernel_problems })
     }

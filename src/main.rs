@@ -248,7 +248,10 @@ btfkit diff old/ext4.ko new/ext4.ko --base-a old/vmlinux --base-b new/vmlinux\n\
     /// Merge BTFs in order (libbpf btf__add_btf) and deduplicate them (btf__dedup)
     #[command(after_help = "Inputs are raw BTF or ELF files; a BTF archive contributes all its members, in order.\n\
 Output: with -o, raw BTF — except when the only input is an ELF file: then OUT is a copy of\n\
-that ELF with its .BTF section replaced (non-allocated .BTF only). --detached writes raw BTF.\n\n\
+that ELF with its .BTF section replaced (non-allocated .BTF only). --detached writes raw BTF.\n\
+Trailing inputs or members that repeat earlier ones byte for byte (an archive given twice) are\n\
+neither parsed nor kept when a check shows that leaves the result unchanged (else they are merged):\n\
+the output is libbpf's either way.\n\n\
 Examples:\n  btfkit dedup a.o b.o -o merged.btf\n  btfkit dedup ext4.ko jbd2.ko --base vmlinux -o - > modules.btf\n  \
 btfkit dedup .tmp_vmlinux.btf --detached .btf.vmlinux.bin   # archive -> one deduplicated BTF\n  \
 btfkit dedup vmlinux.o -o vmlinux.new.o                     # rewrite .BTF in a copy\n  \

@@ -7,7 +7,8 @@ use crate::btf::{Btf, MAX_STR_OFFSET, MAX_TYPE_ID, StrOff, Type, TypeId};
 use crate::error::{Error, Result};
 
 /// Source string sections up to this size get an array as their offset
-/// cache in `append` (4 bytes per section byte, freed after the append).
+/// cache in `append` (4 bytes per section byte; a [`Merger`] keeps it from one
+/// append to the next).
 const DENSE_CACHE_LIMIT: usize = 1 << 20;
 
 /// Where `append` looks strings up and adds them.
@@ -119,6 +120,44 @@ impl Interner for StrIndex {
 pub struct Merger {
     btf: Btf,
     index: StrIndex,
+    cache: OffsetCache,
+}
+
+/// Source string offset -> our offset while appending one BTF with a small
+/// string section: an array (`u32::MAX`: not looked up yet), reused from
+/// one append to the next (only the entries set are reset), so a merge of
+/// many members neither allocates nor clears one per member.
+#[derive(Default)]
+pub(crate) struct OffsetCache {
+    v: Vec<u32>,
+    set: Vec<u32>,
+}
+
+impl OffsetCache {
+    fn prepare(&mut self, len: usize) {
+        for &i in &self.set {
+            if let Some(x) = self.v.get_mut(i as usize) {
+                *x = u32::MAX;
+            }
+        }
+        self.set.clear();
+        if self.v.len() < len {
+            self.v.resize(len, u32::MAX);
+        }
+    }
+
+    #[inline]
+    fn get(&self, rel: usize) -> Option<u32> {
+        self.v.get(rel).copied().filter(|&o| o != u32::MAX)
+    }
+
+    #[inline]
+    fn insert(&mut self, rel: usize, o: u32) {
+        if let Some(c) = self.v.get_mut(rel) {
+            *c = o;
+            self.set.push(rel as u32);
+        }
+    }
 }
 
 impl Merger {
@@ -127,14 +166,14 @@ impl Merger {
         // The table's own index is not needed while merging.
         first.strings_mut().drop_index();
         let index = StrIndex::of(first.strings().as_bytes());
-        Merger { btf: first, index }
+        Merger { btf: first, index, cache: OffsetCache::default() }
     }
 
     /// Appends `other` (see [`Btf::append`]); returns the first new id.
     pub fn append(&mut self, mut other: Btf) -> Result<TypeId> {
         let types = std::mem::take(other.types_mut());
         let n = types.len();
-        self.btf.append_from(&other, n, types.into_iter(), &mut self.index)
+        self.btf.append_from(&other, n, types.into_iter(), &mut self.index, &mut self.cache)
     }
 
     /// The BTF merged so far.
@@ -233,7 +272,7 @@ impl Btf {
     /// unchanged.
     pub fn append(&mut self, other: &Btf) -> Result<TypeId> {
         let n = other.types().len();
-        self.append_from(other, n, other.types().iter().cloned(), &mut TableInterner)
+        self.append_from(other, n, other.types().iter().cloned(), &mut TableInterner, &mut OffsetCache::default())
     }
 
     /// Shared body: `other` supplies strings and numbering, `types` its `n`
@@ -244,6 +283,7 @@ impl Btf {
         n: usize,
         types: impl Iterator<Item = Type>,
         interner: &mut impl Interner,
+        cache: &mut OffsetCache,
     ) -> Result<TypeId> {
         if let Some(ob) = other.base() {
             match self.base() {
@@ -266,7 +306,9 @@ impl Btf {
         // over the source's own string section (u32::MAX: not looked up yet)
         // when that section is small (an archive member), else a hash map.
         let dense = other.strings().len() <= DENSE_CACHE_LIMIT;
-        let mut cache: Vec<u32> = if dense { vec![u32::MAX; other.strings().len()] } else { Vec::new() };
+        if dense {
+            cache.prepare(other.strings().len());
+        }
         let mut sparse: KeyMap<u32, u32> = KeyMap::default();
         let mut err: Option<Error> = None;
         for (i, mut t) in types.enumerate() {
@@ -276,8 +318,7 @@ impl Btf {
                     return;
                 }
                 let rel = (*off - src_str_start) as usize;
-                let cached =
-                    if dense { cache.get(rel).copied().filter(|&o| o != u32::MAX) } else { sparse.get(off).copied() };
+                let cached = if dense { cache.get(rel) } else { sparse.get(off).copied() };
                 if let Some(o) = cached {
                     *off = o;
                     return;
@@ -292,10 +333,10 @@ impl Btf {
                 };
                 match interner.intern(self, s) {
                     Ok(o) => {
-                        if !dense {
+                        if dense {
+                            cache.insert(rel, o);
+                        } else {
                             sparse.insert(*off, o);
-                        } else if let Some(c) = cache.get_mut(rel) {
-                            *c = o;
                         }
                         *off = o;
                     }

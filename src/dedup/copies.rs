@@ -125,6 +125,8 @@ struct CopyMerger {
     stats: MergeStats,
     /// Whether member 0 (kept as parsed, not re-interned) may be cloned.
     member0_ok: Option<bool>,
+    /// Member 0's strings were interned too (no base).
+    interned0: bool,
     /// A copy could not be materialised exactly: merge everything instead.
     need_full: bool,
 }
@@ -155,6 +157,22 @@ impl CopyMerger {
                 self.stats.str_bytes_in += b.strings().len();
                 let (len, str_bytes) = (b.types().len() as u32, b.strings().len());
                 let first = match &mut self.merger {
+                    None if b.base().is_none() => {
+                        // Member 0's strings are interned like every other
+                        // member's (its header, endianness and layout kept):
+                        // the merged strings are then those the types use, in
+                        // first-reference order, which is what the dedup's
+                        // string pass would make of them.
+                        let mut b = b;
+                        let mut src = Btf::new();
+                        *src.types_mut() = std::mem::take(b.types_mut());
+                        *src.strings_mut() = std::mem::replace(b.strings_mut(), Btf::new().strings().clone());
+                        let mut m = Merger::new(b);
+                        let first = m.append(src)?.0;
+                        self.merger = Some(m);
+                        self.interned0 = true;
+                        first
+                    }
                     None => {
                         let first = b.start_id().0;
                         self.merger = Some(Merger::new(b));
@@ -206,7 +224,10 @@ impl CopyMerger {
         // Member 0 keeps its parsed string offsets; a copy appended would
         // re-intern them. Alike only when each offset is where interning
         // its string lands.
-        o.first != start || o.len == 0 || *self.member0_ok.get_or_insert_with(|| member0_interns_alike(m, o))
+        self.interned0
+            || o.first != start
+            || o.len == 0
+            || *self.member0_ok.get_or_insert_with(|| member0_interns_alike(m, o))
     }
 
     /// The merge of `P` and the plan for `Q` (`None`: no trailing copies,
@@ -257,7 +278,11 @@ impl CopyMerger {
             Some(CopyPlan { q_start, q1, order })
         };
         let merger = self.merger.ok_or(Error::NothingToMerge)?;
-        Ok(Some((merger.finish(), plan, self.stats)))
+        let mut btf = merger.finish();
+        if self.interned0 {
+            btf.set_strs_deduped(true);
+        }
+        Ok(Some((btf, plan, self.stats)))
     }
 }
 
