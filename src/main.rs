@@ -793,9 +793,14 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     // Members fed in the current round (the feed runs again when copies
     // cannot be left out), for naming the merge in an error.
     let fed = std::sync::atomic::AtomicUsize::new(0);
+    // The feed may run twice: copies are looked for only when every input
+    // can be read again (a pipe cannot).
+    let rereadable = a.inputs.iter().all(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()));
     let (mut btf, merged, stats) = btfkit::dedup::dedup_fed(
         |seen, add| {
             fed.store(0, std::sync::atomic::Ordering::Relaxed);
+            let mut no_copies = btfkit::dedup::Seen::disabled();
+            let seen = if rereadable { seen } else { &mut no_copies };
             for p in &a.inputs {
                 let count = |m| {
                     fed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -292,3 +292,31 @@ fn kernel_level_error_gets_the_note() {
     let o = run(&["dump", f]);
     assert!(o.status.success() && !String::from_utf8_lossy(&o.stderr).contains(note));
 }
+
+/// Inputs given three times: later copies are recognised and left out
+/// (stderr says so) when the check allows, else merged (kinds.btf has a
+/// DECL_TAG on a VAR, new in every copy), and either way the result is the
+/// one of reading the inputs through pipes, where nothing is looked for (a
+/// pipe cannot be read twice).
+#[test]
+fn dedup_recognises_repeated_inputs_and_reads_pipes_once() {
+    let archive = two_member_archive();
+    let enums = fixture("enums.btf");
+    for (input, files_say) in
+        [(enums.as_path(), "(3 BTFs, 1 copies of earlier ones not merged again)"), (archive.as_path(), "(6 BTFs)")]
+    {
+        let a = input.to_str().unwrap();
+        let (files, piped) = (tmp("files.btf"), tmp("piped.btf"));
+        let o = run(&["dedup", a, a, a, "-o", files.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(err.contains(files_say), "{a}: {err}");
+        let sh =
+            format!("{} dedup <(cat {a}) <(cat {a}) <(cat {a}) -o {}", env!("CARGO_BIN_EXE_btfkit"), piped.display());
+        let o = Command::new("bash").args(["-c", &sh]).output().expect("bash");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert!(!err.contains("copies of earlier ones"), "{a}: {err}");
+        assert_eq!(std::fs::read(&files).unwrap(), std::fs::read(&piped).unwrap(), "{a}");
+    }
+}

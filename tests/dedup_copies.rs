@@ -369,3 +369,16 @@ fn kernel_archive_x3() {
     assert!(merged.copies_left_out > 837, "left out {}", merged.copies_left_out);
     eprintln!("kernel archive x3: {} copies left out, same as libbpf", merged.copies_left_out);
 }
+
+/// A DECL_TAG on a VAR is new in every copy (its VAR is), so copies of
+/// such a member cannot be left out: merged, with libbpf's bytes.
+#[test]
+fn a_decl_tag_on_a_var_keeps_copies_merged() {
+    let mut b = Btf::new();
+    let i = b.add_int("int", 4, SIGNED).unwrap();
+    let v = b.add_var("g", 1, i).unwrap();
+    b.add_decl_tag("tag", v, -1).unwrap();
+    let raw = write::to_bytes(&b);
+    let seq: Vec<&[u8]> = vec![&raw; 4];
+    assert_eq!(check(&seq, "decl tag on a var x4"), 0);
+}

@@ -450,7 +450,8 @@ pub(super) fn compact_planned(d: &mut Dedup, p: &CopyPlan) -> Result<Option<Vec<
 /// [`crate::input::Loader::for_each_member_fed`] does for a file). It is
 /// called a second time, with copies disabled, when the copies' checks fail
 /// or the dedup of the shortened merge fails (so that an error names the
-/// ids of the whole merge).
+/// ids of the whole merge), and must then hand over the same BTFs. A feed
+/// that never reports a copy (e.g. one reading a pipe) is called once.
 pub fn dedup_fed<F>(feed: F, opts: &DedupOptions) -> Result<(Btf, MergeStats, DedupStats)>
 where
     F: Fn(&mut Seen, &mut (dyn FnMut(Fed) -> Result<()> + Send)) -> Result<()>,
