@@ -10,8 +10,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::btf::{Btf, Endianness};
-use crate::dedup::{Digest, Fed, Seen};
 use crate::error::{Error, Result};
+use crate::feed::{Digest, Fed, Seen};
 use crate::parse::{self, Header, ParseOptions};
 
 /// One member of an archive.

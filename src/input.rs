@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::btf::Btf;
-use crate::dedup::{self, DedupOptions, Digest, Fed, Seen};
+use crate::dedup::{self, DedupOptions};
 use crate::error::{Error, Result};
+use crate::feed::{Digest, Fed, Seen};
 use crate::parse::{self, ParseOptions, Validation};
 use crate::{archive, elf};
 

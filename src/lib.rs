@@ -14,6 +14,7 @@ pub mod diff;
 pub mod dump;
 pub mod elf;
 pub mod error;
+pub mod feed;
 pub mod input;
 pub mod kernel;
 pub mod output;

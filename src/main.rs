@@ -799,7 +799,7 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     let (mut btf, merged, stats) = btfkit::dedup::dedup_fed(
         |seen, add| {
             fed.store(0, std::sync::atomic::Ordering::Relaxed);
-            let mut no_copies = btfkit::dedup::Seen::disabled();
+            let mut no_copies = btfkit::feed::Seen::disabled();
             let seen = if rereadable { seen } else { &mut no_copies };
             for p in &a.inputs {
                 let count = |m| {

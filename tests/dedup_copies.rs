@@ -10,7 +10,8 @@ mod dedup_common;
 mod graph_spec;
 
 use btfkit::btf::int_encoding::SIGNED;
-use btfkit::dedup::{DedupOptions, DedupStats, Digest, Fed, MergeStats, dedup_fed};
+use btfkit::dedup::{DedupOptions, DedupStats, MergeStats, dedup_fed};
+use btfkit::feed::{Digest, Fed};
 use btfkit::{Btf, TypeId, parse, write};
 use dedup_common::LBtf;
 use graph_spec::{NAMES, Spec, spec};

@@ -29,7 +29,7 @@ mod copies;
 mod table;
 
 pub use append::{MergeStats, Merger, merge_all};
-pub use copies::{Digest, Fed, Seen, dedup_fed};
+pub use copies::dedup_fed;
 
 use std::sync::Arc;
 
