@@ -63,6 +63,15 @@ pub(crate) struct CopyPlan {
     pub(crate) order: Vec<u32>,
 }
 
+/// What a [`CopyMerger`] merged: the merge of `P`, the plan for the copies
+/// after it (if any), the stats, and every member's own type indices.
+struct Merged {
+    btf: Btf,
+    plan: Option<CopyPlan>,
+    stats: MergeStats,
+    ranges: Vec<std::ops::Range<usize>>,
+}
+
 /// A [`Merger`] that takes [`Fed`] members and holds back trailing copies.
 #[derive(Default)]
 struct CopyMerger {
@@ -77,6 +86,8 @@ struct CopyMerger {
     interned0: bool,
     /// A copy could not be materialised exactly: merge everything instead.
     need_full: bool,
+    /// Every member merged, in order, as indices of the merged own types.
+    ranges: Vec<std::ops::Range<usize>>,
 }
 
 impl CopyMerger {
@@ -131,6 +142,7 @@ impl CopyMerger {
                 if let Some(d) = d {
                     self.origs.entry(d).or_insert(Orig { first, len, str_bytes });
                 }
+                self.note_range(first, len);
             }
         }
         Ok(())
@@ -154,7 +166,15 @@ impl CopyMerger {
         }
         let copied: Vec<Type> = src.iter().map(|t| shifted(t, start, first - o.first)).collect();
         crate::btf::unchecked::types_mut(btf).extend(copied);
+        self.note_range(first, o.len);
         Ok(Some((first, o.len)))
+    }
+
+    fn note_range(&mut self, first: u32, len: u32) {
+        if let Some(m) = &self.merger {
+            let lo = (first - m.btf().start_id().0) as usize;
+            self.ranges.push(lo..lo + len as usize);
+        }
     }
 
     /// Whether a copy of `o` made from its merged types is what appending
@@ -181,7 +201,7 @@ impl CopyMerger {
     /// The merge of `P` and the plan for `Q` (`None`: no trailing copies,
     /// or a base, so the merge is the whole merge); `Ok(None)` when
     /// everything must be merged instead.
-    fn finish(mut self) -> Result<Option<(Btf, Option<CopyPlan>, MergeStats)>> {
+    fn finish(mut self) -> Result<Option<Merged>> {
         if self.need_full {
             return Ok(None);
         }
@@ -230,7 +250,7 @@ impl CopyMerger {
         if self.interned0 {
             btf.set_strs_deduped(true);
         }
-        Ok(Some((btf, plan, self.stats)))
+        Ok(Some(Merged { btf, plan, stats: self.stats, ranges: self.ranges }))
     }
 }
 
@@ -409,17 +429,19 @@ where
         feed(&mut Seen::new(), &mut |m| cm.add(m))?;
         match cm.finish()? {
             None => None,
-            Some((mut btf, None, mstats)) => {
-                let stats = btf.dedup(opts)?;
+            Some(Merged { mut btf, plan: None, stats: mstats, ranges }) => {
+                let stats = btf.dedup_inner(opts, None, Some(&ranges))?.ok_or_else(no_plan)?;
                 return Ok((btf, mstats, stats));
             }
-            Some((mut btf, Some(plan), mstats)) => match btf.dedup_inner(opts, Some(&plan)) {
-                Ok(Some(mut stats)) => {
-                    stats.types_in = mstats.types_in;
-                    Some((btf, mstats, stats))
+            Some(Merged { mut btf, plan: Some(plan), stats: mstats, ranges }) => {
+                match btf.dedup_inner(opts, Some(&plan), Some(&ranges)) {
+                    Ok(Some(mut stats)) => {
+                        stats.types_in = mstats.types_in;
+                        Some((btf, mstats, stats))
+                    }
+                    Ok(None) | Err(_) => None,
                 }
-                Ok(None) | Err(_) => None,
-            },
+            }
         }
     };
     if let Some(done) = fast {
@@ -427,9 +449,13 @@ where
     }
     let mut cm = CopyMerger::default();
     feed(&mut Seen::disabled(), &mut |m| cm.add(m))?;
-    let Some((mut btf, _, mstats)) = cm.finish()? else {
+    let Some(Merged { mut btf, stats: mstats, ranges, .. }) = cm.finish()? else {
         return Err(Error::Dedup { id: TypeId(0), why: "a copy fed with copies disabled".into() });
     };
-    let stats = btf.dedup(opts)?;
+    let stats = btf.dedup_inner(opts, None, Some(&ranges))?.ok_or_else(no_plan)?;
     Ok((btf, mstats, stats))
+}
+
+fn no_plan() -> Error {
+    Error::Dedup { id: TypeId(0), why: "internal: a copy check without a copy plan".into() }
 }

@@ -1229,7 +1229,33 @@ fn apply_strings(btf: &mut Btf, plan: StrPlan) {
 /// Checks, before anything is modified, what would make the passes fail:
 /// string offsets and type ids out of range, and cycles of reference types (which libbpf
 /// reports as -ELOOP from its reference pass).
-fn precheck(btf: &Btf) -> Result<()> {
+fn precheck(btf: &Btf, members: Option<&[std::ops::Range<usize>]>) -> Result<()> {
+    use rayon::prelude::*;
+    // Cycles among reference-kind types only (the crate's one cycle finder),
+    // alongside the per-type checks (whose errors come first): member by
+    // member in parallel when the types are merged members (no reference
+    // leaves a member, so the first member with a cycle has the one a walk
+    // of the whole BTF finds first).
+    let (types_ok, cycle) = rayon::join(
+        || precheck_types(btf),
+        || match members {
+            Some(ms) => {
+                ms.par_iter().find_map_first(|m| crate::validate::find_cycle_in(btf, m.clone(), is_ref_kind, ref_slot))
+            }
+            None => crate::validate::find_cycle(btf, is_ref_kind, ref_slot),
+        },
+    );
+    types_ok?;
+    match cycle {
+        Some(cycle) => {
+            Err(Error::DedupLoop { id: TypeId(cycle[cycle.len() - 1]), path: crate::validate::cycle_path(btf, &cycle) })
+        }
+        None => Ok(()),
+    }
+}
+
+/// Type ids and string offsets in range, type by type.
+fn precheck_types(btf: &Btf) -> Result<()> {
     let start = btf.start_id().0;
     let count = btf.type_count();
     let own = btf.types();
@@ -1262,13 +1288,7 @@ fn precheck(btf: &Btf) -> Result<()> {
             return Err(e);
         }
     }
-    // Cycles among reference-kind types only (the crate's one cycle finder).
-    match crate::validate::find_cycle(btf, is_ref_kind, ref_slot) {
-        Some(cycle) => {
-            Err(Error::DedupLoop { id: TypeId(cycle[cycle.len() - 1]), path: crate::validate::cycle_path(btf, &cycle) })
-        }
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// Deduplicates each BTF on its own ([`Btf::dedup`] with `opts`), in
@@ -1292,7 +1312,7 @@ impl Btf {
     /// still valid and describes the same types, but its strings may have
     /// been compacted and some references replaced by equivalent ones.
     pub fn dedup(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
-        match self.dedup_inner(opts, None)? {
+        match self.dedup_inner(opts, None, None)? {
             Some(stats) => Ok(stats),
             None => Err(Error::Dedup { id: TypeId(0), why: "internal: a copy check without a copy plan".into() }),
         }
@@ -1318,11 +1338,12 @@ impl Btf {
         &mut self,
         opts: &DedupOptions,
         plan: Option<&copies::CopyPlan>,
+        members: Option<&[std::ops::Range<usize>]>,
     ) -> Result<Option<DedupStats>> {
         let mut stats =
             DedupStats { types_in: self.types().len(), str_bytes_in: self.strings().len(), ..Default::default() };
         // Both only read: the checks run alongside the string plan.
-        let (checked, strs) = rayon::join(|| precheck(self), || plan_strings(self));
+        let (checked, strs) = rayon::join(|| precheck(self, members), || plan_strings(self));
         checked?;
         if let Some(strs) = strs? {
             apply_strings(self, strs);

@@ -274,8 +274,22 @@ pub(crate) fn find_cycle(
     include: impl Fn(&Type) -> bool,
     edge: impl Fn(&Type, usize) -> Option<u32>,
 ) -> Option<Vec<u32>> {
+    find_cycle_in(btf, 0..btf.types().len(), include, edge)
+}
+
+/// [`find_cycle`] among the own types at indices `within` only (edges
+/// leaving it are not followed): the same answer as over the whole BTF when
+/// no edge leaves it, e.g. for one member of a merge.
+pub(crate) fn find_cycle_in(
+    btf: &Btf,
+    within: std::ops::Range<usize>,
+    include: impl Fn(&Type) -> bool,
+    edge: impl Fn(&Type, usize) -> Option<u32>,
+) -> Option<Vec<u32>> {
     let start = btf.start_id().0;
-    let types = btf.types();
+    let types = btf.types().get(within.clone()).unwrap_or_default();
+    // Ids of `types[i]`: `first + i`.
+    let first = start + within.start as u32;
     // 0 = unvisited, 1 = on the stack, 2 = done
     let mut state = vec![0u8; types.len()];
     let mut stack: Vec<(u32, u32)> = Vec::new();
@@ -290,10 +304,10 @@ pub(crate) fn find_cycle(
             match edge(&types[cur], e) {
                 Some(next) => {
                     top.1 += 1;
-                    if next < start {
+                    if next < first {
                         continue; // base types were checked with the base
                     }
-                    let next = (next - start) as usize;
+                    let next = (next - first) as usize;
                     if next >= types.len() || !include(&types[next]) {
                         continue;
                     }
@@ -304,8 +318,8 @@ pub(crate) fn find_cycle(
                         }
                         1 => {
                             let pos = stack.iter().position(|f| f.0 as usize == next).unwrap_or(0);
-                            let mut cycle: Vec<u32> = stack[pos..].iter().map(|f| f.0 + start).collect();
-                            cycle.push(next as u32 + start);
+                            let mut cycle: Vec<u32> = stack[pos..].iter().map(|f| f.0 + first).collect();
+                            cycle.push(next as u32 + first);
                             return Some(cycle);
                         }
                         _ => {}
