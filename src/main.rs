@@ -796,9 +796,12 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
     // The feed may run twice: copies are looked for only when every input
     // can be read again (a pipe cannot).
     let rereadable = a.inputs.iter().all(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()));
-    let (mut btf, merged, stats) = btfkit::dedup::dedup_fed(
+    // The last round's warnings, printed once.
+    let warnings = std::cell::RefCell::new(Vec::new());
+    let res = btfkit::dedup::dedup_fed(
         |seen, add| {
             fed.store(0, std::sync::atomic::Ordering::Relaxed);
+            warnings.borrow_mut().clear();
             let mut no_copies = btfkit::feed::Seen::disabled();
             let seen = if rereadable { seen } else { &mut no_copies };
             for p in &a.inputs {
@@ -806,15 +809,18 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
                     fed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     add(m)
                 };
-                warn_all(&loader.for_each_member_fed(p, seen, count)?);
+                let w = loader.for_each_member_fed(p, seen, count)?;
+                warnings.borrow_mut().extend(w);
             }
             Ok(())
         },
         &opts,
-    )
+    );
+    warn_all(&warnings.borrow());
     // Type ids in a dedup error are ids of the merged BTF: name what was
     // merged (errors reading an input name their file already).
-    .map_err(|e| e.in_file(merged_label(&a.inputs, fed.load(std::sync::atomic::Ordering::Relaxed))))?;
+    let (mut btf, merged, stats) =
+        res.map_err(|e| e.in_file(merged_label(&a.inputs, fed.load(std::sync::atomic::Ordering::Relaxed))))?;
     let (types_in, str_in, members) = (merged.types_in, merged.str_bytes_in, merged.members);
     let t_merge = t0.elapsed();
     if a.kernel.kernel {

@@ -320,3 +320,20 @@ fn dedup_recognises_repeated_inputs_and_reads_pipes_once() {
         assert_eq!(std::fs::read(&files).unwrap(), std::fs::read(&piped).unwrap(), "{a}");
     }
 }
+
+/// When the copies cannot be left out the inputs are read twice; each
+/// input's warning is still printed once.
+#[test]
+fn dedup_warns_once_per_input_when_it_reads_twice() {
+    let p = tmp("garbage.btfa");
+    let mut bytes = std::fs::read(two_member_archive()).unwrap();
+    bytes.extend(b"garbage!");
+    std::fs::write(&p, bytes).unwrap();
+    let p = p.to_str().unwrap();
+    let o = run(&["dedup", "--lenient", p, p, p, "-o", tmp("g.btf").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    // kinds.btf has a DECL_TAG on a VAR: the copies are merged after a failed check.
+    assert!(err.contains("(6 BTFs)"), "{err}");
+    assert_eq!(err.matches("stopped reading the archive").count(), 3, "{err}");
+}

@@ -383,3 +383,18 @@ fn a_decl_tag_on_a_var_keeps_copies_merged() {
     let seq: Vec<&[u8]> = vec![&raw; 4];
     assert_eq!(check(&seq, "decl tag on a var x4"), 0);
 }
+
+/// A FWD whose size/type word is non-zero (libbpf remaps it as a type id of
+/// the whole merge, here one in the copies): merged, with libbpf's bytes.
+#[test]
+fn a_fwd_word_into_the_copies_keeps_them_merged() {
+    let mut x = Btf::new();
+    let f = x.add_fwd("s", false).unwrap();
+    let i = (f.0 - x.start_id().0) as usize;
+    btfkit::btf::unchecked::types_mut(&mut x)[i].quirks =
+        Some(Box::new(btfkit::btf::Quirks { size_or_type: 4, ..Default::default() }));
+    let mut a = Btf::new();
+    a.add_int("int", 4, SIGNED).unwrap();
+    let (x, a) = (write::to_bytes(&x), write::to_bytes(&a));
+    assert_eq!(check(&[&x, &a, &a, &a], "FWD word into the copies"), 0);
+}

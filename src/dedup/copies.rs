@@ -19,10 +19,11 @@
 //! `Q1`'s types get ids after `P`'s but are not kept: for its turn in a
 //! pass, a first copy's types are made from its original's (a window), with
 //! the original reference slots saved before the reference pass rewrites
-//! them. So memory follows `P`, not the input.
+//! them. So memory follows `P` (plus the map's 8 bytes per `Q1` id), not the
+//! input.
 //!
-//! Each pass decides from the resolved map, the candidate table and the
-//! types' contents only (a first copy's turn reads only its own types and
+//! Each pass decides from the resolved map (where ids resolve, and whether
+//! they are mapped yet), the candidate table and the types' contents only (a first copy's turn reads only its own types and
 //! `P`'s; asking for any other type fails its check). When every first copy passes its checks, a later
 //! copy of the same member starts its turn in a state that resolves alike
 //! with an identical candidate table, so it takes the same decisions with
@@ -30,7 +31,10 @@
 //! copy's twin maps. The whole merge's result is then `P`'s canonical types
 //! followed by every `Q` member's VARs and DATASECs in order: the first
 //! copies' ones, repeated with their references to each other shifted. When
-//! a check fails, the caller merges everything and deduplicates that.
+//! a check fails, the caller merges everything and deduplicates that; so it
+//! does up front when a FWD carries a non-zero size/type word (libbpf remaps
+//! it as an id of the whole merge) or when the whole merge has too many
+//! types.
 //!
 //! Copies are recognised by a BLAKE3 digest of their raw bytes, before they
 //! are parsed. A copy inside `P` is made from the merged types of its
@@ -80,7 +84,8 @@ struct CopyMerger {
     /// Copies not followed (yet) by a new member.
     pending: Vec<Digest>,
     stats: MergeStats,
-    /// Whether member 0 (kept as parsed, not re-interned) may be cloned.
+    /// Whether member 0, when kept as parsed (with a base: its strings not
+    /// re-interned), may be cloned.
     member0_ok: Option<bool>,
     /// Member 0's strings were interned too (no base).
     interned0: bool,
@@ -88,6 +93,10 @@ struct CopyMerger {
     need_full: bool,
     /// Every member merged, in order, as indices of the merged own types.
     ranges: Vec<std::ops::Range<usize>>,
+    /// A FWD with a non-zero size/type word was merged: the dedup remaps
+    /// that word like a type id of the whole merge, which a plan (ids of
+    /// `P ++ Q1`) cannot stand for.
+    fwd_words: bool,
 }
 
 impl CopyMerger {
@@ -114,6 +123,8 @@ impl CopyMerger {
                 }
                 self.stats.types_in += b.types().len();
                 self.stats.str_bytes_in += b.strings().len();
+                self.fwd_words |=
+                    b.types().iter().any(|t| matches!(t.kind, TypeKind::Fwd { .. }) && t.quirks().size_or_type != 0);
                 let (len, str_bytes) = (b.types().len() as u32, b.strings().len());
                 let first = match &mut self.merger {
                     None if b.base().is_none() => {
@@ -207,6 +218,13 @@ impl CopyMerger {
         }
         let pending = std::mem::take(&mut self.pending);
         let has_base = self.merger.as_mut().is_some_and(|m| m.btf_mut().base().is_some());
+        // The whole merge's last id, copies included: past the limit, the
+        // whole merge fails, so merge everything and let it say so.
+        let pending_len: u64 = pending.iter().filter_map(|p| self.origs.get(p)).map(|o| o.len as u64).sum();
+        let whole_end = self.merger.as_ref().map_or(1, |m| m.btf().type_count()) as u64 + pending_len;
+        if whole_end > MAX_TYPE_ID as u64 + 1 || (!pending.is_empty() && self.fwd_words) {
+            return Ok(None);
+        }
         let plan = if pending.is_empty() {
             None
         } else if has_base {
@@ -408,9 +426,11 @@ pub(super) fn compact_planned(d: &mut Dedup, p: &CopyPlan) -> Result<Option<Vec<
 }
 
 /// Merges the BTFs that `feed` hands over and deduplicates the merge: the
-/// result of [`super::merge_all`] followed by [`Btf::dedup`] with `opts`,
-/// byte for byte, but trailing members that are copies of earlier ones are
-/// neither parsed nor kept (see the module documentation).
+/// BTF that [`super::merge_all`] followed by [`Btf::dedup`] with `opts`
+/// gives, byte for byte, but trailing members that are copies of earlier
+/// ones are neither parsed nor kept (see the module documentation). Errors
+/// are those of the merge and the dedup; their wording may differ from the
+/// two-step path's.
 ///
 /// `feed` gets a [`Seen`] and the sink: it computes each BTF's
 /// [`Digest`] (when [`Seen::enabled`]), asks [`Seen::is_copy`] and hands
