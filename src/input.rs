@@ -407,23 +407,14 @@ impl Loader {
     /// never held parsed (see [`archive::for_each_member`]). Returns the
     /// warnings (errors name the file).
     pub fn for_each_member(&self, path: &Path, f: impl FnMut(Btf) -> Result<()> + Send) -> Result<Vec<Warning>> {
-        let src = open(path)?;
-        let data = src.btf_data();
-        let res = (|| {
-            let opts = self.parse_options(&src);
-            let mut f = f;
-            if self.archive == ArchiveMode::Reject {
-                return f(parse::parse_with(data, &opts)?.0).map(|()| Vec::new());
+        // Copies not looked for: every member comes parsed.
+        let mut f = f;
+        self.for_each_member_fed(path, &mut Seen::disabled(), |m| match m {
+            Fed::New(b, _) => f(b),
+            Fed::Copy(_) => {
+                Err(Error::Dedup { id: crate::btf::TypeId(0), why: "a copy fed with copies disabled".into() })
             }
-            let mut layout = archive::walk_releasing(data, src.btf_offset, self.lenient, |r| src.release(r))?;
-            if self.archive == ArchiveMode::First {
-                layout.members.truncate(1);
-            }
-            let warnings = Self::stopped(&src, &layout);
-            archive::for_each_member(data, &layout, &opts, f, |r| src.release(r))?;
-            Ok(warnings)
-        })();
-        res.map_err(|e| e.in_file(path))
+        })
     }
 
     /// [`Loader::for_each_member`] for [`crate::dedup::dedup_fed`]: a BTF

@@ -14,7 +14,7 @@ use btfkit::dedup::{DedupOptions, DedupStats, MergeStats, dedup_fed};
 use btfkit::feed::{Digest, Fed};
 use btfkit::{Btf, TypeId, parse, write};
 use dedup_common::LBtf;
-use graph_spec::{NAMES, Spec, spec};
+use graph_spec::{Spec, add_unit, spec};
 use std::cell::Cell;
 
 use proptest::prelude::*;
@@ -58,96 +58,63 @@ fn check(raws: &[&[u8]], what: &str) -> usize {
     merged.copies_left_out
 }
 
-/// One standalone unit BTF from a graph spec (see `dedup_prop.rs`, which
-/// builds the same shapes inside one BTF).
+/// One standalone unit BTF from a graph spec (`graph_spec::add_unit`: valid
+/// for the kernel, with FWDs, enum forward declarations, FUNCs, DECL_TAGs,
+/// a VAR and its DATASEC).
 fn unit(specs: &[Spec], fwd_mask: u64) -> Vec<u8> {
     let mut b = Btf::new();
-    let int = b.add_int("int", 4, SIGNED).unwrap();
-    let n = specs.len() as u32;
-    // FWDs by value and VARs as types stand for the int instead.
-    let is_fwd = |k: usize| {
-        specs[k].sel >= 9 || specs[k].sel == 6 || (matches!(specs[k].sel, 4 | 5) && fwd_mask >> (k % 64) & 1 == 1)
-    };
-    // Backwards (never a FWD by value, never a VAR), or void.
-    let back = |i: usize, v: u8| -> TypeId {
-        let k = v as u32 % (i as u32 + 2);
-        if k == i as u32 + 1 {
-            TypeId(0)
-        } else if k > 0 && is_fwd(k as usize - 1) {
-            int
-        } else {
-            TypeId(int.0 + k)
-        }
-    };
-    for (i, s) in specs.iter().enumerate() {
-        let name = NAMES[s.name as usize];
-        let named = if name.is_empty() { "n" } else { name };
-        match s.sel {
-            0 => {
-                // Forwards (or to itself) only to a struct, union, FWD or
-                // enum: a loop of reference types alone fails both ways.
-                let p = s.x as u32 % (n + 1);
-                let k = p as usize;
-                let t = if k > 0 && (specs[k - 1].sel >= 9 || (k > i && !(4..=7).contains(&specs[k - 1].sel))) {
-                    int
-                } else {
-                    TypeId(int.0 + p)
-                };
-                b.add_ptr(t).unwrap();
-            }
-            1 => {
-                b.add_const(back(i, s.x)).unwrap();
-            }
-            2 => {
-                b.add_typedef(named, back(i, s.x)).unwrap();
-            }
-            3 => {
-                b.add_array(back(i, s.x), int, s.y as u32 % 4).unwrap();
-            }
-            4 | 5 if fwd_mask >> (i % 64) & 1 == 1 => {
-                b.add_fwd(named, s.sel == 5).unwrap();
-            }
-            4 | 5 => {
-                let m = s.members.len() as u32;
-                if s.sel == 4 { b.add_struct(name, 8 * m) } else { b.add_union(name, 8 * m) }.unwrap();
-                for (j, (mn, mt)) in s.members.iter().enumerate() {
-                    // By value backwards, or through a PTR anywhere.
-                    let p = TypeId(int.0 + (mt >> 1) as u32 % (n + 1));
-                    let t = if mt & 1 == 1 && p.0 > int.0 && specs[(p.0 - int.0 - 1) as usize].sel == 0 {
-                        p
-                    } else {
-                        back(i, mt >> 1)
-                    };
-                    let off = if s.sel == 4 { 64 * j as u32 } else { 0 };
-                    b.add_field(NAMES[*mn as usize], t, off, 0).unwrap();
-                }
-            }
-            6 => {
-                b.add_fwd(named, s.x & 1 == 1).unwrap();
-            }
-            7 => {
-                // No values: an enum forward declaration.
-                b.add_enum(named, if s.y & 1 == 0 { 4 } else { 8 }).unwrap();
-                for v in 0..(s.x % 3) {
-                    b.add_enum_value(&format!("{named}{v}"), v as i64).unwrap();
-                }
-            }
-            8 => {
-                b.add_func_proto(back(i, s.x)).unwrap();
-                for (mn, mt) in &s.members {
-                    b.add_param(NAMES[*mn as usize], back(i, *mt)).unwrap();
-                }
-            }
-            _ => {
-                let t = match back(i, s.x) {
-                    TypeId(0) => int,
-                    t => t,
-                };
-                b.add_var(named, 1, t).unwrap();
-            }
-        }
-    }
+    add_unit(&mut b, specs, fwd_mask);
     write::to_bytes(&b)
+}
+
+/// How one random case went (both ways agreeing, else the case fails).
+enum Outcome {
+    /// Copies were left out.
+    Shortened,
+    /// There were copies to leave out, but a check failed: all merged.
+    Fallback,
+    /// Nothing to leave out (no repeats after the last new member).
+    Nothing,
+    /// Both failed.
+    BothFailed,
+}
+
+/// Dedups `seq` both ways; they must agree (bytes, or both failing).
+fn judge(seq: &[&[u8]]) -> Result<Outcome, TestCaseError> {
+    let expect = left_out_if_shortened(seq);
+    match (ours(seq), theirs(seq)) {
+        (Ok((btf, merged, _)), Some(lb)) => {
+            prop_assert!(write::to_bytes(&btf) == lb, "bytes differ from libbpf");
+            prop_assert!(merged.copies_left_out == expect || merged.copies_left_out == 0);
+            Ok(match (expect, merged.copies_left_out) {
+                (0, _) => Outcome::Nothing,
+                (_, 0) => Outcome::Fallback,
+                _ => Outcome::Shortened,
+            })
+        }
+        (Err(_), None) => Ok(Outcome::BothFailed),
+        (a, b) => Err(TestCaseError::fail(format!("ours {:?}, libbpf succeeded: {}", a.map(|_| ()), b.is_some()))),
+    }
+}
+
+/// Counts of each outcome over a run.
+#[derive(Default)]
+struct Tally {
+    shortened: Cell<usize>,
+    fallback: Cell<usize>,
+    both_failed: Cell<usize>,
+}
+
+impl Tally {
+    fn add(&self, o: Outcome) {
+        let c = match o {
+            Outcome::Shortened => &self.shortened,
+            Outcome::Fallback => &self.fallback,
+            Outcome::BothFailed => &self.both_failed,
+            Outcome::Nothing => return,
+        };
+        c.set(c.get() + 1);
+    }
 }
 
 /// What a successful shortened dedup leaves out: the members after the
@@ -165,9 +132,9 @@ fn left_out_if_shortened(seq: &[&[u8]]) -> usize {
 #[test]
 fn random_members_with_trailing_copies() {
     let mut runner = TestRunner::new(Config { cases: 1500, ..Config::default() });
-    let (shortened, fallback, failed_both) = (Cell::new(0usize), Cell::new(0usize), Cell::new(0usize));
+    let tally = Tally::default();
     let strategy = (
-        prop::collection::vec((prop::collection::vec(spec(10), 1..10), any::<u64>()), 1..5),
+        prop::collection::vec((prop::collection::vec(spec(12), 1..10), any::<u64>()), 1..5),
         prop::collection::vec(any::<u8>(), 1..7),
         prop::collection::vec(any::<u8>(), 0..3),
     );
@@ -180,27 +147,13 @@ fn random_members_with_trailing_copies() {
                 seq.insert(1 + m as usize % seq.len(), &raws[m as usize % raws.len()]);
             }
             seq.extend(tail.iter().map(|&t| raws[t as usize % raws.len()].as_slice()));
-            let expect = left_out_if_shortened(&seq);
-            let lb = theirs(&seq);
-            match (ours(&seq), lb) {
-                (Err(_), None) => failed_both.set(failed_both.get() + 1),
-                (Ok((btf, merged, _)), Some(lb)) => {
-                    prop_assert!(write::to_bytes(&btf) == lb, "bytes differ from libbpf");
-                    prop_assert!(merged.copies_left_out == expect || merged.copies_left_out == 0);
-                    if expect > 0 {
-                        let c = if merged.copies_left_out > 0 { &shortened } else { &fallback };
-                        c.set(c.get() + 1);
-                    }
-                }
-                (Err(e), Some(_)) => prop_assert!(false, "we failed ({e}) but libbpf succeeded"),
-                (Ok(_), None) => prop_assert!(false, "libbpf failed but we succeeded"),
-            }
+            tally.add(judge(&seq)?);
             Ok(())
         })
         .unwrap();
-    let (shortened, fallback, failed_both) = (shortened.get(), fallback.get(), failed_both.get());
+    let (shortened, fallback, both_failed) = (tally.shortened.get(), tally.fallback.get(), tally.both_failed.get());
     eprintln!(
-        "of the cases with copies to leave out: left out in {shortened}, merged after a failed check in {fallback}; both failed in {failed_both}"
+        "of the cases with copies to leave out: left out in {shortened}, merged after a failed check in {fallback}; both failed in {both_failed}"
     );
     assert!(shortened > 300, "the shortened dedup ran in only {shortened} of 1500 cases");
 }
@@ -244,7 +197,7 @@ fn rival_unit(picks: &[u8]) -> Vec<u8> {
 #[test]
 fn rival_definitions_with_trailing_copies() {
     let mut runner = TestRunner::new(Config { cases: 1000, ..Config::default() });
-    let (shortened, fallback) = (Cell::new(0usize), Cell::new(0usize));
+    let tally = Tally::default();
     let strategy = (
         prop::collection::vec(prop::collection::vec(any::<u8>(), 1..6), 1..6),
         prop::collection::vec(any::<u8>(), 2..6),
@@ -254,23 +207,11 @@ fn rival_definitions_with_trailing_copies() {
             let raws: Vec<Vec<u8>> = units.iter().map(|u| rival_unit(u)).collect();
             let mut seq: Vec<&[u8]> = raws.iter().map(|r| r.as_slice()).collect();
             seq.extend(tail.iter().map(|&t| raws[t as usize % raws.len()].as_slice()));
-            let expect = left_out_if_shortened(&seq);
-            match (ours(&seq), theirs(&seq)) {
-                (Ok((btf, merged, _)), Some(lb)) => {
-                    prop_assert!(write::to_bytes(&btf) == lb, "bytes differ from libbpf");
-                    prop_assert!(merged.copies_left_out == expect || merged.copies_left_out == 0);
-                    if expect > 0 {
-                        let c = if merged.copies_left_out > 0 { &shortened } else { &fallback };
-                        c.set(c.get() + 1);
-                    }
-                }
-                (Err(_), None) => {}
-                (a, b) => prop_assert!(false, "ours {:?}, libbpf succeeded: {}", a.map(|_| ()), b.is_some()),
-            }
+            tally.add(judge(&seq)?);
             Ok(())
         })
         .unwrap();
-    let (shortened, fallback) = (shortened.get(), fallback.get());
+    let (shortened, fallback) = (tally.shortened.get(), tally.fallback.get());
     eprintln!(
         "rival definitions, cases with copies to leave out: left out in {shortened}, merged after a failed check in {fallback}"
     );
