@@ -1,6 +1,7 @@
 //! Dedup of whatever parses: never panics; the result re-parses and dedup
 //! is idempotent (see [`check`]). Also the input appended to itself,
-//! deduplicated.
+//! deduplicated, and given three times to `dedup_fed`, which must agree with
+//! the plain merge and dedup (see [`check_copies`]).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
@@ -54,7 +55,43 @@ fn check_lenient(mut btf: btfkit::btf::Btf) {
     }
 }
 
+/// The input three times over through `dedup_fed` (the later copies left
+/// out when its checks allow, else merged) must give what the plain merge
+/// and dedup of the three give, or both must fail.
+fn check_copies(data: &[u8]) {
+    use btfkit::feed::{Digest, Fed};
+    let opts = DedupOptions::default();
+    let fed = btfkit::dedup::dedup_fed(
+        |seen, add| {
+            for _ in 0..3 {
+                let d = seen.enabled().then(|| Digest::of(data));
+                match d {
+                    Some(d) if seen.is_copy(&d) => add(Fed::Copy(d))?,
+                    _ => add(Fed::New(btfkit::parse::parse(data)?, d))?,
+                }
+            }
+            Ok(())
+        },
+        &opts,
+    );
+    let full = btfkit::dedup::merge_all(|add| {
+        for _ in 0..3 {
+            add(btfkit::parse::parse(data)?)?;
+        }
+        Ok(())
+    })
+    .and_then(|(mut b, _)| b.dedup(&opts).map(|_| b));
+    match (fed, full) {
+        (Ok((a, _, _)), Ok(b)) => {
+            assert!(btfkit::write::to_bytes(&a) == btfkit::write::to_bytes(&b), "dedup_fed differs from merge + dedup")
+        }
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!("dedup_fed ok: {}, merge + dedup ok: {}", a.is_ok(), b.is_ok()),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
+    check_copies(data);
     if let Ok(btf) = parse_kernel(data) {
         check(btf.clone());
         let mut doubled = btf.clone();
