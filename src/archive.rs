@@ -204,7 +204,8 @@ fn windowed<T: Send>(
 /// [`for_each_member`] for [`crate::dedup::dedup_fed`]: a member whose
 /// bytes are a copy of a member met before (in this archive or earlier in
 /// the feed, by `seen`) is handed over as [`Fed::Copy`] without being
-/// parsed; the others are parsed and handed over with their digest.
+/// parsed; the others are parsed and handed over with their digest (none
+/// when [`Seen::one_source`] and no other member has its size).
 pub fn for_each_member_fed(
     data: &[u8],
     layout: &Layout,
@@ -215,19 +216,32 @@ pub fn for_each_member_fed(
 ) -> Result<()> {
     // Windows are made one at a time, in order: the digest set sees the
     // members in order.
+    // With one source, only members whose size another member shares can
+    // repeat or be repeated: the others are not digested.
+    let one_source = seen.one_source();
+    let mut sizes: std::collections::HashMap<usize, u32> = std::collections::HashMap::new();
+    if one_source {
+        for m in &layout.members {
+            *sizes.entry(m.size).or_default() += 1;
+        }
+    }
+    let wanted = |m: &Member| !one_source || sizes.get(&m.size).is_some_and(|&n| n > 1);
     let seen = std::sync::Mutex::new(seen);
     let parse_window = |w: &[Member]| -> Result<Vec<Fed>> {
         let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
         if !seen.enabled() {
             return w.par_iter().map(|m| Ok(Fed::New(parse_member(data, m, opts)?, None))).collect();
         }
-        let digests: Vec<Digest> = w.par_iter().map(|m| Digest::of(m.bytes(data))).collect();
-        let copy: Vec<bool> = digests.iter().map(|d| seen.is_copy(d)).collect();
+        let digests: Vec<Option<Digest>> = w.par_iter().map(|m| wanted(m).then(|| Digest::of(m.bytes(data)))).collect();
+        let copy: Vec<bool> = digests.iter().map(|d| d.as_ref().is_some_and(|d| seen.is_copy(d))).collect();
         drop(seen);
         w.par_iter()
             .zip(digests)
             .zip(copy)
-            .map(|((m, d), c)| if c { Ok(Fed::Copy(d)) } else { Ok(Fed::New(parse_member(data, m, opts)?, Some(d))) })
+            .map(|((m, d), c)| match (c, d) {
+                (true, Some(d)) => Ok(Fed::Copy(d)),
+                (_, d) => Ok(Fed::New(parse_member(data, m, opts)?, d)),
+            })
             .collect()
     };
     windowed(layout, parse_window, f, done)

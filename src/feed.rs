@@ -35,6 +35,7 @@ pub enum Fed {
 pub struct Seen {
     seen: std::collections::HashSet<Digest>,
     disabled: bool,
+    one_source: bool,
 }
 
 impl Seen {
@@ -45,12 +46,25 @@ impl Seen {
 
     /// Copies are not looked for: every BTF is parsed and fed as new.
     pub fn disabled() -> Seen {
-        Seen { seen: Default::default(), disabled: true }
+        Seen { disabled: true, ..Seen::default() }
     }
 
     /// Whether digests are wanted at all.
     pub fn enabled(&self) -> bool {
         !self.disabled
+    }
+
+    /// Tells that the feed reads one file only: then a BTF that is the only
+    /// one of its size in that file can neither repeat an earlier one nor
+    /// be repeated, and readers need not digest it (see
+    /// [`Seen::one_source`]).
+    pub fn set_one_source(&mut self, on: bool) {
+        self.one_source = on;
+    }
+
+    /// Whether the feed reads one file only ([`Seen::set_one_source`]).
+    pub fn one_source(&self) -> bool {
+        self.one_source
     }
 
     /// Whether a BTF with digest `d` was met before; records it.

@@ -376,7 +376,10 @@ impl Loader {
             return Ok(Loaded { btf, members, merged: false, padding, warnings, kernel_problems });
         }
         let (btf, _, _) = dedup::dedup_fed(
-            |seen, add| archive::for_each_member_fed(data, &layout, &opts, seen, add, |r| src.release(r)),
+            |seen, add| {
+                seen.set_one_source(true);
+                archive::for_each_member_fed(data, &layout, &opts, seen, add, |r| src.release(r))
+            },
             &DedupOptions::default(),
         )?;
         let kernel_problems = self.kernel_verdict.then(|| btf.validate(Validation::Kernel).len());
@@ -432,7 +435,8 @@ impl Loader {
             let opts = self.parse_options(&src);
             let mut f = f;
             if self.archive == ArchiveMode::Reject {
-                let d = seen.enabled().then(|| Digest::of(data));
+                // One BTF in one source: nothing to repeat.
+                let d = (seen.enabled() && !seen.one_source()).then(|| Digest::of(data));
                 return match d {
                     Some(d) if seen.is_copy(&d) => f(Fed::Copy(d)),
                     _ => f(Fed::New(parse::parse_with(data, &opts)?.0, d)),

@@ -804,6 +804,7 @@ fn dedup_cmd(a: DedupArgs, out: &mut impl Write) -> Result<(), Fail> {
             warnings.borrow_mut().clear();
             let mut no_copies = btfkit::feed::Seen::disabled();
             let seen = if rereadable { seen } else { &mut no_copies };
+            seen.set_one_source(a.inputs.len() == 1);
             for p in &a.inputs {
                 let count = |m| {
                     fed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
