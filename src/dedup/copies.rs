@@ -217,7 +217,7 @@ impl CopyMerger {
             return Ok(None);
         }
         let pending = std::mem::take(&mut self.pending);
-        let has_base = self.merger.as_mut().is_some_and(|m| m.btf_mut().base().is_some());
+        let has_base = self.merger.as_ref().is_some_and(|m| m.btf().base().is_some());
         // The whole merge's last id, copies included: past the limit, the
         // whole merge fails, so merge everything and let it say so.
         let pending_len: u64 = pending.iter().filter_map(|p| self.origs.get(p)).map(|o| o.len as u64).sum();
@@ -235,7 +235,7 @@ impl CopyMerger {
             }
             None
         } else {
-            let q_start = self.merger.as_mut().map_or(1, |m| m.btf_mut().type_count());
+            let q_start = self.merger.as_ref().map_or(1, |m| m.btf().type_count());
             let mut index: HashMap<Digest, u32> = HashMap::new();
             let mut q1 = Vec::new();
             let mut order = Vec::with_capacity(pending.len());
@@ -361,7 +361,6 @@ pub(super) fn load_window(d: &mut Dedup, p: &CopyPlan, k: usize, first: u32, sav
 /// DATASECs, compacts `P`, then lays out every `Q` member's VARs and
 /// DATASECs. `Ok(None)`: a first copy kept a type of its own.
 pub(super) fn compact_planned(d: &mut Dedup, p: &CopyPlan) -> Result<Option<Vec<Type>>> {
-    let is_vd = |t: &Type| matches!(t.kind, TypeKind::Var { .. } | TypeKind::Datasec(_));
     // Each first copy's VARs and DATASECs (canonical by definition): the
     // ids of its window.
     let mut kept: Vec<Vec<u32>> = Vec::with_capacity(p.q1.len());
@@ -371,7 +370,7 @@ pub(super) fn compact_planned(d: &mut Dedup, p: &CopyPlan) -> Result<Option<Vec<
         for i in 0..n {
             let id = first + i;
             if d.map.get(id as usize) == Some(&id) {
-                if !d.t(orig + i).is_some_and(is_vd) {
+                if !d.t(orig + i).is_some_and(super::is_var_or_datasec) {
                     return Ok(None);
                 }
                 ids.push(id);
@@ -476,6 +475,7 @@ where
     Ok((btf, mstats, stats))
 }
 
-fn no_plan() -> Error {
+/// `Ok(None)` from a dedup without a copy plan (cannot happen).
+pub(super) fn no_plan() -> Error {
     Error::Dedup { id: TypeId(0), why: "internal: a copy check without a copy plan".into() }
 }

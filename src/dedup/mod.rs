@@ -301,6 +301,11 @@ fn ref_slot(t: &Type, k: usize) -> Option<u32> {
     }
 }
 
+/// VAR and DATASEC: never deduplicated, each its own canonical type.
+fn is_var_or_datasec(t: &Type) -> bool {
+    matches!(t.kind, TypeKind::Var { .. } | TypeKind::Datasec(_))
+}
+
 fn set_ref_slot(t: &mut Type, k: usize, v: u32) {
     match &mut t.kind {
         TypeKind::Ptr(x) | TypeKind::Const(x) | TypeKind::Volatile(x) | TypeKind::Restrict(x) => x.0 = v,
@@ -1312,10 +1317,7 @@ impl Btf {
     /// still valid and describes the same types, but its strings may have
     /// been compacted and some references replaced by equivalent ones.
     pub fn dedup(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
-        match self.dedup_inner(opts, None, None)? {
-            Some(stats) => Ok(stats),
-            None => Err(Error::Dedup { id: TypeId(0), why: "internal: a copy check without a copy plan".into() }),
-        }
+        self.dedup_inner(opts, None, None)?.ok_or_else(copies::no_plan)
     }
 
     /// Only the dedup's string pass: rebuilds the string section in
@@ -1362,7 +1364,7 @@ impl Btf {
         let mut map = vec![UNPROCESSED; total];
         map[0] = 0;
         for (i, t) in own.iter().enumerate() {
-            if matches!(t.kind, TypeKind::Var { .. } | TypeKind::Datasec(_)) {
+            if is_var_or_datasec(t) {
                 map[start as usize + i] = start + i as u32;
             }
         }
@@ -1376,10 +1378,7 @@ impl Btf {
                 let mut a = p.q_start;
                 for (k, &(orig, n)) in p.q1.iter().enumerate() {
                     for i in 0..n {
-                        let is_vd = own
-                            .get((orig - start + i) as usize)
-                            .is_some_and(|t| matches!(t.kind, TypeKind::Var { .. } | TypeKind::Datasec(_)));
-                        if is_vd {
+                        if own.get((orig - start + i) as usize).is_some_and(is_var_or_datasec) {
                             map[(a + i) as usize] = a + i;
                         }
                     }
