@@ -87,6 +87,24 @@ pub struct DedupStats {
 const UNPROCESSED: u32 = u32::MAX;
 const IN_PROGRESS: u32 = u32::MAX - 1;
 
+/// Asks the CPU to start loading `s[i]` into the cache (nothing when `i` is
+/// out of range, or on other architectures): the dedup's walks and the
+/// merge's string lookups are bound by the latency of loads spread over
+/// large arrays.
+#[inline(always)]
+pub(crate) fn prefetch<T>(s: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = s.get(i) {
+        // SAFETY: a prefetch is only a hint: it reads nothing architecturally
+        // and cannot fault (and the pointer comes from a live reference).
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((x as *const T).cast::<i8>())
+        };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (s, i);
+}
+
 #[inline]
 fn is_mapped_val(v: u32) -> bool {
     v <= MAX_TYPE_ID
@@ -765,6 +783,9 @@ impl<'a> Dedup<'a> {
                 stack.reserve(n);
                 for i in (0..n).rev() {
                     stack.push((xm[i].ty.0, ym[i].ty.0));
+                    // The candidate's members are in its unit, close by; the
+                    // canonical side's map entries are spread over the merge.
+                    prefetch(&self.map, ym[i].ty.0 as usize);
                 }
                 true
             }
