@@ -413,7 +413,7 @@ impl Loader {
         // Copies not looked for: every member comes parsed.
         let mut f = f;
         self.for_each_member_fed(path, &mut Seen::disabled(), |m| match m {
-            Fed::New(b, _) => f(b),
+            Fed::New(b, _, _) => f(b),
             Fed::Copy(_) => {
                 Err(Error::Dedup { id: crate::btf::TypeId(0), why: "a copy fed with copies disabled".into() })
             }
@@ -439,7 +439,11 @@ impl Loader {
                 let d = (seen.enabled() && !seen.one_source()).then(|| Digest::of(data));
                 return match d {
                     Some(d) if seen.is_copy(&d) => f(Fed::Copy(d)),
-                    _ => f(Fed::New(parse::parse_with(data, &opts)?.0, d)),
+                    _ => {
+                        let b = parse::parse_with(data, &opts)?.0;
+                        let refs = crate::feed::StrRefs::of(&b);
+                        f(Fed::New(b, d, refs))
+                    }
                 }
                 .map(|()| Vec::new());
             }

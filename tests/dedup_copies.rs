@@ -11,7 +11,7 @@ mod graph_spec;
 
 use btfkit::btf::int_encoding::SIGNED;
 use btfkit::dedup::{DedupOptions, DedupStats, MergeStats, dedup_fed};
-use btfkit::feed::{Digest, Fed};
+use btfkit::feed::{Digest, Fed, StrRefs};
 use btfkit::{Btf, TypeId, parse, write};
 use dedup_common::LBtf;
 use graph_spec::{Spec, add_unit, spec};
@@ -28,7 +28,11 @@ fn ours(raws: &[&[u8]]) -> btfkit::Result<(Btf, MergeStats, DedupStats)> {
                 let d = seen.enabled().then(|| Digest::of(r));
                 match d {
                     Some(d) if seen.is_copy(&d) => add(Fed::Copy(d))?,
-                    _ => add(Fed::New(parse::parse(r)?, d))?,
+                    _ => {
+                        let b = parse::parse(r)?;
+                        let refs = StrRefs::of(&b);
+                        add(Fed::New(b, d, refs))?
+                    }
                 }
             }
             Ok(())

@@ -2,50 +2,57 @@
 
 use std::sync::Arc;
 
-use super::table::{BytesHasher, KeyMap};
+use super::table::KeyMap;
 use crate::btf::{Btf, MAX_STR_OFFSET, MAX_TYPE_ID, StrOff, Type, TypeId};
 use crate::error::{Error, Result};
+use crate::feed::{StrRefs, str_hash};
 
 /// Source string sections up to this size get an array as their offset
 /// cache in `append` (4 bytes per section byte; a [`Merger`] keeps it from one
-/// append to the next).
-const DENSE_CACHE_LIMIT: usize = 1 << 20;
+/// append to the next): those [`StrRefs`] are made for.
+const DENSE_CACHE_LIMIT: usize = crate::feed::STR_REFS_LIMIT;
 
 /// Where `append` looks strings up and adds them.
 pub(crate) trait Interner {
     /// libbpf `btf__add_str` semantics: the base's offset if the base holds
     /// `s`, else this BTF's first copy, appended if new.
-    fn intern(&mut self, btf: &mut Btf, s: &[u8]) -> Result<u32>;
+    fn intern(&mut self, btf: &mut Btf, s: &[u8]) -> Result<u32> {
+        self.intern_hashed(btf, s, str_hash(s))
+    }
+    /// [`Interner::intern`] of a string whose [`str_hash`] is `h`.
+    fn intern_hashed(&mut self, btf: &mut Btf, s: &[u8], h: u64) -> Result<u32>;
+    /// Starts loading what looking up a string of hash `h` reads first.
+    fn prefetch(&self, _h: u64) {}
     /// Forgets strings at relative offsets `len` and above (after an error).
-    fn rollback(&mut self, len: usize);
+    fn rollback(&mut self, btf: &Btf, len: usize);
 }
 
 /// Through the string table's own index.
 struct TableInterner;
 
 impl Interner for TableInterner {
-    fn intern(&mut self, btf: &mut Btf, s: &[u8]) -> Result<u32> {
+    fn intern_hashed(&mut self, btf: &mut Btf, s: &[u8], _h: u64) -> Result<u32> {
         btf.intern_str_libbpf(s)
     }
-    fn rollback(&mut self, _len: usize) {}
+    fn rollback(&mut self, _btf: &Btf, _len: usize) {}
 }
 
-/// A compact string index for merging many BTFs: content hash → offset
-/// (a collision of different strings goes to a small overflow map), with
-/// the bytes compared in the table itself. About 16 bytes a string, and no
-/// per-string allocation, where the table's index holds a boxed copy.
-#[derive(Default)]
+/// A compact string index for merging many BTFs: an open-addressing table
+/// (linear probing) of 8-byte slots, each the low half of a string's hash
+/// and its offset in the table the strings live in (+1; 0 marks an empty
+/// slot). A matching half is checked against the bytes themselves, so
+/// different strings with equal hashes simply take further slots. No
+/// per-string allocation, where the table's own index holds a boxed copy,
+/// and a slot can be prefetched from a string's hash alone.
 struct StrIndex {
-    map: KeyMap<u64, u32>,
-    overflow: std::collections::HashMap<Box<[u8]>, u32>,
+    slots: Vec<u64>,
+    len: usize,
 }
 
-fn str_hash(s: &[u8]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = BytesHasher::default();
-    h.write(s);
-    h.write_usize(s.len());
-    h.finish()
+impl Default for StrIndex {
+    fn default() -> StrIndex {
+        StrIndex { slots: vec![0; 1 << 12], len: 0 }
+    }
 }
 
 impl StrIndex {
@@ -54,44 +61,81 @@ impl StrIndex {
         let mut ix = StrIndex::default();
         let mut off = 0usize;
         while off < bytes.len() {
-            let end = bytes[off..].iter().position(|&b| b == 0).map_or(bytes.len(), |e| off + e);
-            ix.insert_if_new(bytes, &bytes[off..end], off as u32);
+            let end = memchr::memchr(0, &bytes[off..]).map_or(bytes.len(), |e| off + e);
+            let s = &bytes[off..end];
+            let h = str_hash(s);
+            if ix.get(bytes, s, h).is_none() {
+                ix.insert(bytes, h, off as u32);
+            }
             off = end + 1;
         }
         ix
     }
 
-    fn get(&self, bytes: &[u8], s: &[u8], h: u64) -> Option<u32> {
-        let &o = self.map.get(&h)?;
-        let stored = bytes.get(o as usize..o as usize + s.len());
-        if stored == Some(s) && bytes.get(o as usize + s.len()) == Some(&0) {
-            return Some(o);
-        }
-        self.overflow.get(s).copied()
+    #[inline]
+    fn home(&self, h: u64) -> usize {
+        // Fibonacci hashing: the top bits of the product index the table.
+        let bits = self.slots.len().trailing_zeros();
+        (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
     }
 
-    fn insert_if_new(&mut self, bytes: &[u8], s: &[u8], off: u32) {
-        let h = str_hash(s);
-        match self.map.get(&h) {
-            None => {
-                self.map.insert(h, off);
+    fn get(&self, bytes: &[u8], s: &[u8], h: u64) -> Option<u32> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(h);
+        loop {
+            let v = self.slots[i];
+            if v == 0 {
+                return None;
             }
-            Some(_) => {
-                if self.get(bytes, s, h).is_none() {
-                    self.overflow.insert(s.into(), off);
+            if (v >> 32) as u32 == h as u32 {
+                let o = (v as u32).wrapping_sub(1) as usize;
+                if bytes.get(o..o + s.len()) == Some(s) && bytes.get(o + s.len()) == Some(&0) {
+                    return Some(o as u32);
                 }
             }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Adds a string known to be absent, at `off` of `bytes`.
+    fn insert(&mut self, bytes: &[u8], h: u64, off: u32) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow(bytes);
+        }
+        self.place(h, off);
+        self.len += 1;
+    }
+
+    fn place(&mut self, h: u64, off: u32) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(h);
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (h << 32) | (off as u64 + 1);
+    }
+
+    /// Doubles the table; the hashes are made again from the strings.
+    fn grow(&mut self, bytes: &[u8]) {
+        let n = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![0; n]);
+        self.refill(bytes, old.into_iter().filter(|&v| v != 0).map(|v| (v as u32).wrapping_sub(1)));
+    }
+
+    fn refill(&mut self, bytes: &[u8], offs: impl Iterator<Item = u32>) {
+        for o in offs {
+            let s = bytes.get(o as usize..).and_then(|b| memchr::memchr(0, b).map(|e| &b[..e])).unwrap_or(&[]);
+            self.place(str_hash(s), o);
         }
     }
 }
 
 impl Interner for StrIndex {
-    fn intern(&mut self, btf: &mut Btf, s: &[u8]) -> Result<u32> {
+    fn intern_hashed(&mut self, btf: &mut Btf, s: &[u8], h: u64) -> Result<u32> {
         if let Some(off) = btf.base().and_then(|b| b.find_str(s)) {
             return Ok(off.get());
         }
         let start = btf.start_str_off() as u64;
-        let h = str_hash(s);
         if let Some(o) = self.get(btf.strings().as_bytes(), s, h) {
             return Ok((o as u64 + start) as u32);
         }
@@ -99,19 +143,24 @@ impl Interner for StrIndex {
             return Err(Error::StringsTooLarge(btf.strings().len() + s.len() + 1));
         }
         let o = btf.strings_mut().push_unique(s).get();
-        match self.map.entry(h) {
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.overflow.insert(s.into(), o);
-            }
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(o);
-            }
-        }
+        self.insert(btf.strings().as_bytes(), h, o);
         Ok((o as u64 + start) as u32)
     }
-    fn rollback(&mut self, len: usize) {
-        self.map.retain(|_, o| (*o as usize) < len);
-        self.overflow.retain(|_, o| (*o as usize) < len);
+    #[inline]
+    fn prefetch(&self, h: u64) {
+        super::prefetch(&self.slots, self.home(h));
+    }
+    fn rollback(&mut self, btf: &Btf, len: usize) {
+        let keep: Vec<u32> = self
+            .slots
+            .iter()
+            .filter(|&&v| v != 0)
+            .map(|&v| (v as u32).wrapping_sub(1))
+            .filter(|&o| (o as usize) < len)
+            .collect();
+        self.slots.iter_mut().for_each(|v| *v = 0);
+        self.len = keep.len();
+        self.refill(btf.strings().as_bytes(), keep.into_iter());
     }
 }
 
@@ -170,10 +219,17 @@ impl Merger {
     }
 
     /// Appends `other` (see [`Btf::append`]); returns the first new id.
-    pub fn append(&mut self, mut other: Btf) -> Result<TypeId> {
+    pub fn append(&mut self, other: Btf) -> Result<TypeId> {
+        self.append_with(other, None)
+    }
+
+    /// [`Merger::append`] with `other`'s string references made beforehand
+    /// (they must be `StrRefs::of(&other)`): the same result, with the
+    /// strings looked up ahead of the types.
+    pub fn append_with(&mut self, mut other: Btf, refs: Option<&StrRefs>) -> Result<TypeId> {
         let types = std::mem::take(other.types_mut());
         let n = types.len();
-        self.btf.append_from(&other, n, types.into_iter(), &mut self.index, &mut self.cache)
+        self.btf.append_from(&other, n, types.into_iter(), &mut self.index, &mut self.cache, refs)
     }
 
     /// The BTF merged so far.
@@ -272,7 +328,7 @@ impl Btf {
     /// unchanged.
     pub fn append(&mut self, other: &Btf) -> Result<TypeId> {
         let n = other.types().len();
-        self.append_from(other, n, other.types().iter().cloned(), &mut TableInterner, &mut OffsetCache::default())
+        self.append_from(other, n, other.types().iter().cloned(), &mut TableInterner, &mut OffsetCache::default(), None)
     }
 
     /// Shared body: `other` supplies strings and numbering, `types` its `n`
@@ -284,6 +340,7 @@ impl Btf {
         types: impl Iterator<Item = Type>,
         interner: &mut impl Interner,
         cache: &mut OffsetCache,
+        refs: Option<&StrRefs>,
     ) -> Result<TypeId> {
         if let Some(ob) = other.base() {
             match self.base() {
@@ -311,6 +368,33 @@ impl Btf {
         }
         let mut sparse: KeyMap<u32, u32> = KeyMap::default();
         let mut err: Option<Error> = None;
+        // With the source's string references at hand (no base on either
+        // side), intern them first, in the order the loop below would, with
+        // each lookup's slot prefetched a few strings ahead; the loop then
+        // finds every offset in the cache.
+        if let Some(refs) = refs.filter(|_| dense && self.base().is_none() && other.base().is_none()) {
+            const AHEAD: usize = 8;
+            let src = other.strings().as_bytes();
+            let r = &refs.refs;
+            for (k, x) in r.iter().enumerate() {
+                if let Some(y) = r.get(k + AHEAD) {
+                    interner.prefetch(y.hash);
+                }
+                let Some(s) = src.get(x.off as usize..x.off as usize + x.len as usize) else { break };
+                match interner.intern_hashed(self, s, x.hash) {
+                    Ok(o) => cache.insert(x.off as usize, o),
+                    Err(e) => {
+                        err = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = err {
+                self.strings_mut().truncate(old_strs);
+                interner.rollback(self, old_strs);
+                return Err(e);
+            }
+        }
         for (i, mut t) in types.enumerate() {
             t.for_each_str_mut(|off| {
                 let off = &mut off.0;
@@ -346,7 +430,7 @@ impl Btf {
             if let Some(e) = err {
                 self.types_mut().truncate(old_types);
                 self.strings_mut().truncate(old_strs);
-                interner.rollback(old_strs);
+                interner.rollback(self, old_strs);
                 return Err(e);
             }
             let src_end = src_start as u64 + n as u64; // one past other's last id
@@ -368,7 +452,7 @@ impl Btf {
             if let Some(target) = bad {
                 self.types_mut().truncate(old_types);
                 self.strings_mut().truncate(old_strs);
-                interner.rollback(old_strs);
+                interner.rollback(self, old_strs);
                 let max = (src_end - 1) as u32;
                 return Err(Error::BadTypeId { id: TypeId(src_start + i as u32), target: TypeId(target), max });
             }
@@ -390,21 +474,27 @@ mod tests {
         let mut ix = StrIndex::of(b.strings().as_bytes());
         assert_eq!(ix.intern(&mut b, b"alpha").unwrap(), 1);
         assert_eq!(ix.intern(&mut b, b"").unwrap(), 0);
-        // Pretend "gamma" collides with "alpha".
-        ix.map.insert(str_hash(b"gamma"), 1);
-        let g = ix.intern(&mut b, b"gamma").unwrap();
+        // "gamma" given alpha's hash: the bytes tell them apart.
+        let ha = str_hash(b"alpha");
+        let g = ix.intern_hashed(&mut b, b"gamma", ha).unwrap();
         assert_eq!(b.str_bytes(StrOff(g)), Some(&b"gamma"[..]));
-        assert_eq!(ix.intern(&mut b, b"gamma").unwrap(), g);
-        assert_eq!(ix.overflow.len(), 1);
+        assert_eq!(ix.intern_hashed(&mut b, b"gamma", ha).unwrap(), g);
+        assert_eq!(ix.intern_hashed(&mut b, b"alpha", ha).unwrap(), 1);
         // A prefix of a stored string is not that string.
         let a = ix.intern(&mut b, b"alp").unwrap();
         assert_eq!(b.str_bytes(StrOff(a)), Some(&b"alp"[..]));
+        // Growing keeps every string findable (hashes made again).
+        let many: Vec<u32> = (0..5000).map(|i| ix.intern(&mut b, format!("s{i}").as_bytes()).unwrap()).collect();
+        assert!(ix.slots.len() >= 2 * ix.len);
+        for (i, &o) in many.iter().enumerate() {
+            assert_eq!(ix.intern(&mut b, format!("s{i}").as_bytes()).unwrap(), o);
+        }
         // Rollback forgets what was added after the cut.
-        ix.rollback(g as usize);
-        b.strings_mut().truncate(g as usize);
-        assert!(ix.overflow.is_empty());
-        let g2 = ix.intern(&mut b, b"gamma").unwrap();
-        assert_eq!(g2, g);
+        b.strings_mut().truncate(a as usize);
+        ix.rollback(&b, a as usize);
+        assert_eq!(ix.len, 4, "\"\", alpha, beta, gamma");
+        assert_eq!(ix.intern(&mut b, b"gamma").unwrap(), g);
+        assert_eq!(ix.intern(&mut b, b"s7").unwrap(), a, "s7 is new again, where alp was");
     }
 
     #[test]
@@ -441,5 +531,68 @@ mod tests {
             m.append(parse()).unwrap();
         }
         assert_eq!(a, m.finish());
+    }
+}
+
+#[cfg(test)]
+mod str_refs_tests {
+    use super::*;
+    use crate::feed::StrRefs;
+
+    /// A small BTF whose strings overlap with its siblings' (`k` picks them),
+    /// with repeated and unreferenced strings in its section.
+    fn unit(k: u32) -> Btf {
+        let mut b = Btf::new();
+        b.add_str("unused").unwrap();
+        let i = b.add_int(if k.is_multiple_of(2) { "int" } else { "long" }, 4, 1).unwrap();
+        let s = b.add_struct(&format!("s{}", k % 3), 8).unwrap();
+        b.add_field("next", i, 0, 0).unwrap();
+        b.add_field(&format!("f{k}"), i, 32, 0).unwrap();
+        b.add_field("next", i, 0, 0).unwrap();
+        b.add_ptr(s).unwrap();
+        b.add_enum("e", 4).unwrap();
+        b.add_enum_value(&format!("V{}", k % 4), k as i64).unwrap();
+        b.add_enum_value("int", 1).unwrap();
+        crate::parse::parse(&crate::write::to_bytes(&b)).unwrap()
+    }
+
+    #[test]
+    fn append_with_refs_equals_append() {
+        let mut plain = Merger::new(unit(0));
+        let mut with = Merger::new(unit(0));
+        for k in 1..40 {
+            let u = unit(k);
+            let refs = StrRefs::of(&u).expect("refs of a base BTF");
+            // Every referenced string once, in first-reference order, but "".
+            let mut order = Vec::new();
+            for t in u.types() {
+                t.for_each_str(|o, _| {
+                    if o.get() != 0 && !order.contains(&o.get()) {
+                        order.push(o.get())
+                    }
+                });
+            }
+            assert_eq!(refs.refs.iter().map(|r| r.off).collect::<Vec<_>>(), order);
+            plain.append(u.clone()).unwrap();
+            with.append_with(u, Some(&refs)).unwrap();
+        }
+        assert_eq!(plain.finish(), with.finish());
+    }
+
+    #[test]
+    fn str_refs_refused() {
+        let mut b = unit(1);
+        // An offset past the string section: no refs (the merge reports it).
+        b.types_mut()[0].name_off = StrOff(b.strings().len() as u32 + 5);
+        assert!(StrRefs::of(&b).is_none());
+        let mut m = Merger::new(unit(0));
+        let before = m.btf().clone();
+        assert!(matches!(m.append_with(b, None), Err(Error::BadStringOffset { .. })));
+        assert_eq!(m.finish(), before);
+        // A split BTF: its strings may be the base's.
+        let base = Arc::new(unit(2));
+        let mut split = Btf::new_split(base);
+        split.add_ptr(TypeId(1)).unwrap();
+        assert!(StrRefs::of(&split).is_none());
     }
 }

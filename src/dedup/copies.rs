@@ -114,7 +114,7 @@ impl CopyMerger {
                 self.stats.str_bytes_in += o.str_bytes;
                 self.pending.push(d);
             }
-            Fed::New(b, d) => {
+            Fed::New(b, d, refs) => {
                 for p in std::mem::take(&mut self.pending) {
                     if self.materialize(&p)?.is_none() {
                         self.need_full = true;
@@ -138,7 +138,7 @@ impl CopyMerger {
                         *src.types_mut() = std::mem::take(b.types_mut());
                         *src.strings_mut() = std::mem::replace(b.strings_mut(), Btf::new().strings().clone());
                         let mut m = Merger::new(b);
-                        let first = m.append(src)?.0;
+                        let first = m.append_with(src, refs.as_ref())?.0;
                         self.merger = Some(m);
                         self.interned0 = true;
                         first
@@ -148,7 +148,7 @@ impl CopyMerger {
                         self.merger = Some(Merger::new(b));
                         first
                     }
-                    Some(m) => m.append(b)?.0,
+                    Some(m) => m.append_with(b, refs.as_ref())?.0,
                 };
                 if let Some(d) = d {
                     self.origs.entry(d).or_insert(Orig { first, len, str_bytes });

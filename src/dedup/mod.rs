@@ -97,9 +97,7 @@ pub(crate) fn prefetch<T>(s: &[T], i: usize) {
     if let Some(x) = s.get(i) {
         // SAFETY: a prefetch is only a hint: it reads nothing architecturally
         // and cannot fault (and the pointer comes from a live reference).
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((x as *const T).cast::<i8>())
-        };
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((x as *const T).cast::<i8>()) };
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (s, i);
