@@ -116,8 +116,10 @@ impl StrRefs {
         if btf.base().is_some() || btf.strings().len() > STR_REFS_LIMIT {
             return None;
         }
-        let mut seen = vec![0u64; btf.strings().len() / 64 + 1];
-        let mut refs = Vec::new();
+        let bytes = btf.strings().as_bytes();
+        let mut seen = vec![0u64; bytes.len() / 64 + 1];
+        // At most one entry per string of the section.
+        let mut refs = Vec::with_capacity(memchr::memchr_iter(0, bytes).count());
         let mut ok = true;
         for t in btf.types() {
             t.for_each_str(|off, _| {

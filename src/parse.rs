@@ -464,7 +464,12 @@ fn parse_body<E: Endian + Send + Sync>(e: E, data: &[u8], h: &Header, opts: &Par
     // Pass 2: decode the types, in parallel chunks for big inputs; the first
     // error in id order wins, so messages do not depend on scheduling.
     let parse_range = |range: std::ops::Range<usize>| -> Result<Vec<Type>> {
-        range.map(|i| parse_type(e, &tdata[offs[i]..], start_id + i as u32, fo + t_start + offs[i])).collect()
+        // Sized up front (collecting `Result`s would grow it step by step).
+        let mut v = Vec::with_capacity(range.len());
+        for i in range {
+            v.push(parse_type(e, &tdata[offs[i]..], start_id + i as u32, fo + t_start + offs[i])?);
+        }
+        Ok(v)
     };
     let types: Vec<Type> = if offs.len() < PAR_MIN {
         parse_range(0..offs.len())?

@@ -361,6 +361,7 @@ struct Dedup<'a> {
     /// Scratch buffers.
     cands: Vec<u32>,
     stack: Vec<(u32, u32)>,
+    frames: Vec<(u32, usize)>,
     /// Set while a copy plan's first copy of a member is processed.
     watch: Option<Watch>,
     /// That first copy's types (ids from `win_first`), made from its
@@ -975,8 +976,17 @@ impl<'a> Dedup<'a> {
             Some(&m) if is_mapped_val(m) => return Ok(self.resolve(root)),
             _ => {}
         }
-        let mut frames: Vec<(u32, usize)> = vec![(root, 0)];
+        let mut frames = std::mem::take(&mut self.frames);
+        frames.clear();
+        frames.push((root, 0));
         self.map[root as usize] = IN_PROGRESS;
+        let r = self.ref_walk(root, &mut frames);
+        self.frames = frames;
+        r
+    }
+
+    /// The walk of [`Dedup::ref_type`] from `root` (in progress, in `frames`).
+    fn ref_walk(&mut self, root: u32, frames: &mut Vec<(u32, usize)>) -> Result<u32> {
         loop {
             let Some(&(id, k)) = frames.last() else {
                 return Err(Error::Dedup { id: TypeId(root), why: "empty reference stack".into() });
@@ -1417,6 +1427,7 @@ impl Btf {
             table: CandTable::new(opts.force_collisions),
             cands: Vec::new(),
             stack: Vec::new(),
+            frames: Vec::new(),
             watch: None,
             win: Vec::new(),
             win_first: 0,
