@@ -781,10 +781,24 @@ impl<'a> Dedup<'a> {
                 let n = xm.len().min(ym.len());
                 stack.reserve(n);
                 for i in (0..n).rev() {
-                    stack.push((xm[i].ty.0, ym[i].ty.0));
-                    // The candidate's members are in its unit, close by; the
-                    // canonical side's map entries are spread over the merge.
-                    prefetch(&self.map, ym[i].ty.0 as usize);
+                    let (x, y) = (xm[i].ty.0, ym[i].ty.0);
+                    stack.push((x, y));
+                    // Start the loads the pair's step begins with: both map
+                    // entries (the candidate's own is in its unit, close by;
+                    // where it points, and the canonical side's, are spread
+                    // over the merge) and the candidate's type.
+                    prefetch(&self.map, y as usize);
+                    if let Some(&m) = self.map.get(x as usize)
+                        && is_mapped_val(m)
+                    {
+                        prefetch(&self.map, m as usize);
+                    }
+                    if let Some(k) = x.checked_sub(self.start) {
+                        prefetch(&self.own, k as usize);
+                    }
+                    if let Some(k) = y.checked_sub(self.start) {
+                        prefetch(&self.own, k as usize);
+                    }
                 }
                 true
             }
