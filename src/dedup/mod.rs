@@ -231,6 +231,28 @@ fn equal_enum(a: &Type, b: &Type) -> bool {
         _ => false,
     }
 }
+/// Marks a content hash that several canonical enums have.
+const AMBIGUOUS: u32 = u32::MAX;
+
+/// A hash of everything [`equal_enum`] compares.
+fn enum_content_hash(t: &Type) -> u64 {
+    let mut h = hash_common(t);
+    match &t.kind {
+        TypeKind::Enum(e) => {
+            for v in &e.values {
+                h = hc(hc(h, v.name_off.get()), v.val);
+            }
+        }
+        TypeKind::Enum64(e) => {
+            for v in &e.values {
+                h = hc(hc(hc(h, v.name_off.get()), v.val as u32), (v.val >> 32) as u32);
+            }
+        }
+        _ => {}
+    }
+    h
+}
+
 fn is_any_enum(t: &Type) -> bool {
     matches!(t.kind, TypeKind::Enum(_) | TypeKind::Enum64(_))
 }
@@ -358,6 +380,11 @@ struct Dedup<'a> {
     hypot_list: Vec<u32>,
     hypot_adjust_canon: bool,
     table: CandTable,
+    /// The prim pass's index of the canonical full enums by content (see
+    /// [`Dedup::prim_enum_fast`]), and the table keys under which an enum
+    /// forward declaration was made canonical.
+    enums: KeyMap<u64, u32>,
+    enum_fwd_keys: std::collections::HashSet<u64, std::hash::BuildHasherDefault<table::KeyHasher>>,
     /// Scratch buffers.
     cands: Vec<u32>,
     stack: Vec<(u32, u32)>,
@@ -530,6 +557,16 @@ impl<'a> Dedup<'a> {
             _ => return,
         };
         let t_fwd = is_enum_fwd(t);
+        if matches!(kind, Kind::Enum | Kind::Enum64)
+            && !t_fwd
+            && let Some(new_id) = self.prim_enum_fast(id, h)
+        {
+            self.map[id as usize] = new_id;
+            if new_id == id {
+                self.add_enum(id, h);
+            }
+            return;
+        }
         let cands = self.candidates(h);
         let mut new_id = id;
         for &c in &cands {
@@ -568,8 +605,44 @@ impl<'a> Dedup<'a> {
         self.cands = cands;
         self.map[id as usize] = new_id;
         if new_id == id {
-            self.table.append(h, id);
+            match kind {
+                Kind::Enum | Kind::Enum64 => self.add_enum(id, h),
+                _ => self.table.append(h, id),
+            }
         }
+    }
+
+    /// The prim pass's answer for the full enum `id` (table key `h`) without
+    /// walking its candidates, when that answer is certain; `None`: walk
+    /// them. Enums are hashed by name only, so every anonymous enum meets
+    /// every canonical anonymous one. Without a base and without a
+    /// canonical enum forward declaration under `h`, the walk re-points
+    /// nothing and stops at the one candidate equal to `id`: there is at
+    /// most one, since a full enum becomes canonical only when none was
+    /// equal. That candidate is found by content.
+    fn prim_enum_fast(&self, id: u32, h: u64) -> Option<u32> {
+        if self.start != 1 || self.table.forced() || self.enum_fwd_keys.contains(&h) {
+            return None;
+        }
+        let t = self.t(id)?;
+        match self.enums.get(&enum_content_hash(t)) {
+            None => Some(id),
+            Some(&AMBIGUOUS) => None,
+            Some(&c) => self.t(c).is_some_and(|ct| equal_enum(t, ct)).then_some(c),
+        }
+    }
+
+    /// Appends the enum `id`, now canonical, to the table (and indexes it
+    /// for [`Dedup::prim_enum_fast`]).
+    fn add_enum(&mut self, id: u32, h: u64) {
+        self.table.append(h, id);
+        let Some(t) = self.t(id) else { return };
+        if is_enum_fwd(t) {
+            self.enum_fwd_keys.insert(h);
+            return;
+        }
+        let ch = enum_content_hash(t);
+        self.enums.entry(ch).and_modify(|c| *c = AMBIGUOUS).or_insert(id);
     }
 
     fn clear_hypot(&mut self) {
@@ -1439,6 +1512,8 @@ impl Btf {
             hypot_list: Vec::new(),
             hypot_adjust_canon: false,
             table: CandTable::new(opts.force_collisions),
+            enums: KeyMap::default(),
+            enum_fwd_keys: Default::default(),
             cands: Vec::new(),
             stack: Vec::new(),
             frames: Vec::new(),

@@ -120,6 +120,12 @@ impl CandTable {
         if front { d.push_front(id) } else { d.push_back(id) }
     }
 
+    /// Whether libbpf's hash function is forced to collide (every entry in
+    /// one chain).
+    pub(crate) fn forced(&self) -> bool {
+        self.forced.is_some()
+    }
+
     /// The ids stored under `key`, in libbpf's chain order, into `out`.
     pub(crate) fn candidates(&self, key: u64, out: &mut Vec<u32>) {
         out.clear();
