@@ -20,8 +20,23 @@ use std::cell::Cell;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-/// `dedup_fed` over raw BTFs, fed the way the loader feeds files.
+/// `dedup_fed` over raw BTFs, fed the way the loader feeds files: on one
+/// thread and on two (where a merge's reference pass runs in parallel), which
+/// must agree byte for byte.
 fn ours(raws: &[&[u8]]) -> btfkit::Result<(Btf, MergeStats, DedupStats)> {
+    let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().expect("thread pool");
+    let one = pool(1).install(|| ours_here(raws));
+    let two = pool(2).install(|| ours_here(raws));
+    match (&one, &two) {
+        (Ok(a), Ok(b)) => assert_eq!(write::to_bytes(&a.0), write::to_bytes(&b.0), "1 thread vs 2 threads"),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "1 thread vs 2 threads"),
+        _ => panic!("1 thread vs 2 threads: {:?} vs {:?}", one.as_ref().err(), two.as_ref().err()),
+    }
+    two
+}
+
+/// [`ours`] on the current thread pool.
+fn ours_here(raws: &[&[u8]]) -> btfkit::Result<(Btf, MergeStats, DedupStats)> {
     dedup_fed(
         |seen, add| {
             for r in raws {
@@ -351,4 +366,56 @@ fn a_fwd_word_into_the_copies_keeps_them_merged() {
     a.add_int("int", 4, SIGNED).unwrap();
     let (x, a) = (write::to_bytes(&x), write::to_bytes(&a));
     assert_eq!(check(&[&x, &a, &a, &a], "FWD word into the copies"), 0);
+}
+
+/// Reference types that differ in one field only stay apart, and equal ones
+/// meet, whether the reference pass walks them (one thread) or classes them
+/// member by member (two threads): each field the dedup compares, in three
+/// members (no copies among them), against libbpf.
+#[test]
+fn reference_types_differing_in_one_field() {
+    let member = |extra: u32| {
+        let mut b = Btf::new();
+        let int = b.add_int("int", 4, SIGNED).unwrap();
+        let long = b.add_int("long", 8, SIGNED).unwrap();
+        let s = b.add_struct("s", 8).unwrap();
+        b.add_field("a", int, 0, 0).unwrap();
+        b.add_field("b", int, 32, 0).unwrap();
+        // DECL_TAGs that differ only in the component they tag.
+        b.add_decl_tag("t", s, 0).unwrap();
+        b.add_decl_tag("t", s, 1).unwrap();
+        b.add_decl_tag("t", s, -1).unwrap();
+        // Arrays that differ only in the element count or the index type.
+        b.add_array(int, int, 4).unwrap();
+        b.add_array(int, int, 5).unwrap();
+        b.add_array(int, long, 4).unwrap();
+        // Prototypes that differ only in a parameter's name or type, or the
+        // return type; FUNCs that differ only in their linkage.
+        let p1 = b.add_func_proto(int).unwrap();
+        b.add_param("x", int).unwrap();
+        let p2 = b.add_func_proto(int).unwrap();
+        b.add_param("y", int).unwrap();
+        b.add_func_proto(int).unwrap();
+        b.add_param("x", long).unwrap();
+        b.add_func_proto(long).unwrap();
+        b.add_param("x", int).unwrap();
+        b.add_func("f", 0, p1).unwrap();
+        b.add_func("f", 1, p1).unwrap();
+        b.add_func("f", 1, p2).unwrap();
+        // Modifier chains and type tags, some equal, some not.
+        let c = b.add_const(int).unwrap();
+        b.add_volatile(c).unwrap();
+        let c2 = b.add_const(int).unwrap();
+        b.add_volatile(c2).unwrap();
+        b.add_type_tag("user", c).unwrap();
+        b.add_type_tag("rcu", c).unwrap();
+        b.add_ptr(s).unwrap();
+        for i in 0..extra {
+            b.add_int(&format!("pad{i}"), 4, 0).unwrap();
+        }
+        write::to_bytes(&b)
+    };
+    let raws = [member(0), member(1), member(2)];
+    let refs: Vec<&[u8]> = raws.iter().map(|r| &r[..]).collect();
+    assert_eq!(check(&refs, "reference types"), 0);
 }
