@@ -21,8 +21,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 /// `dedup_fed` over raw BTFs, fed the way the loader feeds files: on one
-/// thread and on two (where a merge's reference pass runs in parallel), which
-/// must agree byte for byte.
+/// thread and on two, which must agree byte for byte.
 fn ours(raws: &[&[u8]]) -> btfkit::Result<(Btf, MergeStats, DedupStats)> {
     let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().expect("thread pool");
     let one = pool(1).install(|| ours_here(raws));
@@ -369,9 +368,8 @@ fn a_fwd_word_into_the_copies_keeps_them_merged() {
 }
 
 /// Reference types that differ in one field only stay apart, and equal ones
-/// meet, whether the reference pass walks them (one thread) or classes them
-/// member by member (two threads): each field the dedup compares, in three
-/// members (no copies among them), against libbpf.
+/// meet: each field the reference pass compares, in three members (no
+/// copies among them), against libbpf.
 #[test]
 fn reference_types_differing_in_one_field() {
     let member = |extra: u32| {

@@ -26,7 +26,6 @@
 
 mod append;
 mod copies;
-mod refpass;
 mod table;
 
 pub use append::{MergeStats, Merger, merge_all};
@@ -1376,21 +1375,6 @@ fn precheck(btf: &Btf, members: Option<&[std::ops::Range<usize>]>) -> Result<()>
     }
 }
 
-/// The type ids of a merge's members (`members`: own type indices, ids from
-/// 1), when they cover all `n` own types in order without a gap.
-fn member_ids(members: &[std::ops::Range<usize>], n: usize) -> Option<Vec<std::ops::Range<u32>>> {
-    let mut next = 0usize;
-    let mut out = Vec::with_capacity(members.len());
-    for m in members {
-        if m.start != next || m.end < m.start {
-            return None;
-        }
-        out.push(u32::try_from(m.start + 1).ok()?..u32::try_from(m.end + 1).ok()?);
-        next = m.end;
-    }
-    (next == n).then_some(out)
-}
-
 /// Type ids and string offsets in range, type by type.
 fn precheck_types(btf: &Btf) -> Result<()> {
     let start = btf.start_id().0;
@@ -1550,14 +1534,6 @@ impl Btf {
                     d.resolve_fwds();
                     if let Some(p) = plan {
                         saved = Some(copies::save_ref_slots(&d, p));
-                    }
-                }
-                if pass == 2 && plan.is_none() && d.start == 1 && rayon::current_num_threads() > 1 {
-                    // A merge's members: the reference pass on all threads.
-                    if let Some(units) = members.and_then(|m| member_ids(m, d.own.len()))
-                        && refpass::run(&d.own, &mut d.map, &units)
-                    {
-                        continue;
                     }
                 }
                 for &(a, b, k) in &segs {
