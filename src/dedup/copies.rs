@@ -74,6 +74,9 @@ struct Merged {
     plan: Option<CopyPlan>,
     stats: MergeStats,
     ranges: Vec<std::ops::Range<usize>>,
+    /// Member 0 was appended too (no base): every type was appended or
+    /// copied from appended ones, so its ids and strings were checked.
+    appended: bool,
 }
 
 /// A [`Merger`] that takes [`Fed`] members and holds back trailing copies.
@@ -268,7 +271,7 @@ impl CopyMerger {
         if self.interned0 {
             btf.set_strs_deduped(true);
         }
-        Ok(Some(Merged { btf, plan, stats: self.stats, ranges: self.ranges }))
+        Ok(Some(Merged { btf, plan, stats: self.stats, ranges: self.ranges, appended: self.interned0 }))
     }
 }
 
@@ -448,12 +451,12 @@ where
         feed(&mut Seen::new(), &mut |m| cm.add(m))?;
         match cm.finish()? {
             None => None,
-            Some(Merged { mut btf, plan: None, stats: mstats, ranges }) => {
-                let stats = btf.dedup_inner(opts, None, Some(&ranges))?.ok_or_else(no_plan)?;
+            Some(Merged { mut btf, plan: None, stats: mstats, ranges, appended }) => {
+                let stats = btf.dedup_inner(opts, None, Some(&ranges), appended)?.ok_or_else(no_plan)?;
                 return Ok((btf, mstats, stats));
             }
-            Some(Merged { mut btf, plan: Some(plan), stats: mstats, ranges }) => {
-                match btf.dedup_inner(opts, Some(&plan), Some(&ranges)) {
+            Some(Merged { mut btf, plan: Some(plan), stats: mstats, ranges, appended }) => {
+                match btf.dedup_inner(opts, Some(&plan), Some(&ranges), appended) {
                     Ok(Some(mut stats)) => {
                         stats.types_in = mstats.types_in;
                         Some((btf, mstats, stats))
@@ -468,10 +471,10 @@ where
     }
     let mut cm = CopyMerger::default();
     feed(&mut Seen::disabled(), &mut |m| cm.add(m))?;
-    let Some(Merged { mut btf, stats: mstats, ranges, .. }) = cm.finish()? else {
+    let Some(Merged { mut btf, stats: mstats, ranges, appended, .. }) = cm.finish()? else {
         return Err(Error::Dedup { id: TypeId(0), why: "a copy fed with copies disabled".into() });
     };
-    let stats = btf.dedup_inner(opts, None, Some(&ranges))?.ok_or_else(no_plan)?;
+    let stats = btf.dedup_inner(opts, None, Some(&ranges), appended)?.ok_or_else(no_plan)?;
     Ok((btf, mstats, stats))
 }
 

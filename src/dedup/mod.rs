@@ -1350,15 +1350,17 @@ fn apply_strings(btf: &mut Btf, plan: StrPlan) {
 /// Checks, before anything is modified, what would make the passes fail:
 /// string offsets and type ids out of range, and cycles of reference types (which libbpf
 /// reports as -ELOOP from its reference pass).
-fn precheck(btf: &Btf, members: Option<&[std::ops::Range<usize>]>) -> Result<()> {
+fn precheck(btf: &Btf, members: Option<&[std::ops::Range<usize>]>, appended: bool) -> Result<()> {
     use rayon::prelude::*;
+    // Types a `Merger` appended had their ids and string offsets checked
+    // there (an out-of-range one fails the append).
     // Cycles among reference-kind types only (the crate's one cycle finder),
     // alongside the per-type checks (whose errors come first): member by
     // member in parallel when the types are merged members (no reference
     // leaves a member, so the first member with a cycle has the one a walk
     // of the whole BTF finds first).
     let (types_ok, cycle) = rayon::join(
-        || precheck_types(btf),
+        || if appended { Ok(()) } else { precheck_types(btf) },
         || match members {
             Some(ms) => {
                 ms.par_iter().find_map_first(|m| crate::validate::find_cycle_in(btf, m.clone(), is_ref_kind, ref_slot))
@@ -1433,7 +1435,7 @@ impl Btf {
     /// still valid and describes the same types, but its strings may have
     /// been compacted and some references replaced by equivalent ones.
     pub fn dedup(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
-        self.dedup_inner(opts, None, None)?.ok_or_else(copies::no_plan)
+        self.dedup_inner(opts, None, None, false)?.ok_or_else(copies::no_plan)
     }
 
     /// Only the dedup's string pass: rebuilds the string section in
@@ -1452,16 +1454,19 @@ impl Btf {
     /// copies left out, giving the result of the whole merge. `Ok(None)`:
     /// the first copies did not leave everything as it was, so the plan
     /// cannot stand for the whole merge (this BTF is then unusable).
+    /// `members`: the merged members' own type indices; `appended`: every
+    /// own type was appended by a `Merger` (or copied from one it appended).
     pub(crate) fn dedup_inner(
         &mut self,
         opts: &DedupOptions,
         plan: Option<&copies::CopyPlan>,
         members: Option<&[std::ops::Range<usize>]>,
+        appended: bool,
     ) -> Result<Option<DedupStats>> {
         let mut stats =
             DedupStats { types_in: self.types().len(), str_bytes_in: self.strings().len(), ..Default::default() };
         // Both only read: the checks run alongside the string plan.
-        let (checked, strs) = rayon::join(|| precheck(self, members), || plan_strings(self));
+        let (checked, strs) = rayon::join(|| precheck(self, members, appended), || plan_strings(self));
         checked?;
         if let Some(strs) = strs? {
             apply_strings(self, strs);
