@@ -84,9 +84,14 @@ pub(crate) const STR_REFS_LIMIT: usize = 1 << 20;
 /// first use them, with the string's length and hash. Readers make them
 /// where they parse, in parallel, so that the merge, which runs in order,
 /// only looks the strings up ([`crate::dedup::dedup_fed`]).
+///
+/// A merge uses them only for the BTF they were made from (it checks the
+/// section length and type count; other refs are ignored).
 #[derive(Debug, Default)]
 pub struct StrRefs {
     pub(crate) refs: Vec<StrRef>,
+    /// The string section length and type count of the BTF they describe.
+    pub(crate) of: (usize, usize),
 }
 
 /// One entry of [`StrRefs`].
@@ -145,6 +150,6 @@ impl StrRefs {
                 return None;
             }
         }
-        Some(StrRefs { refs })
+        Some(StrRefs { refs, of: (bytes.len(), btf.types().len()) })
     }
 }

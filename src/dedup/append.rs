@@ -224,9 +224,10 @@ impl Merger {
     }
 
     /// [`Merger::append`] with `other`'s string references made beforehand
-    /// (they must be `StrRefs::of(&other)`): the same result, with the
-    /// strings looked up ahead of the types.
-    pub fn append_with(&mut self, mut other: Btf, refs: Option<&StrRefs>) -> Result<TypeId> {
+    /// (`StrRefs::of(&other)`; refs of another BTF are ignored): the same
+    /// result, with the strings looked up ahead of the types.
+    pub(crate) fn append_with(&mut self, mut other: Btf, refs: Option<&StrRefs>) -> Result<TypeId> {
+        let refs = refs.filter(|r| r.of == (other.strings().len(), other.types().len()));
         let types = std::mem::take(other.types_mut());
         let n = types.len();
         self.btf.append_from(&other, n, types.into_iter(), &mut self.index, &mut self.cache, refs)
@@ -576,6 +577,17 @@ mod str_refs_tests {
             plain.append(u.clone()).unwrap();
             with.append_with(u, Some(&refs)).unwrap();
         }
+        assert_eq!(plain.finish(), with.finish());
+    }
+
+    #[test]
+    fn refs_of_another_btf_are_ignored() {
+        let (a, b) = (unit(1), unit(2));
+        let wrong = StrRefs::of(&a).unwrap();
+        let mut plain = Merger::new(unit(0));
+        let mut with = Merger::new(unit(0));
+        plain.append(b.clone()).unwrap();
+        with.append_with(b, Some(&wrong)).unwrap();
         assert_eq!(plain.finish(), with.finish());
     }
 
