@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::btf::{Btf, Endianness};
 use crate::error::{Error, Result};
-use crate::feed::{Digest, Fed, Seen, StrRefs};
+use crate::feed::{Digest, Fed, Seen};
 use crate::parse::{self, Header, ParseOptions};
 
 /// One member of an archive.
@@ -230,7 +230,7 @@ pub fn for_each_member_fed(
     let parse_window = |w: &[Member]| -> Result<Vec<Fed>> {
         let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
         if !seen.enabled() {
-            return w.par_iter().map(|m| Ok(parsed(parse_member(data, m, opts)?, None))).collect();
+            return w.par_iter().map(|m| Ok(Fed::parsed(parse_member(data, m, opts)?, None))).collect();
         }
         let digests: Vec<Option<Digest>> = w.par_iter().map(|m| wanted(m).then(|| Digest::of(m.bytes(data)))).collect();
         let copy: Vec<bool> = digests.iter().map(|d| d.as_ref().is_some_and(|d| seen.is_copy(d))).collect();
@@ -240,17 +240,11 @@ pub fn for_each_member_fed(
             .zip(copy)
             .map(|((m, d), c)| match (c, d) {
                 (true, Some(d)) => Ok(Fed::Copy(d)),
-                (_, d) => Ok(parsed(parse_member(data, m, opts)?, d)),
+                (_, d) => Ok(Fed::parsed(parse_member(data, m, opts)?, d)),
             })
             .collect()
     };
     windowed(layout, parse_window, f, done)
-}
-
-/// A parsed member as fed: with its digest and string references.
-fn parsed(b: Btf, d: Option<Digest>) -> Fed {
-    let refs = StrRefs::of(&b);
-    Fed::New(b, d, refs)
 }
 
 /// Parses a base+children archive: member 0 is the base, every other

@@ -32,6 +32,15 @@ pub enum Fed {
     Copy(Digest),
 }
 
+impl Fed {
+    /// A parsed BTF as readers hand it over: with its digest (if any) and
+    /// its [`StrRefs`].
+    pub fn parsed(btf: Btf, digest: Option<Digest>) -> Fed {
+        let refs = StrRefs::of(&btf);
+        Fed::New(btf, digest, refs)
+    }
+}
+
 /// The digests a feed has met, for it to skip parsing copies.
 #[derive(Debug, Default)]
 pub struct Seen {
@@ -85,9 +94,10 @@ pub(crate) const STR_REFS_LIMIT: usize = 1 << 20;
 /// where they parse, in parallel, so that the merge, which runs in order,
 /// only looks the strings up ([`crate::dedup::dedup_fed`]).
 ///
-/// A merge uses them only for the BTF they were made from (it checks the
-/// section length and type count; other refs are ignored).
-#[derive(Debug, Default)]
+/// Made only by [`Fed::parsed`]; a merge uses them only for the BTF they
+/// were made from (it checks the section length and type count; other refs
+/// are ignored).
+#[derive(Debug)]
 pub struct StrRefs {
     pub(crate) refs: Vec<StrRef>,
     /// The string section length and type count of the BTF they describe.
@@ -117,13 +127,14 @@ impl StrRefs {
     /// may name the base's strings), for a string section over 1 MiB, or
     /// when a type names an offset outside the section (the merge then
     /// looks strings up one by one, and reports that).
-    pub fn of(btf: &Btf) -> Option<StrRefs> {
+    pub(crate) fn of(btf: &Btf) -> Option<StrRefs> {
         if btf.base().is_some() || btf.strings().len() > STR_REFS_LIMIT {
             return None;
         }
         let bytes = btf.strings().as_bytes();
         let mut seen = vec![0u64; bytes.len() / 64 + 1];
-        // At most one entry per string of the section.
+        // A capacity hint: one entry per string of the section (offsets into
+        // the middle of a string can add more).
         let mut refs = Vec::with_capacity(memchr::memchr_iter(0, bytes).count());
         let mut ok = true;
         for t in btf.types() {

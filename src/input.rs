@@ -439,11 +439,7 @@ impl Loader {
                 let d = (seen.enabled() && !seen.one_source()).then(|| Digest::of(data));
                 return match d {
                     Some(d) if seen.is_copy(&d) => f(Fed::Copy(d)),
-                    _ => {
-                        let b = parse::parse_with(data, &opts)?.0;
-                        let refs = crate::feed::StrRefs::of(&b);
-                        f(Fed::New(b, d, refs))
-                    }
+                    _ => f(Fed::parsed(parse::parse_with(data, &opts)?.0, d)),
                 }
                 .map(|()| Vec::new());
             }

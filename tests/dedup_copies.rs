@@ -11,7 +11,7 @@ mod graph_spec;
 
 use btfkit::btf::int_encoding::SIGNED;
 use btfkit::dedup::{DedupOptions, DedupStats, MergeStats, dedup_fed};
-use btfkit::feed::{Digest, Fed, StrRefs};
+use btfkit::feed::{Digest, Fed};
 use btfkit::{Btf, TypeId, parse, write};
 use dedup_common::LBtf;
 use graph_spec::{Spec, add_unit, spec};
@@ -42,11 +42,7 @@ fn ours_here(raws: &[&[u8]]) -> btfkit::Result<(Btf, MergeStats, DedupStats)> {
                 let d = seen.enabled().then(|| Digest::of(r));
                 match d {
                     Some(d) if seen.is_copy(&d) => add(Fed::Copy(d))?,
-                    _ => {
-                        let b = parse::parse(r)?;
-                        let refs = StrRefs::of(&b);
-                        add(Fed::New(b, d, refs))?
-                    }
+                    _ => add(Fed::parsed(parse::parse(r)?, d))?,
                 }
             }
             Ok(())

@@ -659,3 +659,27 @@ fn enums_by_content() {
         assert!(enums < 300 / 2, "round {round}: {enums} enums left: {:?}", shape(&out));
     }
 }
+
+/// Enums whose contents hash alike but differ (the content hash is
+/// `h * 31 + v` per field: `A = 62` and `B = 0` collide when "B" is stored
+/// two bytes after "A"), signed and unsigned ones, and ones that differ only
+/// in size: each stays apart, each copy meets its own, against libbpf.
+#[test]
+fn enums_whose_contents_hash_alike() {
+    let mut b = Btf::new();
+    b.add_str("A").unwrap();
+    b.add_str("B").unwrap();
+    let add = |b: &mut Btf, name: &str, v: i64, size: u32| {
+        b.add_enum("", size).unwrap();
+        b.add_enum_value(name, v).unwrap();
+    };
+    for _ in 0..3 {
+        add(&mut b, "A", 62, 4);
+        add(&mut b, "B", 0, 4);
+        add(&mut b, "A", 62, 2);
+        add(&mut b, "A", -1, 4);
+        add(&mut b, "A", 0xffff_ffff, 4);
+    }
+    let out = dd(&b);
+    assert_eq!(count(&out, Kind::Enum), 5, "{:?}", shape(&out));
+}

@@ -67,11 +67,7 @@ fn check_copies(data: &[u8]) {
                 let d = seen.enabled().then(|| Digest::of(data));
                 match d {
                     Some(d) if seen.is_copy(&d) => add(Fed::Copy(d))?,
-                    _ => {
-                        let b = btfkit::parse::parse(data)?;
-                        let refs = btfkit::feed::StrRefs::of(&b);
-                        add(Fed::New(b, d, refs))?
-                    }
+                    _ => add(Fed::parsed(btfkit::parse::parse(data)?, d))?,
                 }
             }
             Ok(())

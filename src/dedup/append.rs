@@ -23,7 +23,8 @@ pub(crate) trait Interner {
     fn intern_hashed(&mut self, btf: &mut Btf, s: &[u8], h: u64) -> Result<u32>;
     /// Starts loading what looking up a string of hash `h` reads first.
     fn prefetch(&self, _h: u64) {}
-    /// Forgets strings at relative offsets `len` and above (after an error).
+    /// Forgets strings at relative offsets `len` and above (after an error;
+    /// `btf`'s own strings already truncated to `len`).
     fn rollback(&mut self, btf: &Btf, len: usize);
 }
 
