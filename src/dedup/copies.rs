@@ -44,7 +44,7 @@
 use std::collections::HashMap;
 
 use super::append::Merger;
-use super::{Dedup, DedupOptions, DedupStats, MergeStats};
+use super::{Dedup, DedupOptions, DedupStats, MergeStats, Stream};
 use crate::btf::{Btf, MAX_TYPE_ID, Type, TypeId, TypeKind};
 use crate::error::{Error, Result};
 use crate::feed::{Digest, Fed, Seen};
@@ -77,6 +77,8 @@ struct Merged {
     /// Member 0 was appended too (no base): every type was appended or
     /// copied from appended ones, so its ids and strings were checked.
     appended: bool,
+    /// The passes streamed along the merge, when they still hold.
+    stream: Option<Stream>,
 }
 
 /// A [`Merger`] that takes [`Fed`] members and holds back trailing copies.
@@ -100,6 +102,8 @@ struct CopyMerger {
     /// that word like a type id of the whole merge, which a plan (ids of
     /// `P ++ Q1`) cannot stand for.
     fwd_words: bool,
+    /// The prim and struct passes, run member by member as they are merged.
+    stream: Option<Stream>,
 }
 
 impl CopyMerger {
@@ -185,9 +189,18 @@ impl CopyMerger {
     }
 
     fn note_range(&mut self, first: u32, len: u32) {
-        if let Some(m) = &self.merger {
+        if let Some(m) = &mut self.merger {
             let lo = (first - m.btf().start_id().0) as usize;
             self.ranges.push(lo..lo + len as usize);
+            if let Some(s) = &mut self.stream {
+                let t = std::time::Instant::now();
+                s.step(m.btf_mut(), lo..lo + len as usize);
+                STEP.fetch_add(t.elapsed().as_micros() as u64, std::sync::atomic::Ordering::Relaxed);
+                if !s.ok() {
+                    if std::env::var_os("BTFKIT_PHASES").is_some() { eprintln!("stream dropped at member {}", self.ranges.len()); }
+                    self.stream = None;
+                }
+            }
         }
     }
 
@@ -271,7 +284,8 @@ impl CopyMerger {
         if self.interned0 {
             btf.set_strs_deduped(true);
         }
-        Ok(Some(Merged { btf, plan, stats: self.stats, ranges: self.ranges, appended: self.interned0 }))
+        let stream = if plan.is_none() { self.stream } else { None };
+        Ok(Some(Merged { btf, plan, stats: self.stats, ranges: self.ranges, appended: self.interned0, stream }))
     }
 }
 
@@ -447,15 +461,23 @@ where
     F: Fn(&mut Seen, &mut (dyn FnMut(Fed) -> Result<()> + Send)) -> Result<()>,
 {
     let fast = {
-        let mut cm = CopyMerger::default();
-        feed(&mut Seen::new(), &mut |m| cm.add(m))?;
+        let mut cm = CopyMerger { stream: streamed(opts), ..CopyMerger::default() };
+        let t0 = std::time::Instant::now();
+        let mut add = 0u128;
+        feed(&mut Seen::new(), &mut |m| { let t = std::time::Instant::now(); let r = cm.add(m); add += t.elapsed().as_micros(); r })?;
+        if std::env::var_os("BTFKIT_PHASES").is_some() { eprintln!("phase feed {:?}", t0.elapsed()); eprintln!("phase add {}ms", add as f64 / 1000.0); eprintln!("phase step {}ms", STEP.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0); }
         match cm.finish()? {
             None => None,
-            Some(Merged { mut btf, plan: None, stats: mstats, ranges, appended }) => {
+            Some(Merged { mut btf, plan: None, stats: mstats, ranges, appended, stream }) => {
+                if let Some(s) = stream
+                    && let Some(stats) = s.finish(&mut btf, &ranges)?
+                {
+                    return Ok((btf, mstats, stats));
+                }
                 let stats = btf.dedup_inner(opts, None, Some(&ranges), appended)?.ok_or_else(no_plan)?;
                 return Ok((btf, mstats, stats));
             }
-            Some(Merged { mut btf, plan: Some(plan), stats: mstats, ranges, appended }) => {
+            Some(Merged { mut btf, plan: Some(plan), stats: mstats, ranges, appended, .. }) => {
                 match btf.dedup_inner(opts, Some(&plan), Some(&ranges), appended) {
                     Ok(Some(mut stats)) => {
                         stats.types_in = mstats.types_in;
@@ -469,13 +491,26 @@ where
     if let Some(done) = fast {
         return Ok(done);
     }
-    let mut cm = CopyMerger::default();
+    let mut cm = CopyMerger { stream: streamed(opts), ..CopyMerger::default() };
     feed(&mut Seen::disabled(), &mut |m| cm.add(m))?;
-    let Some(Merged { mut btf, stats: mstats, ranges, appended, .. }) = cm.finish()? else {
+    let Some(Merged { mut btf, stats: mstats, ranges, appended, stream, .. }) = cm.finish()? else {
         return Err(Error::Dedup { id: TypeId(0), why: "a copy fed with copies disabled".into() });
     };
+    if let Some(s) = stream
+        && let Some(stats) = s.finish(&mut btf, &ranges)?
+    {
+        return Ok((btf, mstats, stats));
+    }
     let stats = btf.dedup_inner(opts, None, Some(&ranges), appended)?.ok_or_else(no_plan)?;
     Ok((btf, mstats, stats))
+}
+
+pub(crate) static STEP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+fn streamed(opts: &DedupOptions) -> Option<Stream> {
+    if std::env::var_os("BTFKIT_STREAM").is_some_and(|v| v == "0") {
+        return None;
+    }
+    Stream::new(opts)
 }
 
 /// `Ok(None)` from a dedup without a copy plan (cannot happen).

@@ -399,6 +399,42 @@ struct Dedup<'a> {
     /// Set when a type that is neither in `own` nor in `win` was asked
     /// for (the segment's checks then fail).
     stray: std::cell::Cell<bool>,
+    /// Set while the passes run member by member (see [`Stream`]).
+    stream: Option<StreamState>,
+}
+
+/// What the struct pass keeps apart while it runs member by member.
+struct StreamState {
+    /// The struct pass's candidates (structs, unions, typedefs), which the
+    /// whole merge's pass appends after every prim pass entry: their
+    /// relative order in libbpf's map then depends on how often it grew,
+    /// which a streamed pass does not know yet; see [`Dedup::struct_type`].
+    structs: CandTable,
+    /// Those entries in order, appended to the prim table at the end.
+    log: Vec<(u64, u32)>,
+    /// Enum forward declarations (ENUM or ENUM64 without values), by id: a
+    /// bit set; and the blocks of 256 ids that hold one (a bit set small
+    /// enough to stay in the closest cache: most ids are in no such block).
+    efwd: Vec<u64>,
+    efwd_blocks: Vec<u64>,
+    /// Those whose map entry the struct pass read (a bit set): when a later
+    /// member's full enum re-points one (see [`Dedup::prim_type`]), the
+    /// whole merge's struct pass would have read the new entry.
+    read: Vec<u64>,
+    /// The streamed passes could decide otherwise than the whole merge's.
+    broken: bool,
+}
+
+fn bit(set: &[u64], i: u32) -> bool {
+    set.get(i as usize / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+fn set_bit(set: &mut Vec<u64>, i: u32) {
+    let k = i as usize / 64;
+    if set.len() <= k {
+        set.resize(k + 1, 0);
+    }
+    set[k] |= 1 << (i % 64);
 }
 
 /// What processing one watched segment (the first copy of a member that
@@ -592,6 +628,13 @@ impl<'a> Dedup<'a> {
                         // A canonical forward declaration now points to us
                         // (and keeps being re-pointed by later full enums).
                         self.set_map(c, id);
+                        // Streamed, a struct pass may have read where it
+                        // pointed.
+                        if let Some(st) = &mut self.stream
+                            && bit(&st.read, c)
+                        {
+                            st.broken = true;
+                        }
                     }
                 }
                 _ => {
@@ -770,6 +813,12 @@ impl<'a> Dedup<'a> {
     /// One pair of the equivalence walk: Ok(false) on a mismatch, else
     /// Ok(true) with the pairs still to compare pushed (last pushed = next).
     fn equiv_step(&mut self, cand_id: u32, canon_id: u32, stack: &mut Vec<(u32, u32)>) -> Result<bool> {
+        if let Some(st) = &self.stream
+            && (bit(&st.efwd_blocks, cand_id >> 8) || bit(&st.efwd_blocks, canon_id >> 8))
+        {
+            self.note_read(cand_id);
+            self.note_read(canon_id);
+        }
         if self.resolve(cand_id) == self.resolve(canon_id) {
             return Ok(true);
         }
@@ -892,6 +941,31 @@ impl<'a> Dedup<'a> {
         })
     }
 
+    /// Streamed: when `id` is an enum forward declaration, records every
+    /// one its resolution passes (see [`StreamState::read`]). Only those
+    /// resolve through one: other kinds never map to one.
+    #[inline(never)]
+    fn note_read(&mut self, id: u32) {
+        let Some(st) = &mut self.stream else { return };
+        if !bit(&st.efwd, id) {
+            return;
+        }
+        let mut x = id;
+        let mut steps = self.map.len();
+        loop {
+            if bit(&st.efwd, x) {
+                set_bit(&mut st.read, x);
+            }
+            match self.map.get(x as usize) {
+                Some(&m) if is_mapped_val(m) && m != x && steps > 0 => {
+                    x = m;
+                    steps -= 1;
+                }
+                _ => break,
+            }
+        }
+    }
+
     /// Records what a successful equivalence check established (libbpf
     /// `btf_dedup_merge_hypot_map`).
     fn merge_hypot(&mut self) {
@@ -934,15 +1008,26 @@ impl<'a> Dedup<'a> {
         let (Some(xc), Some(cc)) = (x.as_composite(), c.as_composite()) else { return false };
         // Member pairs whose types already resolve alike pass without a
         // trace; the first other pair is examined next.
+        let mut efwd = false;
         let Some((a, b)) = xc
             .members
             .iter()
             .zip(&cc.members)
             .map(|(m, n)| (m.ty.0, n.ty.0))
+            .inspect(|&(a, b)| {
+                if let Some(st) = &self.stream {
+                    efwd |= bit(&st.efwd, a) || bit(&st.efwd, b);
+                }
+            })
             .find(|&(a, b)| self.resolve(a) != self.resolve(b))
         else {
             return false;
         };
+        // Streamed, leave to the check (which records what it reads) a
+        // decision that rests on where an enum forward declaration points.
+        if efwd {
+            return false;
+        }
         let canon = self.resolve_fwd(b);
         // The root step recorded the candidate itself in the hypothetical
         // map: a first member of that type takes another path.
@@ -986,7 +1071,17 @@ impl<'a> Dedup<'a> {
             _ => return Ok(()),
         };
         let h = if is_typedef { hash_typedef(t) } else { hash_struct(t) };
-        let cands = self.candidates(h);
+        let cands = match &self.stream {
+            None => self.candidates(h),
+            Some(st) => {
+                let mut c = std::mem::take(&mut self.cands);
+                st.structs.candidates(h, &mut c);
+                if c.len() > 1 {
+                    return self.struct_type_unordered(id, h, is_typedef, c);
+                }
+                c
+            }
+        };
         let mut new_id = id;
         let mut res = Ok(());
         for &c in &cands {
@@ -1016,7 +1111,72 @@ impl<'a> Dedup<'a> {
         res?;
         self.map[id as usize] = new_id;
         if new_id == id {
-            self.table.append(h, id);
+            self.add_struct(h, id);
+        }
+        Ok(())
+    }
+
+    /// Appends the struct, union or typedef `id`, now canonical, to the table.
+    fn add_struct(&mut self, h: u64, id: u32) {
+        match &mut self.stream {
+            None => self.table.append(h, id),
+            Some(st) => {
+                st.structs.append(h, id);
+                st.log.push((h, id));
+            }
+        }
+    }
+
+    /// The streamed struct pass for `id` with several candidates `cands`,
+    /// whose order may not be the whole merge's (see [`StreamState`]). The
+    /// order matters only when more than one candidate passes: the first
+    /// that passes wins, and a candidate that fails leaves nothing behind
+    /// (no base, so no canonical-side adjustment). So every candidate is
+    /// checked; with one that passes, that one is merged as the whole
+    /// merge's pass would; with several, or with an error, the stream is
+    /// marked broken (the whole merge is deduplicated instead).
+    fn struct_type_unordered(&mut self, id: u32, h: u64, is_typedef: bool, cands: Vec<u32>) -> Result<()> {
+        let mut found = None;
+        let mut broken = false;
+        for &c in &cands {
+            let (Some(t), Some(ct)) = (self.t(id), self.t(c)) else { continue };
+            let same = if is_typedef { equal_typedef(t, ct) } else { shallow_equal_struct(t, ct) };
+            if !same || (!is_typedef && self.fails_at_first_difference(t, ct)) {
+                continue;
+            }
+            self.clear_hypot();
+            match self.is_equiv(id, c) {
+                Ok(false) => {}
+                Ok(true) if found.is_none() => found = Some(c),
+                Ok(true) | Err(_) => {
+                    broken = true;
+                    break;
+                }
+            }
+        }
+        self.cands = cands;
+        if broken {
+            if let Some(st) = &mut self.stream {
+                st.broken = true;
+            }
+            return Ok(());
+        }
+        match found {
+            Some(c) => {
+                self.clear_hypot();
+                if !matches!(self.is_equiv(id, c), Ok(true)) {
+                    if let Some(st) = &mut self.stream {
+                        st.broken = true;
+                    }
+                    return Ok(());
+                }
+                self.merge_hypot();
+                self.map[id as usize] = c;
+            }
+            None => {
+                self.map[id as usize] = id;
+                self.add_struct(h, id);
+            }
         }
         Ok(())
     }
@@ -1347,6 +1507,172 @@ fn apply_strings(btf: &mut Btf, plan: StrPlan) {
     btf.set_strs_deduped(true);
 }
 
+/// The prim and struct passes of a merge's dedup, run member by member as
+/// the members are merged (by `copies`), on the merging thread, while the
+/// other threads parse the members that follow. Only for a merge without a
+/// base and without forced collisions.
+///
+/// The whole merge's passes run the prim pass over every type, then the
+/// struct pass over every type. Streamed, member `k`'s struct pass runs
+/// before the prim pass of the members after it. The two orders decide
+/// alike because a prim pass writes only its own types' map entries, with
+/// one exception, and reads nothing the struct pass writes:
+///
+/// - a full enum re-points a canonical enum forward declaration; when that
+///   declaration is in an earlier member, whose struct pass already read
+///   where it pointed, the stream is marked broken;
+/// - the struct pass's candidates are kept in a table of their own (the
+///   prim entries under a struct key never pass its equality checks), and
+///   where their order could matter, every candidate is checked (see
+///   [`Dedup::struct_type_unordered`]). At the end they are appended to
+///   the prim table in order, which is then the whole merge's table.
+///
+/// A broken stream, an error in a streamed pass, or a merge that ends with
+/// a copy plan, makes the caller deduplicate the whole merge instead: the
+/// streamed passes do not modify the types.
+pub(crate) struct Stream {
+    d: Dedup<'static>,
+}
+
+impl Stream {
+    /// A stream for a merge whose first own id is `start` (1: no base).
+    pub(crate) fn new(opts: &DedupOptions) -> Option<Stream> {
+        if opts.force_collisions {
+            return None;
+        }
+        let d = Dedup {
+            base: Vec::new(),
+            own: Vec::new(),
+            start: 1,
+            map: vec![0],
+            hypot: vec![UNPROCESSED],
+            hypot_list: Vec::new(),
+            hypot_adjust_canon: false,
+            table: CandTable::new(false),
+            enums: KeyMap::default(),
+            enum_fwd_keys: Default::default(),
+            cands: Vec::new(),
+            stack: Vec::new(),
+            frames: Vec::new(),
+            watch: None,
+            win: Vec::new(),
+            win_first: 0,
+            stray: std::cell::Cell::new(false),
+            stream: Some(StreamState {
+                structs: CandTable::new(false),
+                log: Vec::new(),
+                efwd: Vec::new(),
+                efwd_blocks: Vec::new(),
+                read: Vec::new(),
+                broken: false,
+            }),
+        };
+        Some(Stream { d })
+    }
+
+    /// Whether the streamed passes still decide as the whole merge's.
+    pub(crate) fn ok(&self) -> bool {
+        self.d.stream.as_ref().is_some_and(|st| !st.broken)
+    }
+
+    /// Runs the prim and struct passes over the merged member whose own
+    /// type indices are `range` (members come in order, each once).
+    pub(crate) fn step(&mut self, btf: &mut Btf, range: std::ops::Range<usize>) {
+        if !self.ok() || btf.base().is_some() || btf.start_id().0 != 1 {
+            self.break_off();
+            return;
+        }
+        let d = &mut self.d;
+        if range.start + 1 != d.map.len() || range.end > btf.types().len() {
+            self.break_off();
+            return;
+        }
+        d.own = std::mem::take(btf.types_mut());
+        let total = 1 + range.end;
+        d.map.resize(total, UNPROCESSED);
+        d.hypot.resize(total, UNPROCESSED);
+        for i in range.clone() {
+            let Some(t) = d.own.get(i) else { continue };
+            if is_var_or_datasec(t) {
+                d.map[1 + i] = 1 + i as u32;
+            }
+            if is_enum_fwd(t)
+                && let Some(st) = &mut d.stream
+            {
+                set_bit(&mut st.efwd, 1 + i as u32);
+                set_bit(&mut st.efwd_blocks, (1 + i as u32) >> 8);
+            }
+        }
+        let (lo, hi) = (1 + range.start as u32, 1 + range.end as u32);
+        for id in lo..hi {
+            d.prim_type(id);
+        }
+        if self.ok() {
+            for id in lo..hi {
+                if self.d.struct_type(id).is_err() {
+                    self.break_off();
+                    break;
+                }
+            }
+        }
+        *btf.types_mut() = std::mem::take(&mut self.d.own);
+    }
+
+    fn break_off(&mut self) {
+        if let Some(st) = &mut self.d.stream {
+            st.broken = true;
+        }
+    }
+
+    /// The rest of the dedup of `btf`, the whole merge the steps saw
+    /// (`members`: its members' own type indices): what
+    /// [`Btf::dedup_inner`] without a plan gives, or `Ok(None)` when the
+    /// whole merge must be deduplicated instead (`btf` then unchanged).
+    pub(crate) fn finish(
+        self,
+        btf: &mut Btf,
+        members: &[std::ops::Range<usize>],
+    ) -> Result<Option<DedupStats>> {
+        let mut d = self.d;
+        let Some(st) = d.stream.take() else { return Ok(None) };
+        if std::env::var_os("BTFKIT_PHASES").is_some() { eprintln!("stream finish broken={} log={}", st.broken, st.log.len()); }
+        if st.broken || d.map.len() != 1 + btf.types().len() || btf.base().is_some() {
+            return Ok(None);
+        }
+        let mut stats =
+            DedupStats { types_in: btf.types().len(), str_bytes_in: btf.strings().len(), ..Default::default() };
+        let (checked, strs) = rayon::join(|| precheck(btf, Some(members), true), || plan_strings(btf));
+        checked?;
+        if strs?.is_some() {
+            // The streamed passes compared string offsets that the string
+            // pass would change.
+            return Ok(None);
+        }
+        for (h, id) in st.log {
+            d.table.append(h, id);
+        }
+        d.own = std::mem::take(btf.types_mut());
+        let end = 1 + d.own.len() as u32;
+        let result = (|| -> Result<Vec<Type>> {
+            d.resolve_fwds();
+            for id in 1..end {
+                d.ref_type(id)?;
+            }
+            d.compact_and_remap()
+        })();
+        match result {
+            Ok(types) => *btf.types_mut() = types,
+            Err(e) => {
+                *btf.types_mut() = std::mem::take(&mut d.own);
+                return Err(e);
+            }
+        }
+        stats.types_out = btf.types().len();
+        stats.str_bytes_out = btf.strings().len();
+        Ok(Some(stats))
+    }
+}
+
 /// Checks, before anything is modified, what would make the passes fail:
 /// string offsets and type ids out of range, and cycles of reference types (which libbpf
 /// reports as -ELOOP from its reference pass).
@@ -1526,6 +1852,7 @@ impl Btf {
             win: Vec::new(),
             win_first: 0,
             stray: std::cell::Cell::new(false),
+            stream: None,
         };
         // The original reference slots of the first copies' originals,
         // saved before the reference pass rewrites them.
