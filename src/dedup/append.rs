@@ -171,6 +171,9 @@ pub struct Merger {
     btf: Btf,
     index: StrIndex,
     cache: OffsetCache,
+    /// Own types moved out of `btf` ([`Merger::detach`]): they keep their
+    /// ids, and the types appended next are numbered after them.
+    detached: u32,
 }
 
 /// Source string offset -> our offset while appending one BTF with a small
@@ -216,7 +219,7 @@ impl Merger {
         // The table's own index is not needed while merging.
         first.strings_mut().drop_index();
         let index = StrIndex::of(first.strings().as_bytes());
-        Merger { btf: first, index, cache: OffsetCache::default() }
+        Merger { btf: first, index, cache: OffsetCache::default(), detached: 0 }
     }
 
     /// Appends `other` (see [`Btf::append`]); returns the first new id.
@@ -231,7 +234,28 @@ impl Merger {
         let refs = refs.filter(|r| r.of == (other.strings().len(), other.types().len()));
         let types = std::mem::take(other.types_mut());
         let n = types.len();
-        self.btf.append_from(&other, n, types.into_iter(), &mut self.index, &mut self.cache, refs)
+        self.btf.append_from(&other, n, types.into_iter(), &mut self.index, &mut self.cache, refs, self.detached)
+    }
+
+    /// Moves every own type out of the merged BTF (their ids stay taken;
+    /// see [`Merger::reattach`]).
+    pub(super) fn detach(&mut self) -> Vec<Type> {
+        let types = std::mem::take(self.btf.types_mut());
+        self.detached += types.len() as u32;
+        types
+    }
+
+    /// Puts back `types`, every own type detached so far, in order, before
+    /// those appended since; false (and nothing done) when their number
+    /// is not that of the types detached.
+    pub(super) fn reattach(&mut self, mut types: Vec<Type>) -> bool {
+        if types.len() != self.detached as usize {
+            return false;
+        }
+        types.append(self.btf.types_mut());
+        *self.btf.types_mut() = types;
+        self.detached = 0;
+        true
     }
 
     /// The BTF merged so far.
@@ -330,11 +354,13 @@ impl Btf {
     /// unchanged.
     pub fn append(&mut self, other: &Btf) -> Result<TypeId> {
         let n = other.types().len();
-        self.append_from(other, n, other.types().iter().cloned(), &mut TableInterner, &mut OffsetCache::default(), None)
+        self.append_from(other, n, other.types().iter().cloned(), &mut TableInterner, &mut OffsetCache::default(), None, 0)
     }
 
     /// Shared body: `other` supplies strings and numbering, `types` its `n`
-    /// types in order.
+    /// types in order; `detached` own types of ours are not in `types()`
+    /// (see [`Merger::detach`]).
+    #[allow(clippy::too_many_arguments)]
     fn append_from(
         &mut self,
         other: &Btf,
@@ -343,6 +369,7 @@ impl Btf {
         interner: &mut impl Interner,
         cache: &mut OffsetCache,
         refs: Option<&StrRefs>,
+        detached: u32,
     ) -> Result<TypeId> {
         if let Some(ob) = other.base() {
             match self.base() {
@@ -353,7 +380,7 @@ impl Btf {
             }
         }
         let src_start = other.start_id().0;
-        let first = self.type_count();
+        let first = self.type_count() + detached;
         if n > 0 && first as u64 + n as u64 - 1 > MAX_TYPE_ID as u64 {
             return Err(Error::TooManyTypes((first as u64 + n as u64 - 1) as usize));
         }

@@ -102,16 +102,70 @@ struct CopyMerger {
     /// that word like a type id of the whole merge, which a plan (ids of
     /// `P ++ Q1`) cannot stand for.
     fwd_words: bool,
-    /// The prim and struct passes, run member by member as they are merged.
+    /// The prim and struct passes, run member by member as they are merged:
+    /// here, or on a thread of their own that the merged types are moved to.
     stream: Option<Stream>,
+    piped: Option<Piped>,
+}
+
+/// A [`Stream`] on a thread of its own: the merge moves each member's
+/// merged types there (see [`Merger::detach`]) and goes on with the next
+/// member while the passes run over this one.
+struct Piped {
+    tx: std::sync::mpsc::Sender<(std::ops::Range<usize>, Vec<Type>)>,
+    thread: std::thread::JoinHandle<Stream>,
+}
+
+impl Piped {
+    /// `None` when no thread can be made (the stream is then dropped: the
+    /// whole merge is deduplicated at the end).
+    fn start(mut s: Stream) -> Option<Piped> {
+        let (tx, rx) = std::sync::mpsc::channel::<(std::ops::Range<usize>, Vec<Type>)>();
+        let thread = std::thread::Builder::new()
+            .name("btfkit-passes".into())
+            .spawn(move || {
+                for (range, types) in rx {
+                    s.push(types, range);
+                }
+                s
+            })
+            .ok()?;
+        Some(Piped { tx, thread })
+    }
+
+    /// Waits for the passes to catch up; the stream, holding every type
+    /// sent.
+    fn stop(self) -> Stream {
+        drop(self.tx);
+        match self.thread.join() {
+            Ok(s) => s,
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    }
 }
 
 impl CopyMerger {
+    /// With the passes streamed along the merge on a thread of their own
+    /// when the thread pool has more than one thread (on one, the passes
+    /// run after the merge, with the caches to themselves).
+    fn new(opts: &DedupOptions) -> CopyMerger {
+        let mode = std::env::var("BTFKIT_STREAM").unwrap_or_default();
+        let piped = match Stream::new(opts) {
+            Some(s) if mode != "0" && (rayon::current_num_threads() > 1 || mode == "1") => Piped::start(s),
+            _ => None,
+        };
+        CopyMerger { piped, ..CopyMerger::default() }
+    }
+
     fn add(&mut self, m: Fed) -> Result<()> {
         if self.need_full {
             return Ok(());
         }
         self.stats.members += 1;
+        if matches!(m, Fed::Copy(_)) {
+            // Copies are made from the merged types.
+            self.rejoin()?;
+        }
         match m {
             Fed::Copy(d) => {
                 let Some(o) = self.origs.get(&d) else {
@@ -160,7 +214,7 @@ impl CopyMerger {
                 if let Some(d) = d {
                     self.origs.entry(d).or_insert(Orig { first, len, str_bytes });
                 }
-                self.note_range(first, len);
+                self.note_range(first, len)?;
             }
         }
         Ok(())
@@ -184,24 +238,53 @@ impl CopyMerger {
         }
         let copied: Vec<Type> = src.iter().map(|t| shifted(t, start, first - o.first)).collect();
         crate::btf::unchecked::types_mut(btf).extend(copied);
-        self.note_range(first, o.len);
+        self.note_range(first, o.len)?;
         Ok(Some((first, o.len)))
     }
 
-    fn note_range(&mut self, first: u32, len: u32) {
-        if let Some(m) = &mut self.merger {
-            let lo = (first - m.btf().start_id().0) as usize;
-            self.ranges.push(lo..lo + len as usize);
-            if let Some(s) = &mut self.stream {
-                let t = std::time::Instant::now();
-                s.step(m.btf_mut(), lo..lo + len as usize);
-                STEP.fetch_add(t.elapsed().as_micros() as u64, std::sync::atomic::Ordering::Relaxed);
-                if !s.ok() {
-                    if std::env::var_os("BTFKIT_PHASES").is_some() { eprintln!("stream dropped at member {}", self.ranges.len()); }
-                    self.stream = None;
+    fn note_range(&mut self, first: u32, len: u32) -> Result<()> {
+        let Some(m) = &mut self.merger else { return Ok(()) };
+        let lo = (first - m.btf().start_id().0) as usize;
+        let range = lo..lo + len as usize;
+        self.ranges.push(range.clone());
+        if m.btf().base().is_some() {
+            self.rejoin()?;
+            self.stream = None;
+            return Ok(());
+        }
+        if let Some(p) = &self.piped {
+            if let Err(e) = p.tx.send((range, m.detach())) {
+                // The passes' thread is gone: take the types back.
+                let (_, types) = e.0;
+                let mut s = self.piped.take().map(Piped::stop);
+                let mut all = s.as_mut().map(Stream::take_types).unwrap_or_default();
+                all.extend(types);
+                if !m.reattach(all) {
+                    return Err(lost_types());
                 }
             }
+        } else if let Some(s) = &mut self.stream {
+            s.step(m.btf_mut(), range);
+            if !s.ok() {
+                self.stream = None;
+            }
         }
+        Ok(())
+    }
+
+    /// Brings the passes' thread, if any, back: its types return to the
+    /// merge, and its stream, when it still holds, goes on here.
+    fn rejoin(&mut self) -> Result<()> {
+        let Some(p) = self.piped.take() else { return Ok(()) };
+        let mut s = p.stop();
+        let types = s.take_types();
+        if let Some(m) = &mut self.merger
+            && !m.reattach(types)
+        {
+            return Err(lost_types());
+        }
+        self.stream = s.ok().then_some(s);
+        Ok(())
     }
 
     /// Whether a copy of `o` made from its merged types is what appending
@@ -229,6 +312,7 @@ impl CopyMerger {
     /// or a base, so the merge is the whole merge); `Ok(None)` when
     /// everything must be merged instead.
     fn finish(mut self) -> Result<Option<Merged>> {
+        self.rejoin()?;
         if self.need_full {
             return Ok(None);
         }
@@ -461,11 +545,8 @@ where
     F: Fn(&mut Seen, &mut (dyn FnMut(Fed) -> Result<()> + Send)) -> Result<()>,
 {
     let fast = {
-        let mut cm = CopyMerger { stream: streamed(opts), ..CopyMerger::default() };
-        let t0 = std::time::Instant::now();
-        let mut add = 0u128;
-        feed(&mut Seen::new(), &mut |m| { let t = std::time::Instant::now(); let r = cm.add(m); add += t.elapsed().as_micros(); r })?;
-        if std::env::var_os("BTFKIT_PHASES").is_some() { eprintln!("phase feed {:?}", t0.elapsed()); eprintln!("phase add {}ms", add as f64 / 1000.0); eprintln!("phase step {}ms", STEP.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0); }
+        let mut cm = CopyMerger::new(opts);
+        feed(&mut Seen::new(), &mut |m| cm.add(m))?;
         match cm.finish()? {
             None => None,
             Some(Merged { mut btf, plan: None, stats: mstats, ranges, appended, stream }) => {
@@ -491,7 +572,7 @@ where
     if let Some(done) = fast {
         return Ok(done);
     }
-    let mut cm = CopyMerger { stream: streamed(opts), ..CopyMerger::default() };
+    let mut cm = CopyMerger::new(opts);
     feed(&mut Seen::disabled(), &mut |m| cm.add(m))?;
     let Some(Merged { mut btf, stats: mstats, ranges, appended, stream, .. }) = cm.finish()? else {
         return Err(Error::Dedup { id: TypeId(0), why: "a copy fed with copies disabled".into() });
@@ -505,12 +586,10 @@ where
     Ok((btf, mstats, stats))
 }
 
-pub(crate) static STEP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-fn streamed(opts: &DedupOptions) -> Option<Stream> {
-    if std::env::var_os("BTFKIT_STREAM").is_some_and(|v| v == "0") {
-        return None;
-    }
-    Stream::new(opts)
+/// A type count that does not add up when the merged types come back
+/// from the passes' thread (cannot happen).
+fn lost_types() -> Error {
+    Error::Dedup { id: TypeId(0), why: "internal: merged types lost between threads".into() }
 }
 
 /// `Ok(None)` from a dedup without a copy plan (cannot happen).

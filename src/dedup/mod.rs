@@ -1582,12 +1582,37 @@ impl Stream {
             self.break_off();
             return;
         }
+        self.d.own = std::mem::take(btf.types_mut());
+        self.run(range);
+        *btf.types_mut() = std::mem::take(&mut self.d.own);
+    }
+
+    /// [`Stream::step`] for a merge whose own types are moved here as they
+    /// are merged: `types` are the member's (own type indices `range`),
+    /// after every earlier one. Without a base.
+    pub(crate) fn push(&mut self, types: Vec<Type>, range: std::ops::Range<usize>) {
+        if self.d.own.is_empty() {
+            self.d.own = types;
+        } else {
+            self.d.own.extend(types);
+        }
+        if self.ok() {
+            self.run(range);
+        }
+    }
+
+    /// Every own type given to [`Stream::push`], in order.
+    pub(crate) fn take_types(&mut self) -> Vec<Type> {
+        std::mem::take(&mut self.d.own)
+    }
+
+    /// The passes over `range`, whose types `own` holds (as the last ones).
+    fn run(&mut self, range: std::ops::Range<usize>) {
         let d = &mut self.d;
-        if range.start + 1 != d.map.len() || range.end > btf.types().len() {
+        if range.start + 1 != d.map.len() || range.end != d.own.len() {
             self.break_off();
             return;
         }
-        d.own = std::mem::take(btf.types_mut());
         let total = 1 + range.end;
         d.map.resize(total, UNPROCESSED);
         d.hypot.resize(total, UNPROCESSED);
@@ -1615,7 +1640,6 @@ impl Stream {
                 }
             }
         }
-        *btf.types_mut() = std::mem::take(&mut self.d.own);
     }
 
     fn break_off(&mut self) {
