@@ -245,6 +245,17 @@ impl Merger {
         types
     }
 
+    /// The id the next appended type gets.
+    pub(super) fn next_id(&self) -> u32 {
+        self.btf.type_count() + self.detached
+    }
+
+    /// Counts `n` types as appended and detached at once (made where the
+    /// detached types are, see `copies`).
+    pub(super) fn skip(&mut self, n: u32) {
+        self.detached += n;
+    }
+
     /// Puts back `types`, every own type detached so far, in order, before
     /// those appended since; false (and nothing done) when their number
     /// is not that of the types detached.

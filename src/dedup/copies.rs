@@ -55,6 +55,8 @@ struct Orig {
     first: u32,
     len: u32,
     str_bytes: usize,
+    /// It has a FWD with a non-zero size/type word.
+    fwd_word: bool,
 }
 
 /// The part of a merge left out of the dedup: `q_start` is the first id
@@ -112,20 +114,37 @@ struct CopyMerger {
 /// merged types there (see [`Merger::detach`]) and goes on with the next
 /// member while the passes run over this one.
 struct Piped {
-    tx: std::sync::mpsc::Sender<(std::ops::Range<usize>, Vec<Type>)>,
+    tx: std::sync::mpsc::Sender<Msg>,
     thread: std::thread::JoinHandle<Stream>,
+}
+
+/// What the merge sends the passes' thread, member by member: the merged
+/// types of the own type indices given, or the copy to make of earlier
+/// ones (their indices, and how far ids move).
+enum Msg {
+    Types(std::ops::Range<usize>, Vec<Type>),
+    Copy(std::ops::Range<usize>, std::ops::Range<usize>, u32),
 }
 
 impl Piped {
     /// `None` when no thread can be made (the stream is then dropped: the
     /// whole merge is deduplicated at the end).
     fn start(mut s: Stream) -> Option<Piped> {
-        let (tx, rx) = std::sync::mpsc::channel::<(std::ops::Range<usize>, Vec<Type>)>();
+        let (tx, rx) = std::sync::mpsc::channel::<Msg>();
         let thread = std::thread::Builder::new()
             .name("btfkit-passes".into())
             .spawn(move || {
-                for (range, types) in rx {
-                    s.push(types, range);
+                for msg in rx {
+                    match msg {
+                        Msg::Types(range, types) => s.push(types, range),
+                        Msg::Copy(range, orig, delta) => {
+                            let copied = match s.types().get(orig) {
+                                Some(src) => src.iter().map(|t| shifted(t, 1, delta)).collect(),
+                                None => Vec::new(), // the stream then breaks; the merge reports lost types
+                            };
+                            s.push(copied, range);
+                        }
+                    }
                 }
                 s
             })
@@ -162,10 +181,6 @@ impl CopyMerger {
             return Ok(());
         }
         self.stats.members += 1;
-        if matches!(m, Fed::Copy(_)) {
-            // Copies are made from the merged types.
-            self.rejoin()?;
-        }
         match m {
             Fed::Copy(d) => {
                 let Some(o) = self.origs.get(&d) else {
@@ -184,8 +199,9 @@ impl CopyMerger {
                 }
                 self.stats.types_in += b.types().len();
                 self.stats.str_bytes_in += b.strings().len();
-                self.fwd_words |=
+                let fwd_word =
                     b.types().iter().any(|t| matches!(t.kind, TypeKind::Fwd { .. }) && t.quirks().size_or_type != 0);
+                self.fwd_words |= fwd_word;
                 let (len, str_bytes) = (b.types().len() as u32, b.strings().len());
                 let first = match &mut self.merger {
                     None if b.base().is_none() => {
@@ -212,9 +228,9 @@ impl CopyMerger {
                     Some(m) => m.append_with(b, refs.as_ref())?.0,
                 };
                 if let Some(d) = d {
-                    self.origs.entry(d).or_insert(Orig { first, len, str_bytes });
+                    self.origs.entry(d).or_insert(Orig { first, len, str_bytes, fwd_word });
                 }
-                self.note_range(first, len)?;
+                self.note_range(first, len, None)?;
             }
         }
         Ok(())
@@ -228,21 +244,30 @@ impl CopyMerger {
             return Ok(None);
         }
         let Some(m) = self.merger.as_mut() else { return Ok(None) };
-        let btf = m.btf_mut();
-        let start = btf.start_id().0;
+        let start = m.btf().start_id().0;
         let lo = (o.first - start) as usize;
-        let Some(src) = btf.types().get(lo..lo + o.len as usize) else { return Ok(None) };
-        let first = btf.type_count();
+        let first = m.next_id();
         if o.len > 0 && first as u64 + o.len as u64 - 1 > MAX_TYPE_ID as u64 {
             return Err(Error::TooManyTypes((first as u64 + o.len as u64 - 1) as usize));
         }
+        if self.piped.is_some() {
+            // The original's types are with the passes: the copy is made there.
+            m.skip(o.len);
+            self.note_range(first, o.len, Some((lo..lo + o.len as usize, first - o.first)))?;
+            return Ok(Some((first, o.len)));
+        }
+        let btf = m.btf_mut();
+        let Some(src) = btf.types().get(lo..lo + o.len as usize) else { return Ok(None) };
         let copied: Vec<Type> = src.iter().map(|t| shifted(t, start, first - o.first)).collect();
         crate::btf::unchecked::types_mut(btf).extend(copied);
-        self.note_range(first, o.len)?;
+        self.note_range(first, o.len, None)?;
         Ok(Some((first, o.len)))
     }
 
-    fn note_range(&mut self, first: u32, len: u32) -> Result<()> {
+    /// Records the member just merged (ids from `first`), and hands it to
+    /// the passes; `copy`: it is a copy, not yet made, of the own types
+    /// `copy.0`, ids moved by `copy.1` (only while the passes have a thread).
+    fn note_range(&mut self, first: u32, len: u32, copy: Option<(std::ops::Range<usize>, u32)>) -> Result<()> {
         let Some(m) = &mut self.merger else { return Ok(()) };
         let lo = (first - m.btf().start_id().0) as usize;
         let range = lo..lo + len as usize;
@@ -253,15 +278,16 @@ impl CopyMerger {
             return Ok(());
         }
         if let Some(p) = &self.piped {
-            if let Err(e) = p.tx.send((range, m.detach())) {
-                // The passes' thread is gone: take the types back.
-                let (_, types) = e.0;
-                let mut s = self.piped.take().map(Piped::stop);
-                let mut all = s.as_mut().map(Stream::take_types).unwrap_or_default();
-                all.extend(types);
-                if !m.reattach(all) {
-                    return Err(lost_types());
+            let msg = match copy {
+                Some((orig, delta)) => Msg::Copy(range, orig, delta),
+                None => Msg::Types(range, m.detach()),
+            };
+            if p.tx.send(msg).is_err() {
+                // The passes' thread is gone (it panicked: so do we).
+                if let Some(p) = self.piped.take() {
+                    p.stop();
                 }
+                return Err(lost_types());
             }
         } else if let Some(s) = &mut self.stream {
             s.step(m.btf_mut(), range);
@@ -291,12 +317,10 @@ impl CopyMerger {
     /// the copy parsed would give.
     fn cloneable(&mut self, o: Orig) -> bool {
         let Some(m) = self.merger.as_ref() else { return false };
-        let btf = m.btf();
-        let start = btf.start_id().0;
-        let lo = (o.first - start) as usize;
-        let Some(src) = btf.types().get(lo..lo + o.len as usize) else { return false };
-        // libbpf shifts a FWD's size/type word unchecked; only 0 is copied alike here.
-        if src.iter().any(|t| matches!(t.kind, TypeKind::Fwd { .. }) && t.quirks().size_or_type != 0) {
+        let start = m.btf().start_id().0;
+        // libbpf shifts a FWD's size/type word unchecked; only 0 is copied
+        // alike here (appending keeps a word zero or non-zero).
+        if o.fwd_word {
             return false;
         }
         // Member 0 keeps its parsed string offsets; a copy appended would

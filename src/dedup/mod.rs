@@ -1601,6 +1601,11 @@ impl Stream {
         }
     }
 
+    /// The own types given to [`Stream::push`] so far.
+    pub(crate) fn types(&self) -> &[Type] {
+        &self.d.own
+    }
+
     /// Every own type given to [`Stream::push`], in order.
     pub(crate) fn take_types(&mut self) -> Vec<Type> {
         std::mem::take(&mut self.d.own)
