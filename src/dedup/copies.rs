@@ -104,10 +104,13 @@ struct CopyMerger {
     /// that word like a type id of the whole merge, which a plan (ids of
     /// `P ++ Q1`) cannot stand for.
     fwd_words: bool,
-    /// The prim and struct passes, run member by member as they are merged:
-    /// here, or on a thread of their own that the merged types are moved to.
-    stream: Option<Stream>,
+    /// The prim and struct passes, run member by member as they are
+    /// merged, on a thread of their own that the merged types are moved to;
+    /// when they are back, the stream, if it still holds.
     piped: Option<Piped>,
+    stream: Option<Stream>,
+    /// The passes' thread was told to wait (see [`Piped::wait`]).
+    paused: bool,
 }
 
 /// A [`Stream`] on a thread of its own: the merge moves each member's
@@ -116,14 +119,20 @@ struct CopyMerger {
 struct Piped {
     tx: std::sync::mpsc::Sender<Msg>,
     thread: std::thread::JoinHandle<Stream>,
+    /// Set while copies came last: if nothing new follows, they end the
+    /// merge, which is then deduplicated with a copy plan, so the passes
+    /// wait (they take the types sent meanwhile).
+    wait: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// What the merge sends the passes' thread, member by member: the merged
-/// types of the own type indices given, or the copy to make of earlier
-/// ones (their indices, and how far ids move).
+/// What the merge sends the passes' thread, in order: a member's merged
+/// types (its own type indices, the types), a member that is a copy of
+/// earlier ones (its indices, the original's, how far ids move), or that
+/// the passes need not wait any more (see [`Piped::wait`]).
 enum Msg {
     Types(std::ops::Range<usize>, Vec<Type>),
     Copy(std::ops::Range<usize>, std::ops::Range<usize>, u32),
+    Go,
 }
 
 impl Piped {
@@ -131,25 +140,42 @@ impl Piped {
     /// whole merge is deduplicated at the end).
     fn start(mut s: Stream) -> Option<Piped> {
         let (tx, rx) = std::sync::mpsc::channel::<Msg>();
+        let wait = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let waits = wait.clone();
         let thread = std::thread::Builder::new()
             .name("btfkit-passes".into())
             .spawn(move || {
+                let mut waiting: Vec<std::ops::Range<usize>> = Vec::new();
                 for msg in rx {
                     match msg {
-                        Msg::Types(range, types) => s.push(types, range),
+                        Msg::Types(range, types) => {
+                            s.add(types);
+                            waiting.push(range);
+                        }
                         Msg::Copy(range, orig, delta) => {
                             let copied = match s.types().get(orig) {
                                 Some(src) => src.iter().map(|t| shifted(t, 1, delta)).collect(),
-                                None => Vec::new(), // the stream then breaks; the merge reports lost types
+                                // Cannot happen; the merge then reports lost types.
+                                None => Vec::new(),
                             };
-                            s.push(copied, range);
+                            s.add(copied);
+                            waiting.push(range);
+                        }
+                        Msg::Go => {}
+                    }
+                    if !waits.load(std::sync::atomic::Ordering::Relaxed) {
+                        for range in waiting.drain(..) {
+                            s.pass(range);
                         }
                     }
+                }
+                if !waiting.is_empty() {
+                    s.break_off();
                 }
                 s
             })
             .ok()?;
-        Some(Piped { tx, thread })
+        Some(Piped { tx, thread, wait })
     }
 
     /// Waits for the passes to catch up; the stream, holding every type
@@ -168,9 +194,8 @@ impl CopyMerger {
     /// when the thread pool has more than one thread (on one, the passes
     /// run after the merge, with the caches to themselves).
     fn new(opts: &DedupOptions) -> CopyMerger {
-        let mode = std::env::var("BTFKIT_STREAM").unwrap_or_default();
         let piped = match Stream::new(opts) {
-            Some(s) if mode != "0" && (rayon::current_num_threads() > 1 || mode == "1") => Piped::start(s),
+            Some(s) if rayon::current_num_threads() > 1 => Piped::start(s),
             _ => None,
         };
         CopyMerger { piped, ..CopyMerger::default() }
@@ -183,6 +208,12 @@ impl CopyMerger {
         self.stats.members += 1;
         match m {
             Fed::Copy(d) => {
+                if !self.paused
+                    && let Some(p) = &self.piped
+                {
+                    self.paused = true;
+                    p.wait.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
                 let Some(o) = self.origs.get(&d) else {
                     return Err(Error::Dedup { id: TypeId(0), why: "a copy of a BTF not fed before".into() });
                 };
@@ -191,6 +222,13 @@ impl CopyMerger {
                 self.pending.push(d);
             }
             Fed::New(b, d, refs) => {
+                if self.paused {
+                    self.paused = false;
+                    if let Some(p) = &self.piped {
+                        p.wait.store(false, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    self.send(Msg::Go)?;
+                }
                 for p in std::mem::take(&mut self.pending) {
                     if self.materialize(&p)?.is_none() {
                         self.need_full = true;
@@ -273,33 +311,36 @@ impl CopyMerger {
         let range = lo..lo + len as usize;
         self.ranges.push(range.clone());
         if m.btf().base().is_some() {
+            // The stream is for a merge without a base.
             self.rejoin()?;
             self.stream = None;
             return Ok(());
         }
-        if let Some(p) = &self.piped {
+        if self.piped.is_some() {
             let msg = match copy {
                 Some((orig, delta)) => Msg::Copy(range, orig, delta),
                 None => Msg::Types(range, m.detach()),
             };
-            if p.tx.send(msg).is_err() {
-                // The passes' thread is gone (it panicked: so do we).
-                if let Some(p) = self.piped.take() {
-                    p.stop();
-                }
-                return Err(lost_types());
+            self.send(msg)?;
+        }
+        Ok(())
+    }
+
+    /// Sends `msg` to the passes' thread, if there is one.
+    fn send(&mut self, msg: Msg) -> Result<()> {
+        let Some(p) = &self.piped else { return Ok(()) };
+        if p.tx.send(msg).is_err() {
+            // The thread is gone: it panicked, and `stop` says so.
+            if let Some(p) = self.piped.take() {
+                p.stop();
             }
-        } else if let Some(s) = &mut self.stream {
-            s.step(m.btf_mut(), range);
-            if !s.ok() {
-                self.stream = None;
-            }
+            return Err(lost_types());
         }
         Ok(())
     }
 
     /// Brings the passes' thread, if any, back: its types return to the
-    /// merge, and its stream, when it still holds, goes on here.
+    /// merge, and its stream is kept when it still holds.
     fn rejoin(&mut self) -> Result<()> {
         let Some(p) = self.piped.take() else { return Ok(()) };
         let mut s = p.stop();

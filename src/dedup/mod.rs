@@ -1577,44 +1577,33 @@ impl Stream {
 
     /// Runs the prim and struct passes over the merged member whose own
     /// type indices are `range` (members come in order, each once).
-    pub(crate) fn step(&mut self, btf: &mut Btf, range: std::ops::Range<usize>) {
-        if !self.ok() || btf.base().is_some() || btf.start_id().0 != 1 {
-            self.break_off();
-            return;
-        }
-        self.d.own = std::mem::take(btf.types_mut());
-        self.run(range);
-        *btf.types_mut() = std::mem::take(&mut self.d.own);
-    }
-
-    /// [`Stream::step`] for a merge whose own types are moved here as they
-    /// are merged: `types` are the member's (own type indices `range`),
-    /// after every earlier one. Without a base.
-    pub(crate) fn push(&mut self, types: Vec<Type>, range: std::ops::Range<usize>) {
+    /// Appends the next merged member's types (own ids, no base).
+    pub(crate) fn add(&mut self, types: Vec<Type>) {
         if self.d.own.is_empty() {
             self.d.own = types;
         } else {
             self.d.own.extend(types);
         }
-        if self.ok() {
-            self.run(range);
-        }
     }
 
-    /// The own types given to [`Stream::push`] so far.
+    /// The own types given to [`Stream::add`] so far.
     pub(crate) fn types(&self) -> &[Type] {
         &self.d.own
     }
 
-    /// Every own type given to [`Stream::push`], in order.
+    /// Every own type given to [`Stream::add`], in order.
     pub(crate) fn take_types(&mut self) -> Vec<Type> {
         std::mem::take(&mut self.d.own)
     }
 
-    /// The passes over `range`, whose types `own` holds (as the last ones).
-    fn run(&mut self, range: std::ops::Range<usize>) {
+    /// The prim and struct passes over the member whose own type indices
+    /// are `range`: the one after those passed before, its types added.
+    pub(crate) fn pass(&mut self, range: std::ops::Range<usize>) {
+        if !self.ok() {
+            return;
+        }
         let d = &mut self.d;
-        if range.start + 1 != d.map.len() || range.end != d.own.len() {
+        if range.start + 1 != d.map.len() || range.end > d.own.len() {
             self.break_off();
             return;
         }
@@ -1647,7 +1636,8 @@ impl Stream {
         }
     }
 
-    fn break_off(&mut self) {
+    /// Marks the stream as not holding.
+    pub(crate) fn break_off(&mut self) {
         if let Some(st) = &mut self.d.stream {
             st.broken = true;
         }
