@@ -109,8 +109,6 @@ struct CopyMerger {
     /// when they are back, the stream, if it still holds.
     piped: Option<Piped>,
     stream: Option<Stream>,
-    /// The passes' thread was told to wait (see [`Piped::wait`]).
-    paused: bool,
 }
 
 /// A [`Stream`] on a thread of its own: the merge moves each member's
@@ -119,20 +117,14 @@ struct CopyMerger {
 struct Piped {
     tx: std::sync::mpsc::Sender<Msg>,
     thread: std::thread::JoinHandle<Stream>,
-    /// Set while copies came last: if nothing new follows, they end the
-    /// merge, which is then deduplicated with a copy plan, so the passes
-    /// wait (they take the types sent meanwhile).
-    wait: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// What the merge sends the passes' thread, in order: a member's merged
-/// types (its own type indices, the types), a member that is a copy of
-/// earlier ones (its indices, the original's, how far ids move), or that
-/// the passes need not wait any more (see [`Piped::wait`]).
+/// What the merge sends the passes' thread, member by member, in order:
+/// the merged types (its own type indices, the types), or the copy to make
+/// of earlier ones (its indices, the original's, how far ids move).
 enum Msg {
     Types(std::ops::Range<usize>, Vec<Type>),
     Copy(std::ops::Range<usize>, std::ops::Range<usize>, u32),
-    Go,
 }
 
 impl Piped {
@@ -140,17 +132,14 @@ impl Piped {
     /// whole merge is deduplicated at the end).
     fn start(mut s: Stream) -> Option<Piped> {
         let (tx, rx) = std::sync::mpsc::channel::<Msg>();
-        let wait = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let waits = wait.clone();
         let thread = std::thread::Builder::new()
             .name("btfkit-passes".into())
             .spawn(move || {
-                let mut waiting: Vec<std::ops::Range<usize>> = Vec::new();
                 for msg in rx {
                     match msg {
                         Msg::Types(range, types) => {
                             s.add(types);
-                            waiting.push(range);
+                            s.pass(range);
                         }
                         Msg::Copy(range, orig, delta) => {
                             let copied = match s.types().get(orig) {
@@ -159,23 +148,14 @@ impl Piped {
                                 None => Vec::new(),
                             };
                             s.add(copied);
-                            waiting.push(range);
-                        }
-                        Msg::Go => {}
-                    }
-                    if !waits.load(std::sync::atomic::Ordering::Relaxed) {
-                        for range in waiting.drain(..) {
                             s.pass(range);
                         }
                     }
                 }
-                if !waiting.is_empty() {
-                    s.break_off();
-                }
                 s
             })
             .ok()?;
-        Some(Piped { tx, thread, wait })
+        Some(Piped { tx, thread })
     }
 
     /// Waits for the passes to catch up; the stream, holding every type
@@ -208,12 +188,6 @@ impl CopyMerger {
         self.stats.members += 1;
         match m {
             Fed::Copy(d) => {
-                if !self.paused
-                    && let Some(p) = &self.piped
-                {
-                    self.paused = true;
-                    p.wait.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
                 let Some(o) = self.origs.get(&d) else {
                     return Err(Error::Dedup { id: TypeId(0), why: "a copy of a BTF not fed before".into() });
                 };
@@ -222,13 +196,6 @@ impl CopyMerger {
                 self.pending.push(d);
             }
             Fed::New(b, d, refs) => {
-                if self.paused {
-                    self.paused = false;
-                    if let Some(p) = &self.piped {
-                        p.wait.store(false, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    self.send(Msg::Go)?;
-                }
                 for p in std::mem::take(&mut self.pending) {
                     if self.materialize(&p)?.is_none() {
                         self.need_full = true;
@@ -433,8 +400,7 @@ impl CopyMerger {
         if self.interned0 {
             btf.set_strs_deduped(true);
         }
-        let stream = if plan.is_none() { self.stream } else { None };
-        Ok(Some(Merged { btf, plan, stats: self.stats, ranges: self.ranges, appended: self.interned0, stream }))
+        Ok(Some(Merged { btf, plan, stats: self.stats, ranges: self.ranges, appended: self.interned0, stream: self.stream }))
     }
 }
 
@@ -615,16 +581,11 @@ where
         match cm.finish()? {
             None => None,
             Some(Merged { mut btf, plan: None, stats: mstats, ranges, appended, stream }) => {
-                if let Some(s) = stream
-                    && let Some(stats) = s.finish(&mut btf, &ranges)?
-                {
-                    return Ok((btf, mstats, stats));
-                }
-                let stats = btf.dedup_inner(opts, None, Some(&ranges), appended)?.ok_or_else(no_plan)?;
+                let stats = btf.dedup_inner(opts, None, Some(&ranges), appended, stream)?.ok_or_else(no_plan)?;
                 return Ok((btf, mstats, stats));
             }
-            Some(Merged { mut btf, plan: Some(plan), stats: mstats, ranges, appended, .. }) => {
-                match btf.dedup_inner(opts, Some(&plan), Some(&ranges), appended) {
+            Some(Merged { mut btf, plan: Some(plan), stats: mstats, ranges, appended, stream }) => {
+                match btf.dedup_inner(opts, Some(&plan), Some(&ranges), appended, stream) {
                     Ok(Some(mut stats)) => {
                         stats.types_in = mstats.types_in;
                         Some((btf, mstats, stats))
@@ -642,12 +603,7 @@ where
     let Some(Merged { mut btf, stats: mstats, ranges, appended, stream, .. }) = cm.finish()? else {
         return Err(Error::Dedup { id: TypeId(0), why: "a copy fed with copies disabled".into() });
     };
-    if let Some(s) = stream
-        && let Some(stats) = s.finish(&mut btf, &ranges)?
-    {
-        return Ok((btf, mstats, stats));
-    }
-    let stats = btf.dedup_inner(opts, None, Some(&ranges), appended)?.ok_or_else(no_plan)?;
+    let stats = btf.dedup_inner(opts, None, Some(&ranges), appended, stream)?.ok_or_else(no_plan)?;
     Ok((btf, mstats, stats))
 }
 

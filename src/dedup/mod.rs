@@ -1636,59 +1636,16 @@ impl Stream {
         }
     }
 
-    /// Marks the stream as not holding.
-    pub(crate) fn break_off(&mut self) {
+    fn break_off(&mut self) {
         if let Some(st) = &mut self.d.stream {
             st.broken = true;
         }
     }
 
-    /// The rest of the dedup of `btf`, the whole merge the steps saw
-    /// (`members`: its members' own type indices): what
-    /// [`Btf::dedup_inner`] without a plan gives, or `Ok(None)` when the
-    /// whole merge must be deduplicated instead (`btf` then unchanged).
-    pub(crate) fn finish(
-        self,
-        btf: &mut Btf,
-        members: &[std::ops::Range<usize>],
-    ) -> Result<Option<DedupStats>> {
-        let mut d = self.d;
-        let Some(st) = d.stream.take() else { return Ok(None) };
-        if std::env::var_os("BTFKIT_PHASES").is_some() { eprintln!("stream finish broken={} log={}", st.broken, st.log.len()); }
-        if st.broken || d.map.len() != 1 + btf.types().len() || btf.base().is_some() {
-            return Ok(None);
-        }
-        let mut stats =
-            DedupStats { types_in: btf.types().len(), str_bytes_in: btf.strings().len(), ..Default::default() };
-        let (checked, strs) = rayon::join(|| precheck(btf, Some(members), true), || plan_strings(btf));
-        checked?;
-        if strs?.is_some() {
-            // The streamed passes compared string offsets that the string
-            // pass would change.
-            return Ok(None);
-        }
-        for (h, id) in st.log {
-            d.table.append(h, id);
-        }
-        d.own = std::mem::take(btf.types_mut());
-        let end = 1 + d.own.len() as u32;
-        let result = (|| -> Result<Vec<Type>> {
-            d.resolve_fwds();
-            for id in 1..end {
-                d.ref_type(id)?;
-            }
-            d.compact_and_remap()
-        })();
-        match result {
-            Ok(types) => *btf.types_mut() = types,
-            Err(e) => {
-                *btf.types_mut() = std::mem::take(&mut d.own);
-                return Err(e);
-            }
-        }
-        stats.types_out = btf.types().len();
-        stats.str_bytes_out = btf.strings().len();
-        Ok(Some(stats))
+    /// This stream, when it holds and its passes went over `n` own types
+    /// (the types given back with [`Stream::take_types`]).
+    fn ready(self, n: usize) -> Option<Stream> {
+        (self.ok() && self.d.map.len() == 1 + n && self.d.own.is_empty()).then_some(self)
     }
 }
 
@@ -1780,7 +1737,7 @@ impl Btf {
     /// still valid and describes the same types, but its strings may have
     /// been compacted and some references replaced by equivalent ones.
     pub fn dedup(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
-        self.dedup_inner(opts, None, None, false)?.ok_or_else(copies::no_plan)
+        self.dedup_inner(opts, None, None, false, None)?.ok_or_else(copies::no_plan)
     }
 
     /// Only the dedup's string pass: rebuilds the string section in
@@ -1807,14 +1764,22 @@ impl Btf {
         plan: Option<&copies::CopyPlan>,
         members: Option<&[std::ops::Range<usize>]>,
         appended: bool,
+        streamed: Option<Stream>,
     ) -> Result<Option<DedupStats>> {
         let mut stats =
             DedupStats { types_in: self.types().len(), str_bytes_in: self.strings().len(), ..Default::default() };
         // Both only read: the checks run alongside the string plan.
         let (checked, strs) = rayon::join(|| precheck(self, members, appended), || plan_strings(self));
         checked?;
+        // The passes streamed along the merge, when they passed every own
+        // type (of `P`, with a plan) with the strings as they stay.
+        let mut streamed = streamed.and_then(|s| s.ready(self.types().len()));
         if let Some(strs) = strs? {
+            streamed = None;
             apply_strings(self, strs);
+        }
+        if self.base().is_some() || opts.force_collisions {
+            streamed = None;
         }
 
         let base_arc: Option<Arc<Btf>> = self.base().cloned();
@@ -1853,25 +1818,45 @@ impl Btf {
                 }
             }
         }
-        let mut d = Dedup {
-            base,
-            own,
-            start,
-            map,
-            hypot: vec![UNPROCESSED; total],
-            hypot_list: Vec::new(),
-            hypot_adjust_canon: false,
-            table: CandTable::new(opts.force_collisions),
-            enums: KeyMap::default(),
-            enum_fwd_keys: Default::default(),
-            cands: Vec::new(),
-            stack: Vec::new(),
-            frames: Vec::new(),
-            watch: None,
-            win: Vec::new(),
-            win_first: 0,
-            stray: std::cell::Cell::new(false),
-            stream: None,
+        let streamed_p = streamed.is_some();
+        // The struct pass's table entries of a stream, appended after the
+        // prim pass.
+        let mut struct_log: Option<Vec<(u64, u32)>> = None;
+        let mut d = match streamed {
+            None => Dedup {
+                base,
+                own,
+                start,
+                map,
+                hypot: vec![UNPROCESSED; total],
+                hypot_list: Vec::new(),
+                hypot_adjust_canon: false,
+                table: CandTable::new(opts.force_collisions),
+                enums: KeyMap::default(),
+                enum_fwd_keys: Default::default(),
+                cands: Vec::new(),
+                stack: Vec::new(),
+                frames: Vec::new(),
+                watch: None,
+                win: Vec::new(),
+                win_first: 0,
+                stray: std::cell::Cell::new(false),
+                stream: None,
+            },
+            Some(s) => {
+                let mut d = s.d;
+                struct_log = d.stream.take().map(|st| st.log);
+                // The stream's map covers the own types; the first copies'
+                // entries are set as above.
+                let mut map = map;
+                if let Some(done) = map.get_mut(..d.map.len()) {
+                    done.copy_from_slice(&d.map);
+                }
+                d.map = map;
+                d.hypot.resize(total, UNPROCESSED);
+                d.own = own;
+                d
+            }
         };
         // The original reference slots of the first copies' originals,
         // saved before the reference pass rewrites them.
@@ -1881,6 +1866,13 @@ impl Btf {
                 d.prep(opts);
             }
             for pass in 0..3 {
+                if pass == 1
+                    && let Some(log) = struct_log.take()
+                {
+                    for (h, id) in log {
+                        d.table.append(h, id);
+                    }
+                }
                 if pass == 2 {
                     d.resolve_fwds();
                     if let Some(p) = plan {
@@ -1888,6 +1880,9 @@ impl Btf {
                     }
                 }
                 for &(a, b, k) in &segs {
+                    if pass < 2 && k.is_none() && streamed_p {
+                        continue; // done along the merge
+                    }
                     if let (Some(k), Some(p)) = (k, plan) {
                         copies::load_window(&mut d, p, k, a, saved.as_ref());
                         d.begin_segment(a);
