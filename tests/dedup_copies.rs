@@ -413,3 +413,80 @@ fn reference_types_differing_in_one_field() {
     let refs: Vec<&[u8]> = raws.iter().map(|r| &r[..]).collect();
     assert_eq!(check(&refs, "reference types"), 0);
 }
+
+/// A unit for the passes streamed along the merge: forward declarations
+/// and rival definitions of one enum name, structs of the same few shapes
+/// whose members are those enums (each member resolves through an enum
+/// forward declaration or not), pointers, typedefs and struct forward
+/// declarations; `picks` chooses the items.
+fn enum_rival_unit(picks: &[u8]) -> Vec<u8> {
+    let mut b = Btf::new();
+    let int = b.add_int("int", 4, SIGNED).unwrap();
+    let mut enums = vec![];
+    let mut last = int;
+    for &p in picks {
+        let pick_enum = |k: u8| enums.get(k as usize % enums.len().max(1)).copied().unwrap_or(int);
+        last = match p % 11 {
+            0 | 1 => b.add_enum("e", 4).unwrap(),
+            2 | 3 | 4 => {
+                let e = b.add_enum("e", 4).unwrap();
+                b.add_enum_value(["A", "B", "A"][(p % 11 - 2) as usize], 0).unwrap();
+                if p % 11 == 4 {
+                    b.add_enum_value("B", 1).unwrap();
+                }
+                e
+            }
+            5 | 6 => {
+                let (x, y) = (pick_enum(p / 11), pick_enum(p / 3));
+                let s = b.add_struct("s", 8).unwrap();
+                b.add_field("x", x, 0, 0).unwrap();
+                b.add_field("y", y, 32, 0).unwrap();
+                s
+            }
+            7 => {
+                let s = b.add_struct("", 4).unwrap();
+                b.add_field("x", pick_enum(p / 11), 0, 0).unwrap();
+                s
+            }
+            8 => b.add_ptr(last).unwrap(),
+            9 => {
+                let t = b.add_struct("t", 8).unwrap();
+                b.add_field("p", last, 0, 0).unwrap();
+                t
+            }
+            _ => b.add_fwd("s", false).unwrap(),
+        };
+        if matches!(p % 11, 0..=4) {
+            enums.push(last);
+        }
+    }
+    write::to_bytes(&b)
+}
+
+/// Members merged and deduplicated with the prim and struct passes run
+/// member by member along the merge (on a thread of their own, in the
+/// two-thread pool of [`ours`]): where a later member's full enum
+/// re-points a canonical enum forward declaration that an earlier
+/// member's struct pass read, or where several canonical structs could
+/// take a new one, the result must still be libbpf's, as it is for the
+/// passes run after the merge (the one-thread pool).
+#[test]
+fn enum_rivals_streamed_along_the_merge() {
+    let mut runner = TestRunner::new(Config { cases: 3000, ..Config::default() });
+    let strategy = (
+        prop::collection::vec(prop::collection::vec(any::<u8>(), 1..9), 2..8),
+        prop::collection::vec(any::<u8>(), 0..3),
+    );
+    runner
+        .run(&strategy, |(units, mid)| {
+            let raws: Vec<Vec<u8>> = units.iter().map(|u| enum_rival_unit(u)).collect();
+            let mut seq: Vec<&[u8]> = raws.iter().map(|r| r.as_slice()).collect();
+            // Copies in the middle (made on the passes' thread).
+            for &m in &mid {
+                seq.insert(1 + m as usize % seq.len(), &raws[m as usize % raws.len()]);
+            }
+            judge(&seq)?;
+            Ok(())
+        })
+        .unwrap();
+}
