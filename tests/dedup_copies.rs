@@ -428,7 +428,7 @@ fn enum_rival_unit(picks: &[u8]) -> Vec<u8> {
         let pick_enum = |k: u8| enums.get(k as usize % enums.len().max(1)).copied().unwrap_or(int);
         last = match p % 11 {
             0 | 1 => b.add_enum("e", 4).unwrap(),
-            2 | 3 | 4 => {
+            2..=4 => {
                 let e = b.add_enum("e", 4).unwrap();
                 b.add_enum_value(["A", "B", "A"][(p % 11 - 2) as usize], 0).unwrap();
                 if p % 11 == 4 {

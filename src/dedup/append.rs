@@ -365,7 +365,15 @@ impl Btf {
     /// unchanged.
     pub fn append(&mut self, other: &Btf) -> Result<TypeId> {
         let n = other.types().len();
-        self.append_from(other, n, other.types().iter().cloned(), &mut TableInterner, &mut OffsetCache::default(), None, 0)
+        self.append_from(
+            other,
+            n,
+            other.types().iter().cloned(),
+            &mut TableInterner,
+            &mut OffsetCache::default(),
+            None,
+            0,
+        )
     }
 
     /// Shared body: `other` supplies strings and numbering, `types` its `n`
@@ -617,6 +625,22 @@ mod str_refs_tests {
             with.append_with(u, Some(&refs)).unwrap();
         }
         assert_eq!(plain.finish(), with.finish());
+    }
+
+    #[test]
+    fn detached_types_keep_their_ids() {
+        let mut plain = Merger::new(unit(0));
+        let mut split = Merger::new(unit(0));
+        let mut away = Vec::new();
+        for k in 1..6 {
+            plain.append(unit(k)).unwrap();
+            let first = split.next_id();
+            assert_eq!(split.append(unit(k)).unwrap().0, first, "member {k} numbered after the detached types");
+            away.extend(split.detach());
+        }
+        assert!(!split.reattach(away[1..].to_vec()), "a wrong count is refused");
+        assert!(split.reattach(away));
+        assert_eq!(plain.finish(), split.finish());
     }
 
     #[test]

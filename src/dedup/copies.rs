@@ -36,6 +36,14 @@
 //! it as an id of the whole merge) or when the whole merge has too many
 //! types.
 //!
+//! With more than one thread, the prim and struct passes run along the
+//! merge, member by member, on a thread of their own (see
+//! [`super::Stream`]): the merge moves each member's merged types there (a
+//! copy inside `P` is made there from its original) and goes on with the
+//! next member while the passes run over this one; at the end the types
+//! come back, and the dedup (with or without a plan) runs the remaining
+//! passes.
+//!
 //! Copies are recognised by a BLAKE3 digest of their raw bytes, before they
 //! are parsed. A copy inside `P` is made from the merged types of its
 //! original (type ids shifted; the strings are those already interned),
@@ -400,7 +408,14 @@ impl CopyMerger {
         if self.interned0 {
             btf.set_strs_deduped(true);
         }
-        Ok(Some(Merged { btf, plan, stats: self.stats, ranges: self.ranges, appended: self.interned0, stream: self.stream }))
+        Ok(Some(Merged {
+            btf,
+            plan,
+            stats: self.stats,
+            ranges: self.ranges,
+            appended: self.interned0,
+            stream: self.stream,
+        }))
     }
 }
 

@@ -1508,9 +1508,11 @@ fn apply_strings(btf: &mut Btf, plan: StrPlan) {
 }
 
 /// The prim and struct passes of a merge's dedup, run member by member as
-/// the members are merged (by `copies`), on the merging thread, while the
-/// other threads parse the members that follow. Only for a merge without a
-/// base and without forced collisions.
+/// the members are merged (`copies` runs them on a thread of their own,
+/// which the merge moves each member's merged types to), while the merge
+/// goes on with the next members. Only for a merge without a base and
+/// without forced collisions; [`Btf::dedup_inner`] then skips those two
+/// passes over the merged types.
 ///
 /// The whole merge's passes run the prim pass over every type, then the
 /// struct pass over every type. Streamed, member `k`'s struct pass runs
@@ -1518,24 +1520,28 @@ fn apply_strings(btf: &mut Btf, plan: StrPlan) {
 /// alike because a prim pass writes only its own types' map entries, with
 /// one exception, and reads nothing the struct pass writes:
 ///
-/// - a full enum re-points a canonical enum forward declaration; when that
-///   declaration is in an earlier member, whose struct pass already read
-///   where it pointed, the stream is marked broken;
+/// - a full enum re-points a canonical enum forward declaration; when a
+///   struct pass already read where it pointed (only resolving an enum
+///   forward declaration does: [`StreamState::read`]), the stream is
+///   marked broken;
 /// - the struct pass's candidates are kept in a table of their own (the
 ///   prim entries under a struct key never pass its equality checks), and
 ///   where their order could matter, every candidate is checked (see
-///   [`Dedup::struct_type_unordered`]). At the end they are appended to
-///   the prim table in order, which is then the whole merge's table.
+///   [`Dedup::struct_type_unordered`]). Before the next pass they are
+///   appended to the prim table in order, which is then the whole merge's
+///   table.
 ///
-/// A broken stream, an error in a streamed pass, or a merge that ends with
-/// a copy plan, makes the caller deduplicate the whole merge instead: the
-/// streamed passes do not modify the types.
+/// A broken stream, or an error in a streamed pass, makes the dedup run
+/// every pass over the merged types instead: the streamed passes do not
+/// modify the types. `tests/dedup_copies.rs`
+/// (`enum_rivals_streamed_along_the_merge`) fails when either check above
+/// is left out.
 pub(crate) struct Stream {
     d: Dedup<'static>,
 }
 
 impl Stream {
-    /// A stream for a merge whose first own id is `start` (1: no base).
+    /// A stream for a merge without a base (`None` with forced collisions).
     pub(crate) fn new(opts: &DedupOptions) -> Option<Stream> {
         if opts.force_collisions {
             return None;
@@ -1575,8 +1581,6 @@ impl Stream {
         self.d.stream.as_ref().is_some_and(|st| !st.broken)
     }
 
-    /// Runs the prim and struct passes over the merged member whose own
-    /// type indices are `range` (members come in order, each once).
     /// Appends the next merged member's types (own ids, no base).
     pub(crate) fn add(&mut self, types: Vec<Type>) {
         if self.d.own.is_empty() {
