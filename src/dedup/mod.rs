@@ -448,6 +448,32 @@ struct Watch {
 }
 
 impl<'a> Dedup<'a> {
+    /// A dedup of `own` (ids from `start`, after `base`) with `map` (its
+    /// length: every id the passes see), before any pass.
+    fn new(base: Vec<Option<&'a Type>>, own: Vec<Type>, start: u32, map: Vec<u32>, force_collisions: bool) -> Self {
+        let total = map.len();
+        Dedup {
+            base,
+            own,
+            start,
+            map,
+            hypot: vec![UNPROCESSED; total],
+            hypot_list: Vec::new(),
+            hypot_adjust_canon: false,
+            table: CandTable::new(force_collisions),
+            enums: KeyMap::default(),
+            enum_fwd_keys: Default::default(),
+            cands: Vec::new(),
+            stack: Vec::new(),
+            frames: Vec::new(),
+            watch: None,
+            win: Vec::new(),
+            win_first: 0,
+            stray: std::cell::Cell::new(false),
+            stream: None,
+        }
+    }
+
     #[inline]
     fn t(&self, id: u32) -> Option<&Type> {
         if id >= self.start {
@@ -1546,33 +1572,15 @@ impl Stream {
         if opts.force_collisions {
             return None;
         }
-        let d = Dedup {
-            base: Vec::new(),
-            own: Vec::new(),
-            start: 1,
-            map: vec![0],
-            hypot: vec![UNPROCESSED],
-            hypot_list: Vec::new(),
-            hypot_adjust_canon: false,
-            table: CandTable::new(false),
-            enums: KeyMap::default(),
-            enum_fwd_keys: Default::default(),
-            cands: Vec::new(),
-            stack: Vec::new(),
-            frames: Vec::new(),
-            watch: None,
-            win: Vec::new(),
-            win_first: 0,
-            stray: std::cell::Cell::new(false),
-            stream: Some(StreamState {
-                structs: CandTable::new(false),
-                log: Vec::new(),
-                efwd: Vec::new(),
-                efwd_blocks: Vec::new(),
-                read: Vec::new(),
-                broken: false,
-            }),
-        };
+        let mut d = Dedup::new(Vec::new(), Vec::new(), 1, vec![0], false);
+        d.stream = Some(StreamState {
+            structs: CandTable::new(false),
+            log: Vec::new(),
+            efwd: Vec::new(),
+            efwd_blocks: Vec::new(),
+            read: Vec::new(),
+            broken: false,
+        });
         Some(Stream { d })
     }
 
@@ -1827,26 +1835,7 @@ impl Btf {
         // prim pass.
         let mut struct_log: Option<Vec<(u64, u32)>> = None;
         let mut d = match streamed {
-            None => Dedup {
-                base,
-                own,
-                start,
-                map,
-                hypot: vec![UNPROCESSED; total],
-                hypot_list: Vec::new(),
-                hypot_adjust_canon: false,
-                table: CandTable::new(opts.force_collisions),
-                enums: KeyMap::default(),
-                enum_fwd_keys: Default::default(),
-                cands: Vec::new(),
-                stack: Vec::new(),
-                frames: Vec::new(),
-                watch: None,
-                win: Vec::new(),
-                win_first: 0,
-                stray: std::cell::Cell::new(false),
-                stream: None,
-            },
+            None => Dedup::new(base, own, start, map, opts.force_collisions),
             Some(s) => {
                 let mut d = s.d;
                 struct_log = d.stream.take().map(|st| st.log);
