@@ -304,6 +304,10 @@ pub struct MergeStats {
     /// Of the members, copies of earlier ones that [`super::dedup_fed`]
     /// left out of the dedup (0 elsewhere, and when it merged everything).
     pub copies_left_out: usize,
+    /// [`super::dedup_fed`] ran the dedup's prim and struct passes along
+    /// the merge, member by member (with more than one thread and no base,
+    /// when the streamed passes could not decide otherwise than libbpf's).
+    pub passes_streamed: bool,
 }
 
 /// Merges BTFs in order into one, as libbpf's `btf__add_btf` of each into

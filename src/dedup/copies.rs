@@ -123,8 +123,12 @@ struct CopyMerger {
 /// merged types there (see [`Merger::detach`]) and goes on with the next
 /// member while the passes run over this one.
 struct Piped {
-    tx: std::sync::mpsc::Sender<Msg>,
-    thread: std::thread::JoinHandle<Stream>,
+    /// Both `Some` until [`Piped::stop`] or the drop.
+    tx: Option<std::sync::mpsc::Sender<Msg>>,
+    thread: Option<std::thread::JoinHandle<Stream>>,
+    /// Set when the passes are no longer wanted (the merge failed or will
+    /// be redone): the thread then only empties its queue.
+    abort: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What the merge sends the passes' thread, member by member, in order:
@@ -140,10 +144,15 @@ impl Piped {
     /// whole merge is deduplicated at the end).
     fn start(mut s: Stream) -> Option<Piped> {
         let (tx, rx) = std::sync::mpsc::channel::<Msg>();
+        let abort = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let aborted = abort.clone();
         let thread = std::thread::Builder::new()
             .name("btfkit-passes".into())
             .spawn(move || {
                 for msg in rx {
+                    if aborted.load(std::sync::atomic::Ordering::Relaxed) {
+                        continue;
+                    }
                     match msg {
                         Msg::Types(range, types) => {
                             s.add(types);
@@ -163,16 +172,32 @@ impl Piped {
                 s
             })
             .ok()?;
-        Some(Piped { tx, thread })
+        Some(Piped { tx: Some(tx), thread: Some(thread), abort })
     }
 
     /// Waits for the passes to catch up; the stream, holding every type
-    /// sent.
-    fn stop(self) -> Stream {
-        drop(self.tx);
-        match self.thread.join() {
-            Ok(s) => s,
+    /// sent (`None` cannot happen: the thread is there until now).
+    fn stop(mut self) -> Option<Stream> {
+        drop(self.tx.take());
+        match self.thread.take()?.join() {
+            Ok(s) => Some(s),
             Err(p) => std::panic::resume_unwind(p),
+        }
+    }
+
+    fn send(&self, msg: Msg) -> bool {
+        self.tx.as_ref().is_some_and(|tx| tx.send(msg).is_ok())
+    }
+}
+
+impl Drop for Piped {
+    /// Not stopped (an error, or a merge to redo): the passes' work is not
+    /// wanted; the thread empties its queue without it and ends.
+    fn drop(&mut self) {
+        self.abort.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
@@ -207,6 +232,8 @@ impl CopyMerger {
                 for p in std::mem::take(&mut self.pending) {
                     if self.materialize(&p)?.is_none() {
                         self.need_full = true;
+                        // Everything is merged again: drop the passes' work.
+                        self.piped = None;
                         return Ok(());
                     }
                 }
@@ -304,7 +331,7 @@ impl CopyMerger {
     /// Sends `msg` to the passes' thread, if there is one.
     fn send(&mut self, msg: Msg) -> Result<()> {
         let Some(p) = &self.piped else { return Ok(()) };
-        if p.tx.send(msg).is_err() {
+        if !p.send(msg) {
             // The thread is gone: it panicked, and `stop` says so.
             if let Some(p) = self.piped.take() {
                 p.stop();
@@ -318,7 +345,7 @@ impl CopyMerger {
     /// merge, and its stream is kept when it still holds.
     fn rejoin(&mut self) -> Result<()> {
         let Some(p) = self.piped.take() else { return Ok(()) };
-        let mut s = p.stop();
+        let Some(mut s) = p.stop() else { return Err(lost_types()) };
         let types = s.take_types();
         if let Some(m) = &mut self.merger
             && !m.reattach(types)
@@ -334,8 +361,8 @@ impl CopyMerger {
     fn cloneable(&mut self, o: Orig) -> bool {
         let Some(m) = self.merger.as_ref() else { return false };
         let start = m.btf().start_id().0;
-        // libbpf shifts a FWD's size/type word unchecked; only 0 is copied
-        // alike here (appending keeps a word zero or non-zero).
+        // libbpf shifts a FWD's size/type word unchecked; only a member
+        // whose parsed words are all 0 is copied alike here.
         if o.fwd_word {
             return false;
         }
@@ -595,14 +622,17 @@ where
         feed(&mut Seen::new(), &mut |m| cm.add(m))?;
         match cm.finish()? {
             None => None,
-            Some(Merged { mut btf, plan: None, stats: mstats, ranges, appended, stream }) => {
-                let stats = btf.dedup_inner(opts, None, Some(&ranges), appended, stream)?.ok_or_else(no_plan)?;
+            Some(Merged { mut btf, plan: None, stats: mut mstats, ranges, appended, stream }) => {
+                let (stats, streamed) =
+                    btf.dedup_inner(opts, None, Some(&ranges), appended, stream)?.ok_or_else(no_plan)?;
+                mstats.passes_streamed = streamed;
                 return Ok((btf, mstats, stats));
             }
-            Some(Merged { mut btf, plan: Some(plan), stats: mstats, ranges, appended, stream }) => {
+            Some(Merged { mut btf, plan: Some(plan), stats: mut mstats, ranges, appended, stream }) => {
                 match btf.dedup_inner(opts, Some(&plan), Some(&ranges), appended, stream) {
-                    Ok(Some(mut stats)) => {
+                    Ok(Some((mut stats, streamed))) => {
                         stats.types_in = mstats.types_in;
+                        mstats.passes_streamed = streamed;
                         Some((btf, mstats, stats))
                     }
                     Ok(None) | Err(_) => None,
@@ -615,10 +645,11 @@ where
     }
     let mut cm = CopyMerger::new(opts);
     feed(&mut Seen::disabled(), &mut |m| cm.add(m))?;
-    let Some(Merged { mut btf, stats: mstats, ranges, appended, stream, .. }) = cm.finish()? else {
+    let Some(Merged { mut btf, stats: mut mstats, ranges, appended, stream, .. }) = cm.finish()? else {
         return Err(Error::Dedup { id: TypeId(0), why: "a copy fed with copies disabled".into() });
     };
-    let stats = btf.dedup_inner(opts, None, Some(&ranges), appended, stream)?.ok_or_else(no_plan)?;
+    let (stats, streamed) = btf.dedup_inner(opts, None, Some(&ranges), appended, stream)?.ok_or_else(no_plan)?;
+    mstats.passes_streamed = streamed;
     Ok((btf, mstats, stats))
 }
 

@@ -1749,7 +1749,7 @@ impl Btf {
     /// still valid and describes the same types, but its strings may have
     /// been compacted and some references replaced by equivalent ones.
     pub fn dedup(&mut self, opts: &DedupOptions) -> Result<DedupStats> {
-        self.dedup_inner(opts, None, None, false, None)?.ok_or_else(copies::no_plan)
+        self.dedup_inner(opts, None, None, false, None)?.map(|(s, _)| s).ok_or_else(copies::no_plan)
     }
 
     /// Only the dedup's string pass: rebuilds the string section in
@@ -1777,7 +1777,7 @@ impl Btf {
         members: Option<&[std::ops::Range<usize>]>,
         appended: bool,
         streamed: Option<Stream>,
-    ) -> Result<Option<DedupStats>> {
+    ) -> Result<Option<(DedupStats, bool)>> {
         let mut stats =
             DedupStats { types_in: self.types().len(), str_bytes_in: self.strings().len(), ..Default::default() };
         // Both only read: the checks run alongside the string plan.
@@ -1912,7 +1912,7 @@ impl Btf {
         }
         stats.types_out = self.types().len();
         stats.str_bytes_out = self.strings().len();
-        Ok(Some(stats))
+        Ok(Some((stats, streamed_p)))
     }
 }
 
