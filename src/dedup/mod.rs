@@ -1111,10 +1111,7 @@ impl<'a> Dedup<'a> {
         let mut new_id = id;
         let mut res = Ok(());
         for &c in &cands {
-            let (Some(t), Some(ct)) = (self.t(id), self.t(c)) else { continue };
-            // Guards against a FWD with a colliding hash as well.
-            let same = if is_typedef { equal_typedef(t, ct) } else { shallow_equal_struct(t, ct) };
-            if !same || (!is_typedef && self.fails_at_first_difference(t, ct)) {
+            if !self.worth_checking(id, c, is_typedef) {
                 continue;
             }
             self.clear_hypot();
@@ -1142,6 +1139,19 @@ impl<'a> Dedup<'a> {
         Ok(())
     }
 
+    /// Whether the struct pass's candidate `c` for `id` needs the
+    /// equivalence check: shallow-equal (which also guards against a FWD
+    /// with a colliding hash) and not certain to fail at its first
+    /// difference.
+    fn worth_checking(&self, id: u32, c: u32, is_typedef: bool) -> bool {
+        let (Some(t), Some(ct)) = (self.t(id), self.t(c)) else { return false };
+        if is_typedef {
+            equal_typedef(t, ct)
+        } else {
+            shallow_equal_struct(t, ct) && !self.fails_at_first_difference(t, ct)
+        }
+    }
+
     /// Appends the struct, union or typedef `id`, now canonical, to the table.
     fn add_struct(&mut self, h: u64, id: u32) {
         match &mut self.stream {
@@ -1165,9 +1175,7 @@ impl<'a> Dedup<'a> {
         let mut found = None;
         let mut broken = false;
         for &c in &cands {
-            let (Some(t), Some(ct)) = (self.t(id), self.t(c)) else { continue };
-            let same = if is_typedef { equal_typedef(t, ct) } else { shallow_equal_struct(t, ct) };
-            if !same || (!is_typedef && self.fails_at_first_difference(t, ct)) {
+            if !self.worth_checking(id, c, is_typedef) {
                 continue;
             }
             self.clear_hypot();
