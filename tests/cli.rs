@@ -40,9 +40,12 @@ fn tmp(name: &str) -> PathBuf {
     d.join(name)
 }
 
-/// Two standalone BTFs back to back: an archive of two members.
+/// Two standalone BTFs back to back: an archive of two members (a file of
+/// its own per call: tests run in parallel, and rewriting a shared one
+/// truncates it under a test reading it).
 fn two_member_archive() -> PathBuf {
-    let p = tmp("two.btfa");
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let p = tmp(&format!("two-{}.btfa", CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
     let mut bytes = std::fs::read(fixture("kinds.btf")).unwrap();
     bytes.extend(std::fs::read(fixture("enums.btf")).unwrap());
     std::fs::write(&p, bytes).unwrap();
