@@ -425,6 +425,19 @@ struct StreamState {
     broken: bool,
 }
 
+impl StreamState {
+    /// Whether `id` is an enum forward declaration.
+    #[inline]
+    fn is_efwd(&self, id: u32) -> bool {
+        bit(&self.efwd_blocks, id >> 8) && bit(&self.efwd, id)
+    }
+
+    fn set_efwd(&mut self, id: u32) {
+        set_bit(&mut self.efwd, id);
+        set_bit(&mut self.efwd_blocks, id >> 8);
+    }
+}
+
 fn bit(set: &[u64], i: u32) -> bool {
     set.get(i as usize / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
 }
@@ -656,10 +669,8 @@ impl<'a> Dedup<'a> {
                         self.set_map(c, id);
                         // Streamed, a struct pass may have read where it
                         // pointed.
-                        if let Some(st) = &mut self.stream
-                            && bit(&st.read, c)
-                        {
-                            st.broken = true;
+                        if self.stream.as_ref().is_some_and(|st| bit(&st.read, c)) {
+                            self.break_stream();
                         }
                     }
                 }
@@ -839,9 +850,7 @@ impl<'a> Dedup<'a> {
     /// One pair of the equivalence walk: Ok(false) on a mismatch, else
     /// Ok(true) with the pairs still to compare pushed (last pushed = next).
     fn equiv_step(&mut self, cand_id: u32, canon_id: u32, stack: &mut Vec<(u32, u32)>) -> Result<bool> {
-        if let Some(st) = &self.stream
-            && (bit(&st.efwd_blocks, cand_id >> 8) || bit(&st.efwd_blocks, canon_id >> 8))
-        {
+        if self.stream.as_ref().is_some_and(|st| st.is_efwd(cand_id) || st.is_efwd(canon_id)) {
             self.note_read(cand_id);
             self.note_read(canon_id);
         }
@@ -973,13 +982,13 @@ impl<'a> Dedup<'a> {
     #[inline(never)]
     fn note_read(&mut self, id: u32) {
         let Some(st) = &mut self.stream else { return };
-        if !bit(&st.efwd, id) {
+        if !st.is_efwd(id) {
             return;
         }
         let mut x = id;
         let mut steps = self.map.len();
         loop {
-            if bit(&st.efwd, x) {
+            if st.is_efwd(x) {
                 set_bit(&mut st.read, x);
             }
             match self.map.get(x as usize) {
@@ -989,6 +998,13 @@ impl<'a> Dedup<'a> {
                 }
                 _ => break,
             }
+        }
+    }
+
+    /// Marks the streamed passes as not deciding as the whole merge's.
+    fn break_stream(&mut self) {
+        if let Some(st) = &mut self.stream {
+            st.broken = true;
         }
     }
 
@@ -1042,7 +1058,7 @@ impl<'a> Dedup<'a> {
             .map(|(m, n)| (m.ty.0, n.ty.0))
             .inspect(|&(a, b)| {
                 if let Some(st) = &self.stream {
-                    efwd |= bit(&st.efwd, a) || bit(&st.efwd, b);
+                    efwd |= st.is_efwd(a) || st.is_efwd(b);
                 }
             })
             .find(|&(a, b)| self.resolve(a) != self.resolve(b))
@@ -1190,18 +1206,14 @@ impl<'a> Dedup<'a> {
         }
         self.cands = cands;
         if broken {
-            if let Some(st) = &mut self.stream {
-                st.broken = true;
-            }
+            self.break_stream();
             return Ok(());
         }
         match found {
             Some(c) => {
                 self.clear_hypot();
                 if !matches!(self.is_equiv(id, c), Ok(true)) {
-                    if let Some(st) = &mut self.stream {
-                        st.broken = true;
-                    }
+                    self.break_stream();
                     return Ok(());
                 }
                 self.merge_hypot();
@@ -1624,7 +1636,7 @@ impl Stream {
         }
         let d = &mut self.d;
         if range.start + 1 != d.map.len() || range.end > d.own.len() {
-            self.break_off();
+            d.break_stream();
             return;
         }
         let total = 1 + range.end;
@@ -1638,8 +1650,7 @@ impl Stream {
             if is_enum_fwd(t)
                 && let Some(st) = &mut d.stream
             {
-                set_bit(&mut st.efwd, 1 + i as u32);
-                set_bit(&mut st.efwd_blocks, (1 + i as u32) >> 8);
+                st.set_efwd(1 + i as u32);
             }
         }
         let (lo, hi) = (1 + range.start as u32, 1 + range.end as u32);
@@ -1649,16 +1660,10 @@ impl Stream {
         if self.ok() {
             for id in lo..hi {
                 if self.d.struct_type(id).is_err() {
-                    self.break_off();
+                    self.d.break_stream();
                     break;
                 }
             }
-        }
-    }
-
-    fn break_off(&mut self) {
-        if let Some(st) = &mut self.d.stream {
-            st.broken = true;
         }
     }
 
